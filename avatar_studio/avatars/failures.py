@@ -1,0 +1,85 @@
+"""What a failed avatar tells its owner: what happened and what to do, per error name.
+
+FASHN's runtime error names come first; the names after them are our own, for failures that
+happen around FASHN rather than inside it.
+"""
+
+SUBMISSION_UNCONFIRMED = "SubmissionUnconfirmed"
+DEADLINE_EXCEEDED = "DeadlineExceeded"
+RESULT_UNAVAILABLE = "ResultUnavailable"
+PREDICTION_LOST = "PredictionLost"
+SERVICE_MISCONFIGURED = "ServiceMisconfigured"
+OUT_OF_CREDITS = "OutOfCredits"
+REQUEST_REFUSED = "RequestRefused"
+
+_MESSAGES = {
+    "ImageLoadError": (
+        "The avatar service could not read your selfie. Upload it again as a JPEG or PNG "
+        "photo; if it was edited or exported by an app, try the original photo."
+    ),
+    "ContentModerationError": (
+        "The avatar service refused this photo under its content rules. Use an everyday "
+        "selfie of yourself, fully clothed, with nothing else in the frame."
+    ),
+    "InputValidationError": (
+        "No usable face was found in your selfie. Use a photo where you face the camera in "
+        "even light, without sunglasses, with your face filling about a third of the frame."
+    ),
+    "PoseError": (
+        "Your pose could not be used. Face the camera straight on, head upright, and try again."
+    ),
+    "PipelineError": (
+        "The avatar service had an internal error and we tried again several times without "
+        "success. Press Retry in a few minutes; failed attempts are not charged."
+    ),
+    "ThirdPartyError": (
+        "A provider the avatar service relies on failed repeatedly. Press Retry in a few "
+        "minutes; failed attempts are not charged."
+    ),
+    "3rdPartyProviderError": (
+        "A provider the avatar service relies on failed repeatedly. Press Retry in a few "
+        "minutes; failed attempts are not charged."
+    ),
+    "UnavailableError": (
+        "The avatar service is unavailable right now. Press Retry in a few minutes."
+    ),
+    "InternalServerError": (
+        "The avatar service had an internal error. Press Retry in a few minutes."
+    ),
+    "canceled": "The avatar service canceled this avatar. Press Retry to make it again.",
+    "time_out": "The avatar service took too long with this avatar. Press Retry to try again.",
+    SUBMISSION_UNCONFIRMED: (
+        "We lost contact with the avatar service while sending your selfie and could not "
+        "confirm it arrived. To be sure you are not charged twice we did not send it again "
+        "on our own: press Retry to send it once more."
+    ),
+    DEADLINE_EXCEEDED: (
+        "Your avatar took far longer than it should and we stopped waiting. Press Retry to "
+        "try again."
+    ),
+    RESULT_UNAVAILABLE: (
+        "Your avatar was made but we could not download it from the avatar service. Press "
+        "Retry to make it again."
+    ),
+    PREDICTION_LOST: (
+        "The avatar service no longer knows about this avatar. Press Retry to make it again."
+    ),
+    SERVICE_MISCONFIGURED: (
+        "The avatar service refused our credentials. This is our fault, not yours: the team "
+        "has been alerted. Please try again later."
+    ),
+    OUT_OF_CREDITS: (
+        "The studio has run out of avatar credits. The team has been alerted; please try "
+        "again later."
+    ),
+    REQUEST_REFUSED: (
+        "The avatar service refused the request as invalid. Check your settings and try "
+        "again, or upload a different photo."
+    ),
+}
+
+_FALLBACK = "Something went wrong while making your avatar. Press Retry to try again."
+
+
+def message_for(error_name):
+    return _MESSAGES.get(error_name, _FALLBACK)

