@@ -53,7 +53,10 @@ def selfie_data_uri(job):
     return f"data:image/jpeg;base64,{encoded}"
 
 
-def _wait_for(error, default):
+def _wait_for(error, default=None):
+    """How long to wait after a refused request: its Retry-After, or our own default."""
+    if default is None:
+        default = settings.AVATAR_TRANSIENT_RETRY_SECONDS
     retry_after = getattr(error, "retry_after", None)
     return services.jittered(max(retry_after or 0.0, default))
 
@@ -103,7 +106,7 @@ def _handle_submit_error(job, error, limits):
     limits.in_flight.release(job.pk)
     if error.retryable:
         logger.info("job %s: submission refused for now (%r), requeued", job.pk, error)
-        services.requeue(job, delay=_wait_for(error, settings.AVATAR_TRANSIENT_RETRY_SECONDS))
+        services.requeue(job, delay=_wait_for(error))
         _wake_waiting_job()
         return
     logger.error("job %s: submission refused: %r", job.pk, error)
@@ -180,7 +183,7 @@ def _store_results(job, attempt, prediction, limits):
         stored = results.store_outputs(job, attempt, prediction.outputs)
     except fashn.FashnError as error:
         if error.retryable:
-            services.postpone_poll(job, delay=_wait_for(error, settings.AVATAR_TRANSIENT_RETRY_SECONDS))
+            services.postpone_poll(job, delay=_wait_for(error))
             return
         logger.error("job %s: outputs of %s unavailable: %r", job.pk, attempt.prediction_id, error)
         if services.fail_job(job, RESULT_UNAVAILABLE, from_statuses=PREDICTING_STATUSES):

@@ -1,0 +1,353 @@
+"""Values of the FASHN protocol: face-to-model inputs, prediction status, runtime errors.
+
+The constants (``ASPECT_RATIOS``, ``OUTPUT_FORMATS``, ...) are the single source of the
+allowed values, so forms and the offline engine can offer exactly what the protocol accepts.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ProtocolError
+
+__all__ = [
+    "ASPECT_RATIOS",
+    "CONTENT_MODERATION_ERROR",
+    "CREDITS_USED_HEADER",
+    "Credits",
+    "DEFAULT_ASPECT_RATIO",
+    "DEFAULT_OUTPUT_FORMAT",
+    "DEFAULT_SEED",
+    "FACE_TO_MODEL",
+    "FaceToModelInputs",
+    "GENERATION_MODES",
+    "IMAGE_LOAD_ERROR",
+    "INPUT_VALIDATION_ERROR",
+    "INTERNAL_SERVER_ERROR",
+    "NUM_IMAGES_MAX",
+    "NUM_IMAGES_MIN",
+    "OUTPUT_FORMATS",
+    "PERMANENT_RUNTIME_ERRORS",
+    "PIPELINE_ERROR",
+    "POSE_ERROR",
+    "Prediction",
+    "PredictionError",
+    "PredictionStatus",
+    "RESOLUTIONS",
+    "RETRYABLE_RUNTIME_ERRORS",
+    "RUNTIME_ERROR_NAMES",
+    "SEED_MAX",
+    "SEED_MIN",
+    "THIRD_PARTY_ERROR",
+    "THIRD_PARTY_PROVIDER_ERROR",
+    "UNAVAILABLE_ERROR",
+    "UNKNOWN_ERROR",
+]
+
+FACE_TO_MODEL = "face-to-model"
+CREDITS_USED_HEADER = "x-fashn-credits-used"
+
+# Inputs of face-to-model, as documented by FASHN.
+ASPECT_RATIOS = ("1:1", "4:5", "3:4", "2:3", "9:16")
+DEFAULT_ASPECT_RATIO = "2:3"
+OUTPUT_FORMATS = ("png", "jpeg")
+DEFAULT_OUTPUT_FORMAT = "jpeg"
+RESOLUTIONS = ("1k", "2k", "4k")
+GENERATION_MODES = ("fast", "balanced", "quality")
+SEED_MIN = 0
+SEED_MAX = 2**32 - 1
+DEFAULT_SEED = 42
+NUM_IMAGES_MIN = 1
+NUM_IMAGES_MAX = 4
+
+# Runtime error names a failed prediction carries in ``error.name``.
+IMAGE_LOAD_ERROR = "ImageLoadError"
+CONTENT_MODERATION_ERROR = "ContentModerationError"
+INPUT_VALIDATION_ERROR = "InputValidationError"
+POSE_ERROR = "PoseError"
+PIPELINE_ERROR = "PipelineError"
+THIRD_PARTY_ERROR = "ThirdPartyError"
+THIRD_PARTY_PROVIDER_ERROR = "3rdPartyProviderError"
+UNAVAILABLE_ERROR = "UnavailableError"
+INTERNAL_SERVER_ERROR = "InternalServerError"
+# Not a FASHN name: what we record when a failed prediction carries no usable error name.
+UNKNOWN_ERROR = "UnknownError"
+
+# A new prediction with the same inputs can succeed: the fault was on FASHN's side.
+# Failed predictions are not charged, so retrying these costs the user nothing.
+RETRYABLE_RUNTIME_ERRORS = frozenset(
+    {
+        PIPELINE_ERROR,
+        THIRD_PARTY_ERROR,
+        THIRD_PARTY_PROVIDER_ERROR,
+        UNAVAILABLE_ERROR,
+        INTERNAL_SERVER_ERROR,
+    }
+)
+# The inputs themselves are the problem: the user must send another photo or prompt.
+PERMANENT_RUNTIME_ERRORS = frozenset(
+    {IMAGE_LOAD_ERROR, CONTENT_MODERATION_ERROR, INPUT_VALIDATION_ERROR, POSE_ERROR}
+)
+RUNTIME_ERROR_NAMES = RETRYABLE_RUNTIME_ERRORS | PERMANENT_RUNTIME_ERRORS
+
+
+@dataclass(frozen=True)
+class FaceToModelInputs:
+    """The ``inputs`` of a face-to-model run, validated on construction.
+
+    ``prompt=""`` leaves the prompt out (FASHN infers the body from the face); ``None`` for
+    ``resolution``, ``generation_mode`` and ``num_images`` leaves them out so FASHN's own
+    defaults apply.
+    """
+
+    face_image: str
+    prompt: str = ""
+    aspect_ratio: str = DEFAULT_ASPECT_RATIO
+    seed: int = DEFAULT_SEED
+    output_format: str = DEFAULT_OUTPUT_FORMAT
+    return_base64: bool = False
+    resolution: str | None = None
+    generation_mode: str | None = None
+    num_images: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_face_image(self.face_image)
+        if not isinstance(self.prompt, str):
+            raise ValueError("prompt must be a string (use '' for no prompt)")
+        _check_choice("aspect_ratio", self.aspect_ratio, ASPECT_RATIOS)
+        _check_int("seed", self.seed, SEED_MIN, SEED_MAX)
+        _check_choice("output_format", self.output_format, OUTPUT_FORMATS)
+        if not isinstance(self.return_base64, bool):
+            raise ValueError("return_base64 must be True or False")
+        if self.resolution is not None:
+            _check_choice("resolution", self.resolution, RESOLUTIONS)
+        if self.generation_mode is not None:
+            _check_choice("generation_mode", self.generation_mode, GENERATION_MODES)
+        if self.num_images is not None:
+            _check_int("num_images", self.num_images, NUM_IMAGES_MIN, NUM_IMAGES_MAX)
+
+    def to_payload(self) -> dict[str, Any]:
+        """The ``inputs`` object of ``POST /v1/run``."""
+        payload: dict[str, Any] = {
+            "face_image": self.face_image,
+            "aspect_ratio": self.aspect_ratio,
+            "seed": self.seed,
+            "output_format": self.output_format,
+            "return_base64": self.return_base64,
+        }
+        # A blank prompt means "no guidance"; sending whitespace would be guidance of nothing.
+        if self.prompt.strip():
+            payload["prompt"] = self.prompt
+        if self.resolution is not None:
+            payload["resolution"] = self.resolution
+        if self.generation_mode is not None:
+            payload["generation_mode"] = self.generation_mode
+        if self.num_images is not None:
+            payload["num_images"] = self.num_images
+        return payload
+
+    def __repr__(self) -> str:
+        # A data URI selfie is megabytes long: keep logs readable.
+        face = self.face_image if len(self.face_image) <= 80 else self.face_image[:60] + "..."
+        return (
+            f"FaceToModelInputs(face_image={face!r}, prompt={self.prompt!r}, "
+            f"aspect_ratio={self.aspect_ratio!r}, seed={self.seed}, "
+            f"output_format={self.output_format!r}, return_base64={self.return_base64}, "
+            f"resolution={self.resolution!r}, generation_mode={self.generation_mode!r}, "
+            f"num_images={self.num_images})"
+        )
+
+
+def _check_face_image(value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("face_image is required: an image URL or a data:image/...;base64, URI")
+    lowered = value[:40].lower()
+    if lowered.startswith(("https://", "http://")):
+        return
+    if lowered.startswith("data:image/"):
+        if ";base64," not in value[:100]:
+            raise ValueError("face_image data URI must be base64: data:image/<type>;base64,...")
+        return
+    raise ValueError("face_image must be an http(s) URL or a data:image/...;base64, URI")
+
+
+def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    # bool is an int subclass; True as a seed is a bug, not a choice.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{name} must be an integer; got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}; got {value}")
+
+
+class PredictionStatus(enum.StrEnum):
+    """Where a prediction is in FASHN's pipeline."""
+
+    STARTING = "starting"
+    IN_QUEUE = "in_queue"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    TIME_OUT = "time_out"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the prediction will not change any more."""
+        return self not in _RUNNING
+
+
+_RUNNING = frozenset(
+    {PredictionStatus.STARTING, PredictionStatus.IN_QUEUE, PredictionStatus.PROCESSING}
+)
+
+
+@dataclass(frozen=True)
+class PredictionError:
+    """The ``error`` of a failed prediction: ``name`` is one of the runtime error names."""
+
+    name: str
+    message: str
+
+    @property
+    def retryable(self) -> bool:
+        """True when a new prediction with the same inputs can succeed."""
+        return self.name in RETRYABLE_RUNTIME_ERRORS
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One answer of ``GET /v1/status/{id}``, normalised.
+
+    ``outputs`` is always a list of strings (URLs or data URIs), whichever of the two
+    documented shapes FASHN used, and empty while the prediction runs.
+    """
+
+    id: str
+    status: PredictionStatus
+    outputs: list[str] = field(default_factory=list)
+    error: PredictionError | None = None
+    credits_used: int | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status.is_terminal
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status is PredictionStatus.COMPLETED
+
+    @property
+    def is_failed(self) -> bool:
+        """True for any terminal status other than completed (failed, canceled, time_out)."""
+        return self.status.is_terminal and self.status is not PredictionStatus.COMPLETED
+
+    @property
+    def error_is_retryable(self) -> bool:
+        """True when FASHN's runtime error says a new attempt can succeed."""
+        return self.error is not None and self.error.retryable
+
+    @classmethod
+    def from_response(cls, data: object, *, credits_used: int | None = None) -> Prediction:
+        """Build from the decoded status JSON; ``ProtocolError`` if it breaks the protocol.
+
+        An unknown status string is a ``ProtocolError`` rather than "still running": it is
+        retryable, so the caller keeps polling until its own deadline, but the anomaly is
+        visible in its logs instead of being silently treated as progress.
+        """
+        if not isinstance(data, Mapping):
+            raise ProtocolError(f"status answer is not a JSON object: {_short(data)}")
+        prediction_id = data.get("id")
+        if not isinstance(prediction_id, str) or not prediction_id:
+            raise ProtocolError(f"status answer has no prediction id: {_short(data)}")
+        raw_status = data.get("status")
+        try:
+            status = PredictionStatus(raw_status)
+        except ValueError:
+            raise ProtocolError(
+                f"prediction {prediction_id} has an unknown status {_short(raw_status)}"
+            ) from None
+        outputs = _parse_outputs(data.get("output"), prediction_id)
+        error = _parse_error(data.get("error"))
+        if error is None and status is PredictionStatus.FAILED:
+            # The pipeline needs a name to decide; an unnamed failure is neither retryable
+            # nor one of the known permanent errors, and is recorded as such.
+            error = PredictionError(UNKNOWN_ERROR, "FASHN reported a failure without details")
+        return cls(
+            id=prediction_id,
+            status=status,
+            outputs=outputs,
+            error=error,
+            credits_used=credits_used,
+        )
+
+
+def _parse_outputs(raw: object, prediction_id: str) -> list[str]:
+    if raw is None:
+        return []
+    # One FASHN page documents {"images": [...]}, the SDK a bare list: accept both.
+    if isinstance(raw, Mapping):
+        raw = raw.get("images")
+        if raw is None:
+            return []
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise ProtocolError(f"prediction {prediction_id} has malformed output: {_short(raw)}")
+    return list(raw)
+
+
+def _parse_error(raw: object) -> PredictionError | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, Mapping):
+        name = raw.get("name")
+        message = raw.get("message")
+        return PredictionError(
+            name=name if isinstance(name, str) and name else UNKNOWN_ERROR,
+            message=message if isinstance(message, str) else "",
+        )
+    # Tolerate an older bare-string error; keep its text, and its name if it is one.
+    text = str(raw)
+    return PredictionError(
+        name=text if text in RUNTIME_ERROR_NAMES else UNKNOWN_ERROR, message=text
+    )
+
+
+@dataclass(frozen=True)
+class Credits:
+    """The account balance from ``GET /v1/credits``.
+
+    ``subscription`` and ``on_demand`` are 0 when FASHN leaves them out (no subscription).
+    """
+
+    total: int
+    subscription: int = 0
+    on_demand: int = 0
+
+    @classmethod
+    def from_response(cls, data: object) -> Credits:
+        credits = data.get("credits") if isinstance(data, Mapping) else None
+        if not isinstance(credits, Mapping):
+            raise ProtocolError(f"credits answer has no credits object: {_short(data)}")
+        values = {}
+        for key in ("total", "subscription", "on_demand"):
+            value = credits.get(key)
+            if value is None and key != "total":
+                value = 0
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise ProtocolError(f"credits.{key} is not a number: {_short(value)}")
+            values[key] = int(value)
+        return cls(**values)
+
+
+def _short(value: object, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
