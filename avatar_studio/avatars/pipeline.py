@@ -6,6 +6,7 @@ failure is worth retrying is read from the client's exception types alone.
 """
 
 import base64
+import functools
 import logging
 
 from django.conf import settings
@@ -33,11 +34,19 @@ SLOT_RECHECK_SECONDS = 30.0
 
 
 def fashn_client():
-    return fashn.FashnClient(
+    """The configured FASHN client; one per process, so its connections are reused."""
+    return _client(
         settings.FASHN_API_KEY,
         settings.FASHN_BASE_URL,
-        connect_timeout=settings.FASHN_CONNECT_TIMEOUT,
-        read_timeout=settings.FASHN_READ_TIMEOUT,
+        settings.FASHN_CONNECT_TIMEOUT,
+        settings.FASHN_READ_TIMEOUT,
+    )
+
+
+@functools.cache
+def _client(api_key, base_url, connect_timeout, read_timeout):
+    return fashn.FashnClient(
+        api_key, base_url, connect_timeout=connect_timeout, read_timeout=read_timeout
     )
 
 

@@ -32,6 +32,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, port, host, **options):
         self.processes = []
+        # Ctrl-C and SIGTERM both stop everything (SIGINT is set explicitly because a shell
+        # that starts us in the background ignores it).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             self.run(host, port)

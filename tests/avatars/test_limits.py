@@ -1,0 +1,59 @@
+"""The FASHN account limits, on the real Redis that all workers share."""
+
+import time
+
+import pytest
+import redis
+
+from avatar_studio.avatars.limits import InFlightSlots, SlidingWindowRate, parse_rate
+
+
+@pytest.fixture
+def client(redis_url):
+    return redis.Redis.from_url(redis_url)
+
+
+def test_in_flight_slots_stop_at_the_limit_and_free_on_release(client):
+    slots = InFlightSlots(client, "avatar-studio:test:slots", limit=2)
+
+    assert slots.acquire("job-1", 60)
+    assert slots.acquire("job-2", 60)
+    assert not slots.acquire("job-3", 60)
+    assert slots.acquire("job-1", 60)  # a holder may extend its own slot
+    slots.release("job-2")
+    assert slots.acquire("job-3", 60)
+    assert sorted(slots.holders()) == ["job-1", "job-3"]
+
+
+def test_a_slot_whose_lease_ran_out_frees_itself(client):
+    slots = InFlightSlots(client, "avatar-studio:test:slots", limit=1)
+
+    assert slots.acquire("crashed-job", 0.2)
+    assert not slots.acquire("next-job", 60)
+    time.sleep(0.3)
+    assert slots.acquire("next-job", 60)
+
+
+def test_a_full_rate_window_says_how_long_to_wait(client):
+    rate = SlidingWindowRate(client, "avatar-studio:test:rate", limit=3, window_seconds=1.0)
+
+    assert [rate.take() for _ in range(3)] == [0.0, 0.0, 0.0]
+    wait = rate.take()
+    assert 0.0 < wait <= 1.0
+    time.sleep(wait + 0.05)
+    assert rate.take() == 0.0
+
+
+def test_two_limiters_on_one_key_share_the_window(client):
+    first = SlidingWindowRate(client, "avatar-studio:test:rate", limit=2, window_seconds=5)
+    second = SlidingWindowRate(client, "avatar-studio:test:rate", limit=2, window_seconds=5)
+
+    assert first.take() == 0.0
+    assert second.take() == 0.0
+    assert first.take() > 0.0
+    assert second.take() > 0.0
+
+
+def test_rates_are_written_as_requests_per_seconds():
+    assert parse_rate("50/60") == (50, 60.0)
+    assert parse_rate("50/10") == (50, 10.0)
