@@ -14,7 +14,14 @@ from avatar_studio.engine import running_engine
 
 from .support.worker import CeleryWorker
 
+
 # Short timings so that pipeline tests run in seconds; the worker gets the same values.
+def pytest_report_header(config):
+    database = django_settings.DATABASES["default"]
+    engine = database["ENGINE"].rsplit(".", 1)[-1]
+    return f"database: {engine} ({database['NAME']})"
+
+
 FAST_PIPELINE = {
     "AVATAR_FIRST_POLL_SECONDS": 0.2,
     "AVATAR_POLL_MIN_SECONDS": 0.2,

@@ -101,6 +101,8 @@ def submit_job(job_id, token):
     except fashn.FashnError as error:
         _handle_submit_error(job, error, limits)
         return
+    # In the log first: if saving it fails, staff can still find the prediction.
+    logger.info("job %s: FASHN accepted prediction %s", job.pk, prediction_id)
     services.record_submission(job, prediction_id)
 
 
