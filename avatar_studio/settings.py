@@ -34,7 +34,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_htmx",
     "avatar_studio.core",
+    "avatar_studio.accounts",
     "avatar_studio.avatars",
 ]
 
@@ -47,6 +49,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "avatar_studio.urls"
@@ -98,7 +101,21 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "avatars:upload"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "avatars:upload"
+
+# Password reset mail: printed to the console in development, SMTP in production.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_URL = env.email_url("EMAIL_URL", default="smtp://localhost:25")
+EMAIL_HOST, EMAIL_PORT = EMAIL_URL["EMAIL_HOST"], EMAIL_URL["EMAIL_PORT"]
+EMAIL_HOST_USER = EMAIL_URL.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = EMAIL_URL.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = EMAIL_URL.get("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Avatar Studio <studio@localhost>")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -141,6 +158,12 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# The production path for private files: with nginx, set this to an `internal` location that
+# maps to MEDIA_ROOT (e.g. "/protected-media/") and the app answers with X-Accel-Redirect after
+# checking access, so nginx streams the file. On S3 the app redirects to a short-lived signed URL.
+MEDIA_ACCEL_REDIRECT_PREFIX = env.str("MEDIA_ACCEL_REDIRECT_PREFIX", default="")
+SHARE_LINK_DEFAULT_DAYS = 7
 
 # Uploads over this size are refused before the image is decoded.
 SELFIE_MAX_UPLOAD_BYTES = env.int("SELFIE_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)

@@ -1,12 +1,10 @@
 """Top-level URL configuration."""
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("avatar_studio.accounts.urls")),
     path("admin/", admin.site.urls),
     path("", include("avatar_studio.core.urls")),
     path("", include("avatar_studio.avatars.urls")),

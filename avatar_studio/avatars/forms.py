@@ -1,42 +1,68 @@
-"""The upload form. Field names follow the FASHN protocol's inputs."""
+"""The upload form, named after the FASHN protocol's inputs, and the small owner-action forms."""
+
+import secrets
 
 from django import forms
 from django.conf import settings
 
-from avatar_studio.fashn import ASPECT_RATIOS, OUTPUT_FORMATS
+from avatar_studio.fashn import ASPECT_RATIOS, OUTPUT_FORMATS, SEED_MAX
 
+from .consent import consent_text
 from .images import SelfieRejected, normalise_selfie
 
 PROMPT_SUGGESTIONS = ["athletic build", "curvy figure", "slender frame"]
-MAX_SEED = 2**32 - 1
+_FORMAT_LABELS = {"jpeg": "JPEG (smaller file)", "png": "PNG (lossless)"}
+ACCEPTED_TYPES = "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif"
 
 
 class AvatarRequestForm(forms.Form):
     face_image = forms.FileField(
-        label="Selfie",
+        label="Your selfie",
         help_text="A JPEG, PNG, WebP or HEIC photo of your face, up to 15 MB.",
-        widget=forms.ClearableFileInput(
-            attrs={"accept": "image/jpeg,image/png,image/webp,.heic,.heif"}
-        ),
+        widget=forms.FileInput(attrs={"accept": ACCEPTED_TYPES}),
+        error_messages={"required": "Choose a photo of your face to upload."},
     )
     prompt = forms.CharField(
         label="Body shape",
         required=False,
-        max_length=500,
-        help_text="For example: " + ", ".join(PROMPT_SUGGESTIONS) + ". Leave empty to infer it.",
-        widget=forms.TextInput(attrs={"list": "prompt-suggestions", "autocomplete": "off"}),
+        max_length=300,
+        help_text="Pick a suggestion or describe it in your own words. Leave it empty to let "
+        "the face decide.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. athletic build"}),
     )
     aspect_ratio = forms.ChoiceField(
-        choices=[(ratio, ratio) for ratio in ASPECT_RATIOS], initial="2:3", widget=forms.RadioSelect
+        label="Aspect ratio",
+        choices=[(ratio, ratio) for ratio in ASPECT_RATIOS],
+        initial="2:3",
+        widget=forms.RadioSelect,
+        help_text="The image is extended downward to fit.",
     )
-    seed = forms.IntegerField(min_value=0, max_value=MAX_SEED, initial=42)
+    seed = forms.IntegerField(
+        min_value=0,
+        max_value=SEED_MAX,
+        initial=42,
+        required=False,
+        help_text="The same selfie, settings and seed give the same avatar.",
+    )
+    surprise_me = forms.BooleanField(label="Surprise me (a random seed)", required=False)
     output_format = forms.ChoiceField(
-        choices=[(value, value.upper()) for value in OUTPUT_FORMATS], initial="jpeg"
+        label="Format",
+        choices=[(value, _FORMAT_LABELS[value]) for value in OUTPUT_FORMATS],
+        initial="jpeg",
     )
     return_base64 = forms.BooleanField(
-        label="Private mode: FASHN returns the image directly and keeps no copy",
+        label="Private delivery: the image comes straight back to us and the avatar service "
+        "keeps no copy",
         required=False,
     )
+    consent = forms.BooleanField(
+        required=True,
+        error_messages={"required": "Please tick the box to agree before uploading your selfie."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["consent"].label = consent_text()
 
     def clean_face_image(self):
         upload = self.cleaned_data["face_image"]
@@ -45,6 +71,14 @@ class AvatarRequestForm(forms.Form):
         except SelfieRejected as rejection:
             raise forms.ValidationError(str(rejection), code="invalid_selfie") from None
         return upload
+
+    def clean(self):
+        data = super().clean()
+        if data.get("surprise_me"):
+            data["seed"] = secrets.randbelow(SEED_MAX + 1)
+        elif data.get("seed") is None and "seed" not in self.errors:
+            data["seed"] = 42
+        return data
 
     def job_inputs(self):
         data = self.cleaned_data
@@ -55,3 +89,22 @@ class AvatarRequestForm(forms.Form):
             "output_format": data["output_format"],
             "return_base64": data["return_base64"],
         }
+
+
+class RetryForm(forms.Form):
+    new_seed = forms.BooleanField(required=False)
+
+    def seed(self):
+        return secrets.randbelow(SEED_MAX + 1) if self.cleaned_data.get("new_seed") else None
+
+
+SHARE_DURATIONS = [(1, "1 day"), (7, "7 days"), (30, "30 days")]
+
+
+class ShareLinkForm(forms.Form):
+    days = forms.TypedChoiceField(
+        label="Link works for",
+        choices=SHARE_DURATIONS,
+        coerce=int,
+        initial=settings.SHARE_LINK_DEFAULT_DAYS,
+    )

@@ -4,6 +4,7 @@ Status changes are never written here or from views: every transition goes throu
 ``avatars.services``, which guards it with a compare-and-swap update.
 """
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -52,6 +53,10 @@ class AvatarJob(models.Model):
     resolution = models.CharField(max_length=2, choices=_choices(RESOLUTIONS), blank=True)
     generation_mode = models.CharField(max_length=8, choices=_choices(GENERATION_MODES), blank=True)
     num_images = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    # Which consent text the owner agreed to before uploading, and when.
+    consent_version = models.CharField(max_length=32, blank=True)
+    consented_at = models.DateTimeField(null=True, blank=True)
 
     status = models.CharField(
         max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
@@ -156,3 +161,29 @@ class AvatarResult(models.Model):
 
     def __str__(self):
         return f"Result {self.index} of {self.job_id}"
+
+
+def new_share_token():
+    return secrets.token_urlsafe(24)
+
+
+class ShareLink(models.Model):
+    """A link to one completed avatar that anyone can open until it expires or is revoked.
+
+    Only the avatar is shared: never the selfie, the inputs or the owner's name.
+    """
+
+    job = models.ForeignKey(AvatarJob, on_delete=models.CASCADE, related_name="share_links")
+    token = models.CharField(max_length=64, unique=True, default=new_share_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Share link for {self.job_id} until {self.expires_at:%Y-%m-%d}"
+
+    def is_active(self, now):
+        return self.revoked_at is None and self.expires_at > now

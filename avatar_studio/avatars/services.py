@@ -30,6 +30,7 @@ from .models import (
     AvatarResult,
     JobStatus,
     PredictionAttempt,
+    ShareLink,
 )
 
 logger = logging.getLogger(__name__)
@@ -139,6 +140,18 @@ def retry_job(job, *, new_seed=None):
         fields["seed"] = new_seed
     with transaction.atomic():
         return _set_next_step(job.pk, {"status": JobStatus.FAILED}, STEP_SUBMIT, 0.0, **fields)
+
+
+def create_share_link(job, *, days):
+    """A public link to a completed avatar, valid for ``days``. None if the job has no result."""
+    if job.status != JobStatus.COMPLETED:
+        return None
+    return ShareLink.objects.create(job=job, expires_at=_now() + timedelta(days=days))
+
+
+def revoke_share_link(link):
+    """Stop a share link working, at once. False if it was already revoked."""
+    return bool(ShareLink.objects.filter(pk=link.pk, revoked_at=None).update(revoked_at=_now()))
 
 
 def delete_job(job):

@@ -6,14 +6,29 @@ app_name = "avatars"
 
 urlpatterns = [
     path("", views.upload, name="upload"),
-    path("avatars/", views.gallery, name="gallery"),
+    path("gallery/", views.gallery, name="gallery"),
     path("avatars/<uuid:job_id>/", views.job_detail, name="job"),
     path("avatars/<uuid:job_id>/status/", views.job_status, name="job-status"),
     path("avatars/<uuid:job_id>/retry/", views.job_retry, name="job-retry"),
-    path("avatars/<uuid:job_id>/selfie/", views.selfie_file, name="selfie"),
+    path("avatars/<uuid:job_id>/delete/", views.job_delete, name="job-delete"),
+    path("avatars/<uuid:job_id>/share/", views.share_create, name="share-create"),
     path(
-        "avatars/<uuid:job_id>/results/<int:index>/<str:kind>/",
-        views.result_file,
-        name="result",
+        "avatars/<uuid:job_id>/share/<int:link_id>/revoke/",
+        views.share_revoke,
+        name="share-revoke",
     ),
+    path("avatars/<uuid:job_id>/selfie/", views.selfie_file, name="selfie"),
+    path("avatars/<uuid:job_id>/results/<int:index>/", views.result_file, name="result"),
+    path(
+        "avatars/<uuid:job_id>/results/<int:index>/thumbnail/",
+        views.result_thumbnail,
+        name="result-thumbnail",
+    ),
+    path(
+        "avatars/<uuid:job_id>/results/<int:index>/download/",
+        views.result_download,
+        name="result-download",
+    ),
+    path("s/<str:token>/", views.shared_avatar, name="shared"),
+    path("s/<str:token>/<int:index>/", views.shared_image, name="shared-image"),
 ]

@@ -1,9 +1,23 @@
-"""Operational endpoints."""
+"""Site-wide pages and operational endpoints."""
 
 import redis
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import render
+
+from avatar_studio.avatars.consent import CONSENT_VERSION
+
+
+def privacy(request):
+    return render(
+        request,
+        "core/privacy.html",
+        {
+            "consent_version": CONSENT_VERSION,
+            "using_offline_engine": settings.USING_OFFLINE_ENGINE,
+        },
+    )
 
 
 def healthz(request):
@@ -21,6 +35,5 @@ def healthz(request):
     except redis.RedisError as error:
         checks["redis"] = f"error: {type(error).__name__}"
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503
-    )
+    status = 200 if healthy else 503
+    return JsonResponse({"status": "ok" if healthy else "degraded", **checks}, status=status)

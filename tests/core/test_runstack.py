@@ -92,6 +92,7 @@ def _make_an_avatar(base):
             "aspect_ratio": "1:1",
             "seed": "1",
             "output_format": "jpeg",
+            "consent": "on",
             "csrfmiddlewaretoken": session.cookies["csrftoken"],
         },
         files={"face_image": ("me.jpg", astronaut_jpeg(), "image/jpeg")},

@@ -33,3 +33,37 @@ def wait_until_finished(job, timeout=30.0):
         return fresh if fresh.is_terminal else None
 
     return wait_for(finished, timeout=timeout, message=f"job {job.pk} to finish")
+
+
+def make_finished_job(owner, *, status="completed", error_name="PipelineError", **inputs):
+    """A job that already ran (no worker needed): completed with one stored image, or failed."""
+    import io
+    import uuid
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+    from PIL import Image
+
+    from avatar_studio.avatars.models import JobStatus, PredictionAttempt, result_path
+
+    job = make_job(owner, **inputs)
+    attempt = PredictionAttempt.objects.create(
+        job=job,
+        number=1,
+        prediction_id=f"pred-{uuid.uuid4().hex[:12]}",
+        submitted_at=timezone.now(),
+    )
+    AvatarJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.PROCESSING, submitted_at=timezone.now()
+    )
+    if status == "failed":
+        services.fail_job(job, error_name)
+    else:
+        buffer = io.BytesIO()
+        Image.new("RGB", (64, 96), (200, 180, 160)).save(buffer, "PNG")
+        image = default_storage.save(result_path(job, "1-0.png"), ContentFile(buffer.getvalue()))
+        thumbnail = default_storage.save(result_path(job, "1-0-thumb.jpg"), ContentFile(b""))
+        services.complete_job(
+            job, attempt, stored_outputs=[(0, image, thumbnail, "image/png")], credits_used=1
+        )
+    return AvatarJob.objects.get(pk=job.pk)

@@ -1,0 +1,70 @@
+// Progressive enhancement for the upload form: drag and drop with a preview, one-click body
+// shape suggestions, and "surprise me" greying out the seed. The form works without it.
+(function () {
+  "use strict";
+  var form = document.querySelector(".upload-form");
+  if (!form) return;
+
+  var zone = form.querySelector("[data-dropzone]");
+  var input = zone.querySelector("input[type=file]");
+  var preview = zone.querySelector("[data-preview]");
+  var hint = zone.querySelector("[data-hint]");
+  var previewUrl = null;
+
+  function showPreview(file) {
+    if (previewUrl) URL.revokeObjectURL(previewUrl);
+    previewUrl = null;
+    if (!file) {
+      preview.hidden = true;
+      hint.textContent = "Drag a photo here, or choose a file";
+      return;
+    }
+    hint.textContent = file.name + " (" + (file.size / 1048576).toFixed(1) + " MB) · choose another";
+    // Browsers cannot show HEIC: say so instead of a broken image; the server converts it.
+    if (/image\/(jpeg|png|webp|gif)/.test(file.type)) {
+      previewUrl = URL.createObjectURL(file);
+      preview.src = previewUrl;
+      preview.hidden = false;
+    } else {
+      preview.hidden = true;
+    }
+  }
+
+  input.addEventListener("change", function () { showPreview(input.files[0]); });
+  ["dragenter", "dragover"].forEach(function (type) {
+    zone.addEventListener(type, function (event) {
+      event.preventDefault();
+      zone.classList.add("dragging");
+    });
+  });
+  ["dragleave", "drop"].forEach(function (type) {
+    zone.addEventListener(type, function () { zone.classList.remove("dragging"); });
+  });
+  zone.addEventListener("drop", function (event) {
+    event.preventDefault();
+    if (event.dataTransfer.files.length) {
+      input.files = event.dataTransfer.files;
+      showPreview(input.files[0]);
+    }
+  });
+
+  var prompt = form.querySelector("[name=prompt]");
+  form.querySelectorAll("[data-suggestion]").forEach(function (chip) {
+    chip.addEventListener("click", function () {
+      prompt.value = chip.getAttribute("data-suggestion");
+      prompt.focus();
+    });
+  });
+
+  var seed = form.querySelector("[name=seed]");
+  var surprise = form.querySelector("[name=surprise_me]");
+  function syncSeed() { seed.disabled = surprise.checked; }
+  surprise.addEventListener("change", syncSeed);
+  syncSeed();
+
+  form.addEventListener("submit", function () {
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    button.textContent = "Uploading…";
+  });
+})();

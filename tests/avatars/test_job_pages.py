@@ -1,0 +1,182 @@
+"""A job's page and its actions: live panel, retry, delete, download, private files."""
+
+import pytest
+from django.urls import reverse
+
+from avatar_studio.avatars.models import AvatarJob, AvatarResult, JobStatus
+
+from ..support.jobs import make_finished_job, make_job
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_a_running_job_panel_keeps_polling_and_a_finished_one_stops(client, alice):
+    running = make_job(alice)
+    finished = make_finished_job(alice)
+    client.force_login(alice)
+
+    running_panel = client.get(reverse("avatars:job", args=[running.pk]), **HTMX)
+    finished_panel = client.get(reverse("avatars:job", args=[finished.pk]), **HTMX)
+
+    assert running_panel.content.decode().lstrip().startswith('<section class="card job-panel"')
+    assert 'hx-trigger="every 1s"' in running_panel.content.decode()
+    assert "<html" not in running_panel.content.decode()
+    assert 'hx-trigger="every' not in finished_panel.content.decode()
+    assert "HX-Request" in running_panel["Vary"]
+
+
+def test_the_page_shows_steps_progress_and_elapsed_time(client, alice):
+    job = make_job(alice)
+    AvatarJob.objects.filter(pk=job.pk).update(status=JobStatus.IN_QUEUE)
+    client.force_login(alice)
+
+    page = client.get(reverse("avatars:job", args=[job.pk])).content.decode()
+
+    assert '<li class="step step-done">Queued</li>' in page
+    assert '<li class="step step-done">Submitted</li>' in page
+    assert 'aria-current="step">In queue</li>' in page
+    assert '<progress max="100" value="40"' in page
+    assert '<span class="elapsed">0 s</span>' in page
+
+
+def test_a_failure_explains_itself_and_offers_retry(client, alice):
+    job = make_finished_job(alice, status="failed", error_name="ContentModerationError")
+    client.force_login(alice)
+
+    page = client.get(reverse("avatars:job", args=[job.pk])).content.decode()
+
+    assert "content rules" in page
+    assert job.attempts.get().prediction_id in page
+    assert reverse("avatars:job-retry", args=[job.pk]) in page
+    assert "Retry with a new seed" in page
+
+
+def test_completed_avatars_are_labelled_and_downloadable(client, alice):
+    job = make_finished_job(alice, output_format="png")
+    client.force_login(alice)
+
+    page = client.get(reverse("avatars:job", args=[job.pk])).content.decode()
+    download = client.get(reverse("avatars:result-download", args=[job.pk, 0]))
+
+    assert "AI-generated" in page
+    assert 'alt="AI-generated avatar 1 of 1"' in page
+    assert download.status_code == 200
+    assert (
+        download["Content-Disposition"] == f'attachment; filename="avatar-{str(job.pk)[:8]}-1.png"'
+    )
+    assert b"".join(download.streaming_content).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("new_seed", [False, True])
+def test_retry_starts_a_failed_job_again(client, alice, new_seed):
+    job = make_finished_job(alice, status="failed", seed=42)
+    client.force_login(alice)
+
+    data = {"new_seed": "on"} if new_seed else {}
+    response = client.post(reverse("avatars:job-retry", args=[job.pk]), data)
+
+    job.refresh_from_db()
+    assert response.status_code == 302
+    assert job.status == JobStatus.QUEUED
+    assert job.error_name == ""
+    assert (job.seed != 42) if new_seed else (job.seed == 42)
+
+
+def test_a_completed_job_cannot_be_retried(client, alice):
+    job = make_finished_job(alice)
+    client.force_login(alice)
+
+    response = client.post(reverse("avatars:job-retry", args=[job.pk]), follow=True)
+
+    assert "Only a failed avatar can be retried" in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED
+
+
+def test_delete_asks_first_then_removes_the_job_and_every_file(client, alice, media_root):
+    job = make_finished_job(alice)
+    files = [p for p in media_root.rglob("*") if p.is_file()]
+    assert len(files) == 3  # selfie, image, thumbnail
+    client.force_login(alice)
+
+    confirm = client.get(reverse("avatars:job-delete", args=[job.pk]))
+    assert "Delete for good" in confirm.content.decode()
+    assert AvatarJob.objects.exists()
+
+    response = client.post(reverse("avatars:job-delete", args=[job.pk]))
+
+    assert response["Location"] == reverse("avatars:gallery")
+    assert not AvatarJob.objects.exists()
+    assert not AvatarResult.objects.exists()
+    assert not [p for p in media_root.rglob("*") if p.is_file()]
+
+
+def test_another_user_gets_404_for_every_page_file_and_action(client, alice, bob):
+    job = make_finished_job(alice)
+    client.force_login(bob)
+
+    for name, args in [
+        ("avatars:job", [job.pk]),
+        ("avatars:job-status", [job.pk]),
+        ("avatars:selfie", [job.pk]),
+        ("avatars:result", [job.pk, 0]),
+        ("avatars:result-thumbnail", [job.pk, 0]),
+        ("avatars:result-download", [job.pk, 0]),
+        ("avatars:job-delete", [job.pk]),
+    ]:
+        assert client.get(reverse(name, args=args)).status_code == 404, name
+    for name in ("avatars:job-retry", "avatars:job-delete", "avatars:share-create"):
+        assert client.post(reverse(name, args=[job.pk])).status_code == 404, name
+    assert AvatarJob.objects.filter(pk=job.pk).exists()
+
+
+def test_anonymous_visitors_are_sent_to_log_in_for_private_files(client, alice):
+    job = make_finished_job(alice)
+
+    response = client.get(reverse("avatars:result", args=[job.pk, 0]))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_staff_can_look_but_only_the_owner_can_change(client, alice, staff):
+    job = make_finished_job(alice, status="failed")
+    client.force_login(staff)
+
+    assert client.get(reverse("avatars:job", args=[job.pk])).status_code == 200
+    assert client.get(reverse("avatars:selfie", args=[job.pk])).status_code == 200
+    assert client.post(reverse("avatars:job-retry", args=[job.pk])).status_code == 404
+
+
+def test_private_files_are_never_cached_by_shared_caches(client, alice):
+    job = make_finished_job(alice)
+    client.force_login(alice)
+
+    response = client.get(reverse("avatars:result", args=[job.pk, 0]))
+
+    assert response["Cache-Control"] == "private, max-age=3600"
+    assert response["Content-Type"] == "image/png"
+
+
+def test_nginx_streams_files_when_x_accel_redirect_is_configured(client, alice, settings):
+    settings.MEDIA_ACCEL_REDIRECT_PREFIX = "/protected-media/"
+    job = make_finished_job(alice)
+    client.force_login(alice)
+
+    response = client.get(reverse("avatars:selfie", args=[job.pk]))
+
+    assert response["X-Accel-Redirect"] == f"/protected-media/{job.selfie.name}"
+    assert response.content == b""
+
+
+def test_the_status_json_reports_progress(client, alice):
+    job = make_finished_job(alice)
+    client.force_login(alice)
+
+    status = client.get(reverse("avatars:job-status", args=[job.pk])).json()
+
+    assert status["status"] == "completed"
+    assert status["percent"] == 100
+    assert status["results"] == [reverse("avatars:result", args=[job.pk, 0])]
