@@ -11,6 +11,7 @@ PREDICTION_LOST = "PredictionLost"
 SERVICE_MISCONFIGURED = "ServiceMisconfigured"
 OUT_OF_CREDITS = "OutOfCredits"
 REQUEST_REFUSED = "RequestRefused"
+SELFIE_MISSING = "SelfieMissing"
 
 _MESSAGES = {
     "ImageLoadError": (
@@ -71,6 +72,10 @@ _MESSAGES = {
     OUT_OF_CREDITS: (
         "The studio has run out of avatar credits. The team has been alerted; please try "
         "again later."
+    ),
+    SELFIE_MISSING: (
+        "The selfie for this avatar is no longer stored, so it cannot be sent again. Upload "
+        "your selfie once more to make a new avatar."
     ),
     REQUEST_REFUSED: (
         "The avatar service refused the request as invalid. Check your settings and try "

@@ -21,6 +21,7 @@ from .failures import (
     PREDICTION_LOST,
     REQUEST_REFUSED,
     RESULT_UNAVAILABLE,
+    SELFIE_MISSING,
     SERVICE_MISCONFIGURED,
     SUBMISSION_UNCONFIRMED,
 )
@@ -81,6 +82,13 @@ def submit_job(job_id, token):
     if timezone.now() >= job.deadline_at:
         services.fail_job(job, DEADLINE_EXCEEDED)
         return
+    # Read before taking a slot: a missing selfie fails here, not in the middle of a submission.
+    try:
+        face_image = selfie_data_uri(job)
+    except (FileNotFoundError, ValueError):  # the file is gone, or the job never had one
+        services.fail_job(job, SELFIE_MISSING)
+        return
+    inputs = job.fashn_inputs(face_image)
 
     limits = fashn_limits()
     if not limits.in_flight.acquire(job.pk, slot_lease_seconds()):
@@ -95,7 +103,6 @@ def submit_job(job_id, token):
         limits.in_flight.release(job.pk)
         return
 
-    inputs = job.fashn_inputs(selfie_data_uri(job))
     try:
         prediction_id = fashn_client().run_face_to_model(inputs)
     except fashn.FashnError as error:
