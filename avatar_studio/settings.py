@@ -6,6 +6,7 @@ FASHN engine on 127.0.0.1:8100. Production sets ``DJANGO_DEBUG=false`` and a rea
 and, to use the FASHN cloud, ``FASHN_API_KEY``.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -85,8 +86,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    # A file, not memory, so that worker processes started by the tests share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    # A file, not memory, so that worker processes started by the tests share the test database;
+    # one per test run, so that two runs on one machine never write to each other's.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -185,6 +187,10 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Redis and Celery -----------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Prefix of our own keys in Redis (the FASHN limiter), and the Celery queue: both can be set so
+# that several deployments, or test runs, share one Redis without touching each other.
+REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="avatar-studio")
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None  # tasks record their outcome in the database, not in Redis
 CELERY_TASK_IGNORE_RESULT = True

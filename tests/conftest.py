@@ -5,6 +5,8 @@ Everything the tests talk to is real and on loopback: the offline FASHN engine o
 and, for pipeline tests, a Celery worker in a child process.
 """
 
+import os
+
 import pytest
 from django.conf import settings as django_settings
 
@@ -41,13 +43,19 @@ def _test_redis_url(url):
     return f"{base}/15"
 
 
+# This run's own Redis key prefix and Celery queue: test runs in parallel never share either.
+RUN_ID = f"test-{os.getpid()}"
+
+
 @pytest.fixture(scope="session")
 def redis_url():
     url, process = find_or_start_redis()
     url = _test_redis_url(url)
     django_settings.REDIS_URL = url
     django_settings.CELERY_BROKER_URL = url
+    django_settings.REDIS_KEY_PREFIX = f"avatar-studio-{RUN_ID}"
     celery_app.conf.broker_url = url
+    celery_app.conf.task_default_queue = RUN_ID
     yield url
     if process is not None:
         process.terminate()
@@ -60,9 +68,9 @@ def _clean_redis(redis_url):
     import redis
 
     client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter("avatar-studio:*"):
+    for key in client.scan_iter(f"avatar-studio-{RUN_ID}:*"):
         client.delete(key)
-    client.delete("celery")
+    client.delete(RUN_ID)
     yield
 
 
@@ -117,6 +125,8 @@ def worker_env(engine, redis_url, media_root, fast_pipeline, settings):
     """Environment for worker processes: same database, Redis, media, engine and timings."""
     return {
         "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": django_settings.REDIS_KEY_PREFIX,
+        "CELERY_QUEUE": RUN_ID,
         "MEDIA_ROOT": str(media_root),
         "FASHN_BASE_URL": engine.url,
         "ENGINE_API_KEY": engine.api_key,

@@ -99,7 +99,7 @@ def _redis_client(url):
 def fashn_limits():
     """The limiter for the configured FASHN account (keys are per API base URL)."""
     client = _redis_client(settings.REDIS_URL)
-    prefix = f"avatar-studio:fashn:{settings.FASHN_BASE_URL}"
+    prefix = f"{settings.REDIS_KEY_PREFIX}:fashn:{settings.FASHN_BASE_URL}"
     return FashnLimits(
         in_flight=InFlightSlots(client, f"{prefix}:in-flight", settings.FASHN_MAX_IN_FLIGHT),
         run_rate=SlidingWindowRate(client, f"{prefix}:run", *parse_rate(settings.FASHN_RUN_RATE)),

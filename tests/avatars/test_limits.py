@@ -13,8 +13,14 @@ def client(redis_url):
     return redis.Redis.from_url(redis_url)
 
 
-def test_in_flight_slots_stop_at_the_limit_and_free_on_release(client):
-    slots = InFlightSlots(client, "avatar-studio:test:slots", limit=2)
+@pytest.fixture
+def key(settings):
+    """Keys under this test run's prefix, which the shared fixtures clean between tests."""
+    return lambda name: f"{settings.REDIS_KEY_PREFIX}:test:{name}"
+
+
+def test_in_flight_slots_stop_at_the_limit_and_free_on_release(client, key):
+    slots = InFlightSlots(client, key("slots"), limit=2)
 
     assert slots.acquire("job-1", 60)
     assert slots.acquire("job-2", 60)
@@ -25,8 +31,8 @@ def test_in_flight_slots_stop_at_the_limit_and_free_on_release(client):
     assert sorted(slots.holders()) == ["job-1", "job-3"]
 
 
-def test_a_slot_whose_lease_ran_out_frees_itself(client):
-    slots = InFlightSlots(client, "avatar-studio:test:slots", limit=1)
+def test_a_slot_whose_lease_ran_out_frees_itself(client, key):
+    slots = InFlightSlots(client, key("slots"), limit=1)
 
     assert slots.acquire("crashed-job", 0.2)
     assert not slots.acquire("next-job", 60)
@@ -34,8 +40,8 @@ def test_a_slot_whose_lease_ran_out_frees_itself(client):
     assert slots.acquire("next-job", 60)
 
 
-def test_a_full_rate_window_says_how_long_to_wait(client):
-    rate = SlidingWindowRate(client, "avatar-studio:test:rate", limit=3, window_seconds=1.0)
+def test_a_full_rate_window_says_how_long_to_wait(client, key):
+    rate = SlidingWindowRate(client, key("rate"), limit=3, window_seconds=1.0)
 
     assert [rate.take() for _ in range(3)] == [0.0, 0.0, 0.0]
     wait = rate.take()
@@ -44,9 +50,9 @@ def test_a_full_rate_window_says_how_long_to_wait(client):
     assert rate.take() == 0.0
 
 
-def test_two_limiters_on_one_key_share_the_window(client):
-    first = SlidingWindowRate(client, "avatar-studio:test:rate", limit=2, window_seconds=5)
-    second = SlidingWindowRate(client, "avatar-studio:test:rate", limit=2, window_seconds=5)
+def test_two_limiters_on_one_key_share_the_window(client, key):
+    first = SlidingWindowRate(client, key("rate"), limit=2, window_seconds=5)
+    second = SlidingWindowRate(client, key("rate"), limit=2, window_seconds=5)
 
     assert first.take() == 0.0
     assert second.take() == 0.0

@@ -59,7 +59,9 @@ def test_sign_up_upload_watch_it_complete_and_find_it_in_the_gallery(
     page.click("text=My avatars")
     thumbnail = page.locator(".gallery img").first
     expect(thumbnail).to_be_visible()
-    assert page.evaluate("img => img.complete && img.naturalWidth > 0", thumbnail.element_handle())
+    page.wait_for_function(  # the thumbnail really loads (it is served through the owner check)
+        "img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle()
+    )
     expect(page.locator(".gallery .badge").first).to_have_text("Completed")
     screenshot(page, "05-gallery")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import psutil
 import requests
 
+from avatar_studio import celery_app
 from avatar_studio.core.localredis import answers, free_port, start_embedded_redis
 
 from ..support.faces import astronaut_jpeg
@@ -29,7 +30,7 @@ def test_the_embedded_redis_starts_when_none_is_configured():
     assert not answers(url, timeout=0.2)
 
 
-def test_runstack_serves_the_whole_product_and_stops_on_ctrl_c(tmp_path, redis_url):
+def test_runstack_serves_the_whole_product_and_stops_on_ctrl_c(tmp_path, redis_url, settings):
     web_port, engine_port = free_port(), free_port()
     env = {
         **os.environ,
@@ -37,6 +38,8 @@ def test_runstack_serves_the_whole_product_and_stops_on_ctrl_c(tmp_path, redis_u
         "AVATAR_STUDIO_VAR_DIR": str(tmp_path),
         "MEDIA_ROOT": str(tmp_path / "media"),
         "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX,
+        "CELERY_QUEUE": celery_app.conf.task_default_queue,
         "OFFLINE_ENGINE_PORT": str(engine_port),
         "PYTHONUNBUFFERED": "1",
     }

@@ -5,6 +5,7 @@ import time
 import pytest
 from django.utils import timezone
 
+from avatar_studio import celery_app
 from avatar_studio.avatars import pipeline
 from avatar_studio.avatars.models import AvatarJob, JobStatus
 
@@ -166,7 +167,8 @@ def test_the_sweeper_recovers_a_job_whose_message_was_lost(start_worker, engine,
     import redis
 
     job = make_job(alice)  # its submit message waits in Redis: no worker yet
-    redis.Redis.from_url(redis_url).delete("celery")  # the message is lost
+    queue = celery_app.conf.task_default_queue
+    redis.Redis.from_url(redis_url).delete(queue)  # the message is lost
     start_worker()
     time.sleep(1.0)
     assert AvatarJob.objects.get(pk=job.pk).status == JobStatus.QUEUED
