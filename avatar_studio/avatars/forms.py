@@ -12,7 +12,7 @@ from .images import SelfieRejected, normalise_selfie
 
 PROMPT_SUGGESTIONS = ["athletic build", "curvy figure", "slender frame"]
 _FORMAT_LABELS = {"jpeg": "JPEG (smaller file)", "png": "PNG (lossless)"}
-ACCEPTED_TYPES = "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif"
+ACCEPTED_TYPES = "image/jpeg,image/png,image/webp,image/avif,image/heic,image/heif,.heic,.heif"
 
 
 class AvatarRequestForm(forms.Form):
@@ -20,7 +20,11 @@ class AvatarRequestForm(forms.Form):
         label="Your selfie",
         help_text="A JPEG, PNG, WebP or HEIC photo of your face, up to 15 MB.",
         widget=forms.FileInput(attrs={"accept": ACCEPTED_TYPES}),
-        error_messages={"required": "Choose a photo of your face to upload."},
+        error_messages={
+            "required": "Choose a photo of your face to upload.",
+            "empty": "The file is empty (0 bytes), so there is no photo in it. Choose your "
+            "photo again.",
+        },
     )
     prompt = forms.CharField(
         label="Body shape",
