@@ -1,11 +1,53 @@
-"""Staff view of jobs and their attempts (the review workflow builds on this)."""
+"""Staff view of avatar jobs: the list and review queue, actions, attempt history, dashboard.
 
-from django.contrib import admin
+The admin only reads and calls services: approving and rejecting go through ``review``,
+retrying and deleting through ``services``, each a guarded transition. Every action says how many
+jobs it changed and why it skipped the others, and writes one admin log entry per changed job.
 
-from .models import AvatarJob, AvatarResult, PredictionAttempt
+Permissions: ``review_avatarjob`` (approve, reject) and ``retry_avatarjob`` (retry, re-run with a
+new seed) are what the "Reviewers" group holds, with ``view_avatarjob``; deleting needs Django's
+own ``delete_avatarjob``, which that group does not have.
+"""
+
+import re
+import secrets
+from collections import Counter
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from avatar_studio.fashn import SEED_MAX
+from avatar_studio.ops.views import dashboard as operations_dashboard
+from avatar_studio.ops.views import format_duration
+
+from . import review, services
+from .models import AvatarJob, AvatarResult, JobStatus, PredictionAttempt, ReviewState
+
+THUMBNAIL_HEIGHT = 56
+AVATAR_THUMBNAIL_HEIGHT = 84
+_WORD_START = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def _thumbnail(url, alt, height=THUMBNAIL_HEIGHT):
+    return format_html(
+        '<img src="{}" alt="{}" height="{}" loading="lazy" class="job-thumb">', url, alt, height
+    )
+
+
+# --- Inlines ----------------------------------------------------------------------------------
 
 
 class PredictionAttemptInline(admin.TabularInline):
+    """Every FASHN prediction made for the job: its id, what FASHN said, and when."""
+
     model = PredictionAttempt
     extra = 0
     can_delete = False
@@ -18,31 +60,382 @@ class PredictionAttemptInline(admin.TabularInline):
         "credits_used",
         "poll_count",
         "submitted_at",
+        "last_polled_at",
         "finished_at",
+        "prediction_time",
     )
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="FASHN time")
+    def prediction_time(self, attempt):
+        if attempt.finished_at is None:
+            return "running"
+        return format_duration(attempt.finished_at - attempt.submitted_at)
 
 
 class AvatarResultInline(admin.TabularInline):
     model = AvatarResult
     extra = 0
     can_delete = False
-    fields = readonly_fields = ("index", "image", "width", "height", "content_type")
+    fields = readonly_fields = ("preview", "index", "width", "height", "content_type")
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="Image")
+    def preview(self, result):
+        url = reverse("avatars:result-thumbnail", args=[result.job_id, result.index])
+        return _thumbnail(url, f"Avatar {result.index + 1}", height=160)
+
+
+# --- The reject action's form -----------------------------------------------------------------
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason shown to the owner",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        help_text=(
+            "Say what is wrong and what they can do, e.g. “The face is cut off at the top; "
+            "make a new avatar from a photo with your whole head in the frame.”"
+        ),
+    )
+
+
+# --- The job admin ----------------------------------------------------------------------------
+
 
 @admin.register(AvatarJob)
 class AvatarJobAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "status", "error_name", "aspect_ratio", "created_at")
-    list_filter = ("status", "error_name", "aspect_ratio", "created_at")
-    search_fields = ("id", "owner__username", "attempts__prediction_id")
+    list_display = (
+        "selfie_thumbnail",
+        "result_thumbnail",
+        "short_id",
+        "owner",
+        "status",
+        "review",
+        "error",
+        "attempt_count",
+        "processing_time",
+        "credits",
+        "created",
+    )
+    list_display_links = ("short_id",)
+    list_filter = ("status", "review_state", "error_name", "created_at")
+    search_fields = ("id", "owner__username", "owner__email", "attempts__prediction_id")
+    search_help_text = "Search by owner (username or email), prediction id or job id."
     list_select_related = ("owner",)
+    list_per_page = 50
     inlines = [PredictionAttemptInline, AvatarResultInline]
-    readonly_fields = [field.name for field in AvatarJob._meta.fields]
+    actions = [
+        "approve_for_display",
+        "reject_for_display",
+        "retry_failed",
+        "rerun_with_new_seed",
+        "delete_selected",
+    ]
+    readonly_fields = [
+        *(field.name for field in AvatarJob._meta.fields),
+        "selfie_preview",
+        "avatar_previews",
+        "attempt_count",
+        "processing_time",
+        "credits",
+    ]
+    fieldsets = [
+        (None, {"fields": ["id", "owner", "status", "error_name", "error_message"]}),
+        ("Images", {"fields": [("selfie_preview", "avatar_previews")]}),
+        (
+            "Public display",
+            {
+                "fields": [
+                    "review_state",
+                    "public_consent_at",
+                    "review_reason",
+                    "reviewed_at",
+                    "reviewed_by",
+                ]
+            },
+        ),
+        (
+            "FASHN inputs",
+            {
+                "fields": [
+                    "prompt",
+                    "aspect_ratio",
+                    "seed",
+                    "output_format",
+                    "return_base64",
+                    "resolution",
+                    "generation_mode",
+                    "num_images",
+                ]
+            },
+        ),
+        (
+            "Protocol and scheduling",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "max_attempts",
+                    "attempt_count",
+                    "credits",
+                    "next_action_at",
+                    "step_token",
+                    "waiting_for_slot",
+                    "deadline_at",
+                ],
+            },
+        ),
+        (
+            "Timings",
+            {
+                "fields": [
+                    "created_at",
+                    "submitted_at",
+                    "finished_at",
+                    "processing_time",
+                    "updated_at",
+                ]
+            },
+        ),
+        # Not the selfie field itself: its default widget links to MEDIA_URL, which is private.
+        ("Consent", {"fields": ["consent_version", "consented_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        # Per-job figures as correlated subqueries rather than joins: a search on prediction ids
+        # joins the attempts again, and joined counts would then be multiplied.
+        attempts = PredictionAttempt.objects.filter(job=OuterRef("pk")).order_by().values("job")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                attempt_total=Coalesce(Subquery(attempts.annotate(n=Count("pk")).values("n")), 0),
+                credits_total=Subquery(
+                    attempts.annotate(total=Sum("credits_used")).values("total")
+                ),
+                duration=ExpressionWrapper(
+                    F("finished_at") - F("created_at"), output_field=DurationField()
+                ),
+            )
+        )
 
     def has_add_permission(self, request):
-        return False
+        return False  # jobs are made by owners uploading a selfie
+
+    def changelist_view(self, request, extra_context=None):
+        # The review queue is this list filtered to pending avatars: say so in its title.
+        if request.GET.get("review_state__exact") == ReviewState.PENDING:
+            title = "Review queue: avatars offered for public display"
+            extra_context = {**(extra_context or {}), "title": title}
+        return super().changelist_view(request, extra_context)
+
+    def has_review_permission(self, request):
+        return request.user.has_perm("avatars.review_avatarjob")
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("avatars.retry_avatarjob")
+
+    # --- columns ------------------------------------------------------------------------
+
+    @admin.display(description="Selfie")
+    def selfie_thumbnail(self, job):
+        if not job.selfie:
+            return "—"
+        return _thumbnail(reverse("avatars:selfie", args=[job.pk]), "Selfie")
+
+    @admin.display(description="Avatar")
+    def result_thumbnail(self, job):
+        # A completed job always has its first image (services.complete_job stores them with it).
+        if job.status != JobStatus.COMPLETED:
+            return "—"
+        url = reverse("avatars:result-thumbnail", args=[job.pk, 0])
+        # Taller than the selfie: the avatar is what a reviewer judges.
+        return _thumbnail(url, "Avatar", height=AVATAR_THUMBNAIL_HEIGHT)
+
+    @admin.display(description="Review", ordering="review_state")
+    def review(self, job):
+        return job.get_review_state_display()
+
+    @admin.display(description="Error", ordering="error_name")
+    def error(self, job):
+        if not job.error_name:
+            return "—"
+        # Let long CamelCase names ("ContentModerationError") wrap between words.
+        return mark_safe(_WORD_START.sub("<wbr>", escape(job.error_name)))  # escaped first
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, job):
+        return format_html(
+            '<time datetime="{}">{}</time>',
+            job.created_at.isoformat(),
+            timezone.localtime(job.created_at).strftime("%d %b %H:%M"),
+        )
+
+    @admin.display(description="Job", ordering="id")
+    def short_id(self, job):
+        return str(job.pk)[:8]
+
+    @admin.display(description="Attempts", ordering="attempt_total")
+    def attempt_count(self, job):
+        return job.attempt_total
+
+    @admin.display(description="Time taken", ordering="duration")
+    def processing_time(self, job):
+        return format_duration(job.duration)
+
+    @admin.display(description="Credits", ordering="credits_total")
+    def credits(self, job):
+        return job.credits_total if job.credits_total is not None else "—"
+
+    @admin.display(description="Selfie")
+    def selfie_preview(self, job):
+        if not job.selfie:
+            return "—"
+        return _thumbnail(reverse("avatars:selfie", args=[job.pk]), "Selfie", height=200)
+
+    @admin.display(description="Avatar")
+    def avatar_previews(self, job):
+        images = [
+            _thumbnail(
+                reverse("avatars:result-thumbnail", args=[job.pk, result.index]),
+                f"Avatar {result.index + 1}",
+                height=300,
+            )
+            for result in job.results.all()
+        ]
+        return format_html_join(" ", "{}", ((image,) for image in images)) or "—"
+
+    # --- actions ------------------------------------------------------------------------
+
+    @admin.action(description="Approve for public display", permissions=["review"])
+    def approve_for_display(self, request, queryset):
+        changed, skipped = 0, Counter()
+        for job in queryset:
+            reason = review.cannot_approve(job)
+            if not reason and not review.approve(job, reviewer=request.user):
+                reason = review.CHANGED_MEANWHILE
+            if reason:
+                skipped[reason] += 1
+                continue
+            changed += 1
+            self.log_change(request, job, "Approved for public display.")
+        self._report(request, "Approved", changed, skipped)
+
+    @admin.action(description="Reject for public display (with a reason)…", permissions=["review"])
+    def reject_for_display(self, request, queryset):
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._reject_form(request, queryset, form)
+        reason_text = form.cleaned_data["reason"]
+        changed, skipped = 0, Counter()
+        for job in queryset:
+            reason = review.cannot_reject(job)
+            if not reason and not review.reject(job, reviewer=request.user, reason=reason_text):
+                reason = review.CHANGED_MEANWHILE
+            if reason:
+                skipped[reason] += 1
+                continue
+            changed += 1
+            self.log_change(request, job, f"Rejected for public display: {reason_text}")
+        self._report(request, "Rejected", changed, skipped)
+        return None
+
+    def _reject_form(self, request, queryset, form):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reject for public display",
+            "opts": self.opts,
+            "jobs": queryset,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/avatars/avatarjob/reject.html", context)
+
+    @admin.action(description="Retry failed jobs", permissions=["retry"])
+    def retry_failed(self, request, queryset):
+        self._retry(request, queryset, new_seed=False)
+
+    @admin.action(description="Re-run failed jobs with a new seed", permissions=["retry"])
+    def rerun_with_new_seed(self, request, queryset):
+        self._retry(request, queryset, new_seed=True)
+
+    def _retry(self, request, queryset, *, new_seed):
+        """A new attempt through the normal pipeline, for failed jobs only.
+
+        ``services.retry_job`` moves failed → queued with a compare-and-swap, so a job that is
+        already running (or that someone retried a moment ago) is never sent a second time.
+        """
+        changed, skipped = 0, Counter()
+        for job in queryset:
+            if job.status != JobStatus.FAILED:
+                skipped[_cannot_retry(job)] += 1
+                continue
+            seed = secrets.randbelow(SEED_MAX + 1) if new_seed else None
+            if not services.retry_job(job, new_seed=seed):
+                skipped[review.CHANGED_MEANWHILE] += 1
+                continue
+            changed += 1
+            if seed is None:
+                message = "Retried: a new attempt through the pipeline."
+            else:
+                message = f"Re-run with new seed {seed} (was {job.seed})."
+            self.log_change(request, job, message)
+        self._report(request, "Re-ran" if new_seed else "Retried", changed, skipped)
+
+    def _report(self, request, verb, changed, skipped):
+        """Tell staff how many jobs changed and, grouped by reason, why the others did not."""
+        if changed or not skipped:
+            self.message_user(
+                request, f"{verb} {_jobs(changed)}.", messages.SUCCESS if changed else messages.INFO
+            )
+        if skipped:
+            reasons = "; ".join(f"{reason} ({count})" for reason, count in skipped.most_common())
+            self.message_user(
+                request, f"Skipped {_jobs(skipped.total())}: {reasons}.", messages.WARNING
+            )
+
+    # --- deleting: always with the job's files --------------------------------------------
+
+    def delete_model(self, request, obj):
+        services.delete_job(obj)
+
+    def delete_queryset(self, request, queryset):
+        for job in queryset:
+            services.delete_job(job)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            function, name, _description = actions["delete_selected"]
+            actions["delete_selected"] = (function, name, "Delete selected jobs with their files")
+        return actions
+
+    # --- the operations dashboard ----------------------------------------------------------
+
+    def get_urls(self):
+        # Before the default URLs: "<path:object_id>/" would otherwise take "dashboard/".
+        dashboard = path(
+            "dashboard/",
+            self.admin_site.admin_view(self.dashboard_view),
+            name="avatars_avatarjob_dashboard",
+        )
+        return [dashboard, *super().get_urls()]
+
+    def dashboard_view(self, request):
+        return operations_dashboard(request, self)
+
+
+def _cannot_retry(job):
+    if job.status == JobStatus.COMPLETED:
+        return "cannot retry: only a failed job can be retried, and it completed"
+    return "cannot retry: it is still running, and a second attempt must never run alongside"
+
+
+def _jobs(count):
+    return f"{count} job" if count == 1 else f"{count} jobs"

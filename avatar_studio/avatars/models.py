@@ -37,6 +37,19 @@ ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.SUBMITTING, *PREDICTING_STATUSES)
 TERMINAL_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED)
 
 
+class ReviewState(models.TextChoices):
+    """Whether an avatar may be shown to people other than its owner.
+
+    The public showcase and the store's model gallery show approved avatars only; an owner's own
+    use of their avatar never waits for review. Transitions live in ``avatars.review``.
+    """
+
+    PRIVATE = "private", "Private"  # the owner has not offered it for public display
+    PENDING = "pending", "Pending review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
 class AvatarJob(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -79,9 +92,29 @@ class AvatarJob(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    # Public display: the owner offers a completed avatar (public_consent_at), staff decide.
+    review_state = models.CharField(
+        max_length=8, choices=ReviewState.choices, default=ReviewState.PRIVATE, db_index=True
+    )
+    public_consent_at = models.DateTimeField(null=True, blank=True)
+    # Why staff rejected it, in words shown to the owner.
+    review_reason = models.TextField(blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["owner", "-created_at"])]
+        permissions = [
+            ("review_avatarjob", "Can approve or reject avatars for public display"),
+            ("retry_avatarjob", "Can retry failed avatar jobs"),
+        ]
 
     def __str__(self):
         return f"Avatar {self.id} ({self.status})"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import review_urls, views
 
 app_name = "avatars"
 
@@ -32,3 +32,4 @@ urlpatterns = [
     path("s/<str:token>/", views.shared_avatar, name="shared"),
     path("s/<str:token>/<int:index>/", views.shared_image, name="shared-image"),
 ]
+urlpatterns += review_urls.urlpatterns
