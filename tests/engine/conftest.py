@@ -56,6 +56,15 @@ def astronaut() -> Image.Image:
 
 
 @pytest.fixture(scope="session")
+def grace_hopper() -> bytes:
+    """A second real face: Grace Hopper's US Navy portrait (public domain), with glasses and a
+    cap in front of a flag, as matplotlib ships it; carried in the engine's samples."""
+    from avatar_studio.engine.contact_sheet import SAMPLES
+
+    return (SAMPLES / "grace_hopper.jpg").read_bytes()
+
+
+@pytest.fixture(scope="session")
 def face_jpeg(astronaut) -> bytes:
     return jpeg_bytes(astronaut)
 

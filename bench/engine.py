@@ -1,0 +1,148 @@
+"""Offline engine benchmark: time and memory per avatar, one core, from a 12-megapixel selfie.
+
+    .venv/bin/python bench/engine.py [--runs 15]
+
+Prints one table row per aspect ratio at 1k (JPEG output, the protocol's default) and one for a
+2:3 PNG: the median and 90th-percentile time of a whole avatar from the selfie's bytes (decode,
+analysis, composition, encoding; the analysis cache is emptied before every run), the time when
+the analysis is cached (what ``num_images`` variants and retries cost), and the peak of memory
+allocated during one avatar (tracemalloc: Python and numpy). Then the process's peak resident
+size, and the time from ``POST /v1/run`` to ``completed`` through the protocol on loopback with
+no latency injected.
+
+The process is pinned to one CPU and every thread pool is set to one thread before numpy and
+OpenCV load, so the numbers are those of one core.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_var] = "1"
+if hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+import argparse  # noqa: E402
+import base64  # noqa: E402
+import io  # noqa: E402
+import resource  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import cv2  # noqa: E402
+import requests  # noqa: E402
+from PIL import Image  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from avatar_studio.engine import renderer, running_engine  # noqa: E402
+from avatar_studio.engine.renderer import BASE_SIZES, RenderOptions, render_avatars  # noqa: E402
+
+cv2.setNumThreads(1)
+
+
+def selfie_12mp() -> bytes:
+    """The astronaut as a phone would shoot her: 4000x3000, face a third of the frame."""
+    from skimage import data
+
+    face = Image.fromarray(data.astronaut()).crop((0, 40, 512, 424))
+    big = face.resize((4000, 3000), Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    big.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def _clear_cache() -> None:
+    with renderer._analysed_lock:
+        renderer._analysed.clear()
+
+
+def time_avatar(data: bytes, options: RenderOptions, runs: int, cached: bool) -> list[float]:
+    times = []
+    for _ in range(runs):
+        if not cached:
+            _clear_cache()
+        started = time.perf_counter()
+        render_avatars(data, options)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def peak_mb(data: bytes, options: RenderOptions) -> float:
+    _clear_cache()
+    tracemalloc.start()
+    render_avatars(data, options)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def p90(values: list[float]) -> float:
+    return statistics.quantiles(values, n=10)[-1] if len(values) > 1 else values[0]
+
+
+def protocol_seconds(data: bytes, runs: int) -> list[float]:
+    uri = "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
+    times = []
+    # The bench measures latency, not the account's limits: lift the status-call limit.
+    with running_engine(status_limit=100_000, run_limit=100_000) as engine:
+        headers = {"Authorization": f"Bearer {engine.api_key}"}
+        session = requests.Session()
+        for i in range(runs):
+            body = {"model_name": "face-to-model", "inputs": {"face_image": uri, "seed": i}}
+            _clear_cache()
+            started = time.perf_counter()
+            prediction = session.post(f"{engine.url}/v1/run", json=body, headers=headers).json()
+            while True:
+                status = session.get(
+                    f"{engine.url}/v1/status/{prediction['id']}", headers=headers
+                ).json()
+                if status["status"] in ("completed", "failed"):
+                    break
+                time.sleep(0.005)
+            assert status["status"] == "completed", status
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args(argv)
+    data = selfie_12mp()
+    render_avatars(data, RenderOptions())  # load the models once
+    print(f"selfie: 4000x3000 JPEG, {len(data) / 2**20:.1f} MB; {args.runs} runs each; 1 core")
+    print()
+    header = (
+        f"{'avatar':<14}{'size':>11}{'median ms':>11}{'p90 ms':>9}"
+        f"{'cached ms':>11}{'peak alloc MB':>15}"
+    )
+    print(header)
+    print("-" * len(header))
+    rows = [(ratio, "jpeg") for ratio in BASE_SIZES] + [("2:3", "png")]
+    for ratio, fmt in rows:
+        options = RenderOptions(aspect_ratio=ratio, output_format=fmt)
+        fresh = time_avatar(data, options, args.runs, cached=False)
+        cached = time_avatar(data, options, args.runs, cached=True)
+        w, h = BASE_SIZES[ratio]
+        print(
+            f"{ratio + ' ' + fmt:<14}{f'{w}x{h}':>11}{statistics.median(fresh):>11.0f}"
+            f"{p90(fresh):>9.0f}{statistics.median(cached):>11.0f}"
+            f"{peak_mb(data, options):>15.1f}"
+        )
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print()
+    print(f"process peak RSS (interpreter, OpenCV, models, all of the above): {rss:.0f} MB")
+    seconds = protocol_seconds(data, max(5, args.runs // 2))
+    print(
+        f"/v1/run to completed through the protocol (loopback, no latency injected): "
+        f"median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
