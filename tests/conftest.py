@@ -148,3 +148,32 @@ def start_worker(transactional_db, worker_env, tmp_path):
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright, started once for the browser tests that need it."""
+    from playwright.sync_api import sync_playwright
+
+    from .support.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Open pages in fresh browser contexts (separate cookies: one per person)."""
+    contexts = []
+
+    def open_page(width=1200, height=900):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()

@@ -5,44 +5,22 @@ Avatars are made for real by a Celery worker on the offline engine, so the thumb
 Screenshots land in ``test-artifacts/screenshots/admin-*.png`` for people to look at.
 """
 
-import os
-
 import pytest
 from django.urls import reverse
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from avatar_studio.avatars import review
 from avatar_studio.avatars.models import AvatarJob, ReviewState
 
-from ..browser.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from ..support.browser import save_screenshot as screenshot
 from ..support.jobs import make_finished_job, make_job, wait_until_finished
-
-# Playwright's sync API runs an event loop in this thread; the test's own database calls are
-# ordinary synchronous code all the same (as in tests/browser/conftest.py).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1600, "height": 900})
-    context.set_default_timeout(20_000)
-    yield context.new_page()
-    context.close()
-
-
-def screenshot(page, name):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+def page(new_page):
+    return new_page(width=1600)
 
 
 @pytest.fixture
@@ -87,7 +65,9 @@ def test_a_reviewer_works_the_queue_and_reads_the_dashboard(live_server, page, r
     expect(rows).to_have_count(3)
     thumbnail = page.locator("#result_list img.job-thumb").nth(1)
     expect(thumbnail).to_be_visible()
-    assert page.evaluate("img => img.complete && img.naturalWidth > 0", thumbnail.element_handle())
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle()
+    )
     screenshot(page, "admin-01-review-queue")
 
     select_rows(page, [approve])

@@ -52,7 +52,7 @@ def test_sign_up_upload_watch_it_complete_and_find_it_in_the_gallery(
     assert page.evaluate("window.__sameDocument") is True  # updated without a reload
     avatar = page.locator(".results img").first
     expect(avatar).to_have_attribute("alt", "AI-generated avatar 1 of 1")
-    assert page.evaluate("img => img.naturalWidth", avatar.element_handle()) == 832
+    page.wait_for_function("img => img.naturalWidth === 832", arg=avatar.element_handle())
     expect(page.locator(".ai-label").first).to_have_text("AI-generated")
     screenshot(page, "04-job-completed")
 
