@@ -39,6 +39,11 @@ INSTALLED_APPS = [
     "avatar_studio.core",
     "avatar_studio.accounts",
     "avatar_studio.avatars",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "avatar_studio.api",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +253,55 @@ AVATAR_STEP_LEASE_SECONDS = env.float("AVATAR_STEP_LEASE_SECONDS", default=90.0)
 AVATAR_SWEEP_GRACE_SECONDS = env.float("AVATAR_SWEEP_GRACE_SECONDS", default=10.0)
 AVATAR_OUTPUT_MAX_BYTES = env.int("AVATAR_OUTPUT_MAX_BYTES", default=40 * 1024 * 1024)
 AVATAR_THUMBNAIL_SIZE = (320, 480)
+
+# The cache holds the API's rate-limit counters. Per process by default; in production point
+# CACHE_URL at Redis (e.g. redis://host:6379/1) so every web process shares the same counts.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# --- JSON API (/api/v1/) ------------------------------------------------------------------------
+# Token authentication for servers, the session for the browser. Token comes first so that an
+# anonymous request gets 401 with a WWW-Authenticate header rather than 403.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "avatar_studio.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    # Per user (or per address for anonymous requests); avatar_create also bounds FASHN spend.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_ANON_RATE", default="60/minute"),
+        "user": env.str("API_USER_RATE", default="600/hour"),
+        "avatar_create": env.str("API_AVATAR_CREATE_RATE", default="30/hour"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "avatar_studio.api.errors.api_exception_handler",
+}
+# A selfie given as an https:// URL is fetched within this time (redirects included).
+API_IMAGE_FETCH_TIMEOUT_SECONDS = env.float("API_IMAGE_FETCH_TIMEOUT_SECONDS", default=10.0)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Avatar Studio API",
+    "DESCRIPTION": (
+        "Turn a selfie into a try-on-ready avatar. Authenticate with `Authorization: Token <key>` "
+        "(server to server) or the browser session. Every error has the shape "
+        '`{"error": {"code", "message", "fields"}}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The docs page's JavaScript is served from our static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -6,6 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("accounts/", include("avatar_studio.accounts.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("avatar_studio.api.urls")),
     path("", include("avatar_studio.core.urls")),
     path("", include("avatar_studio.avatars.urls")),
 ]

@@ -1,0 +1,101 @@
+"""One JSON shape for every API error: ``{"error": {"code", "message", "fields"}}``.
+
+``message`` is a sentence for a person (for a bad field, that field's message, the same words the
+browser form shows); ``fields`` maps field names to their messages and is empty otherwise.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions, status
+from rest_framework.views import exception_handler
+
+NOT_FOUND_MESSAGE = "No such avatar."
+
+_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.ParseError: "parse_error",
+    exceptions.Throttled: "throttled",
+    exceptions.ValidationError: "invalid",
+}
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+    default_detail = "The request body is too large."
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The avatar is not in a state that allows this."
+
+
+def error_body(code, message, fields=None):
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(NOT_FOUND_MESSAGE)
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # an unexpected error: Django logs it and answers 500
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _field_messages(exc.detail)
+        message = _first_message(fields) or "The request is not valid."
+        response.data = error_body("invalid", message, fields)
+    else:
+        code = _code(exc)
+        message = str(exc.detail)
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            message = f"Too many requests. Try again in {int(exc.wait) + 1} seconds."
+        response.data = error_body(code, message)
+    return response
+
+
+def _code(exc):
+    for kind in type(exc).__mro__:
+        if kind in _CODES:
+            return _CODES[kind]
+    return getattr(exc, "default_code", "error")
+
+
+def _field_messages(detail):
+    """``{"field": ["message", ...]}`` from DRF's nested detail; other errors under "non_field"."""
+    if isinstance(detail, list):
+        return {"non_field_errors": [str(item) for item in _flatten(detail)]}
+    return {name: [str(item) for item in _flatten(value)] for name, value in detail.items()}
+
+
+def _flatten(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _flatten(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _flatten(item)
+    else:
+        yield value
+
+
+def _first_message(fields):
+    for messages in fields.values():
+        if messages:
+            return messages[0]
+    return ""
+
+
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    """Unknown paths under /api/ answer in the API's shape too, not with an HTML page."""
+    return JsonResponse(error_body("not_found", "There is no such API endpoint."), status=404)

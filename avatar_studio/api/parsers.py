@@ -1,0 +1,31 @@
+"""Request parsers with a size bound: a JSON body may carry a selfie as a data URI, so it is
+allowed a little more than the selfie limit as base64, and never read past that."""
+
+from django.conf import settings
+from rest_framework.parsers import JSONParser
+
+from .errors import RequestTooLarge
+
+JSON_OVERHEAD_BYTES = 64 * 1024
+
+
+def json_body_limit():
+    return settings.SELFIE_MAX_UPLOAD_BYTES * 4 // 3 + JSON_OVERHEAD_BYTES
+
+
+class BoundedJSONParser(JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = (parser_context or {}).get("request")
+        limit = json_body_limit()
+        length = request.META.get("CONTENT_LENGTH") if request is not None else None
+        if length and length.isdigit() and int(length) > limit:
+            raise RequestTooLarge(_too_large_message(limit))
+        return super().parse(stream, media_type, parser_context)
+
+
+def _too_large_message(limit):
+    selfie_mb = settings.SELFIE_MAX_UPLOAD_BYTES / (1024 * 1024)
+    return (
+        f"The request body is over {limit // (1024 * 1024)} MB. A selfie may be at most "
+        f"{selfie_mb:g} MB; send a smaller photo, or upload it as a multipart file."
+    )

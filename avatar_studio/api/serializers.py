@@ -1,0 +1,204 @@
+"""What the API reads and writes. Input fields are named after the FASHN protocol's inputs, as the
+browser form is, and a bad selfie gets the browser's own message (``avatars.images``)."""
+
+import base64
+import binascii
+import io
+import re
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from avatar_studio.avatars.consent import consent_text
+from avatar_studio.avatars.images import SelfieRejected, normalise_selfie
+from avatar_studio.avatars.models import JobStatus
+from avatar_studio.avatars.progress import job_progress
+from avatar_studio.fashn import ASPECT_RATIOS, OUTPUT_FORMATS, SEED_MAX
+
+from . import fetch
+
+FACE_IMAGE_REQUIRED = "Choose a photo of your face to upload."
+FACE_IMAGE_KIND = (
+    "Send face_image as an uploaded file (multipart/form-data), a data URI "
+    "(data:image/jpeg;base64,...) or an https:// URL of the photo."
+)
+DATA_URI_DAMAGED = (
+    "The data URI's base64 text is damaged or incomplete. Encode the photo again as "
+    "data:image/jpeg;base64,... and send it whole."
+)
+_DATA_URI = re.compile(r"^data:[\w.+-]*/?[\w.+-]*(?:;[^,;]*)*;base64,(?P<data>.*)$", re.DOTALL)
+
+
+def consent_required_message():
+    return f"Set consent to true to agree before uploading your selfie: {consent_text()}"
+
+
+class FaceImageField(serializers.Field):
+    """A selfie given as an uploaded file, a data URI or an https:// URL (``api.fetch``),
+    checked and normalised on the way in.
+
+    Its value is the ``NormalisedSelfie`` (a clean JPEG), never the raw bytes.
+    """
+
+    default_error_messages = {"required": FACE_IMAGE_REQUIRED, "null": FACE_IMAGE_REQUIRED}
+
+    def to_internal_value(self, data):
+        if hasattr(data, "read"):
+            return self._normalise(data)
+        if not isinstance(data, str):
+            raise serializers.ValidationError(FACE_IMAGE_KIND)
+        if data.strip() == "":
+            raise serializers.ValidationError(FACE_IMAGE_REQUIRED)
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", data.strip()):
+            return self._fetch(data.strip())
+        match = _DATA_URI.match(data.strip())
+        if match is None:
+            raise serializers.ValidationError(FACE_IMAGE_KIND)
+        try:
+            raw = base64.b64decode(re.sub(r"\s+", "", match["data"]), validate=True)
+        except (binascii.Error, ValueError):
+            raise serializers.ValidationError(DATA_URI_DAMAGED) from None
+        return self._normalise(io.BytesIO(raw))
+
+    def _fetch(self, url):
+        try:
+            raw = fetch.fetch_image(url, fetch.default_policy())
+        except fetch.ImageURLRefused as refusal:
+            raise serializers.ValidationError(str(refusal), code="image_url_refused") from None
+        return self._normalise(io.BytesIO(raw))
+
+    def _normalise(self, file):
+        try:
+            return normalise_selfie(file, max_bytes=settings.SELFIE_MAX_UPLOAD_BYTES)
+        except SelfieRejected as rejection:
+            raise serializers.ValidationError(str(rejection), code="invalid_selfie") from None
+
+    def to_representation(self, value):  # write-only; never echoed back
+        return None
+
+
+class AvatarCreateSerializer(serializers.Serializer):
+    face_image = FaceImageField(write_only=True)
+    prompt = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=300,
+        default="",
+        help_text="The body shape, e.g. 'athletic build'. Empty lets the face decide.",
+    )
+    aspect_ratio = serializers.ChoiceField(choices=ASPECT_RATIOS, default="2:3")
+    seed = serializers.IntegerField(min_value=0, max_value=SEED_MAX, default=42)
+    output_format = serializers.ChoiceField(choices=OUTPUT_FORMATS, default="jpeg")
+    return_base64 = serializers.BooleanField(
+        default=False,
+        help_text="Private delivery: the image comes straight back to us and the avatar service "
+        "keeps no copy.",
+    )
+    consent = serializers.BooleanField(
+        help_text="Must be true: the owner agrees to the consent text shown on the upload page."
+    )
+
+    def validate_consent(self, value):
+        if value is not True:
+            raise serializers.ValidationError(consent_required_message())
+        return value
+
+    def job_inputs(self):
+        data = self.validated_data
+        return {
+            "prompt": data["prompt"].strip(),
+            "aspect_ratio": data["aspect_ratio"],
+            "seed": data["seed"],
+            "output_format": data["output_format"],
+            "return_base64": data["return_base64"],
+        }
+
+
+class AvatarCreateMultipartSerializer(AvatarCreateSerializer):
+    """The create request as a multipart form, for the schema: face_image is a file."""
+
+    face_image = serializers.FileField(
+        help_text="The selfie: JPEG, PNG, WebP or HEIC, up to 15 MB."
+    )
+
+
+class AvatarCreateJSONSerializer(AvatarCreateSerializer):
+    """The create request as JSON, for the schema: face_image is a data URI or https URL."""
+
+    face_image = serializers.RegexField(
+        r"^(data:image/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]+|https://\S+)$",
+        help_text="The selfie as a data URI (data:image/jpeg;base64,...) or an https:// URL "
+        "that we fetch: public addresses only, at most 15 MB, within 10 seconds.",
+    )
+
+
+class RetrySerializer(serializers.Serializer):
+    new_seed = serializers.BooleanField(
+        default=False, help_text="Try again with a random seed instead of the same one."
+    )
+
+
+class ProgressSerializer(serializers.Serializer):
+    step = serializers.CharField(source="step_label")
+    percent = serializers.IntegerField()
+    elapsed_seconds = serializers.IntegerField()
+    is_active = serializers.BooleanField()
+
+
+class ResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    content_type = serializers.CharField()
+    image_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+
+    def _url(self, name, result):
+        path = reverse(name, args=[result.job_id, result.index])
+        return self.context["request"].build_absolute_uri(path)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_image_url(self, result):
+        return self._url("api:avatar-result", result)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail_url(self, result):
+        return self._url("api:avatar-result-thumbnail", result)
+
+
+class AvatarSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    progress = serializers.SerializerMethodField()
+    error_name = serializers.CharField(help_text="Empty unless the avatar failed.")
+    error_message = serializers.CharField(
+        help_text="What happened and what to do about it; empty unless the avatar failed."
+    )
+    prompt = serializers.CharField()
+    aspect_ratio = serializers.CharField()
+    seed = serializers.IntegerField()
+    output_format = serializers.CharField()
+    return_base64 = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    results = ResultSerializer(many=True)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, job):
+        return self.context["request"].build_absolute_uri(reverse("api:avatar", args=[job.pk]))
+
+    @extend_schema_field(ProgressSerializer)
+    def get_progress(self, job):
+        return ProgressSerializer(job_progress(job, timezone.now())).data
+
+
+class AvatarCreatedSerializer(AvatarSerializer):
+    warnings = serializers.ListField(
+        child=serializers.CharField(), help_text="Advice about the selfie, e.g. that it is small."
+    )

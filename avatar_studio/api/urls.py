@@ -1,0 +1,26 @@
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from . import errors, views
+
+app_name = "api"
+
+urlpatterns = [
+    path("v1/avatars/", views.AvatarListCreate.as_view(), name="avatars"),
+    path("v1/avatars/<uuid:job_id>/", views.AvatarDetail.as_view(), name="avatar"),
+    path("v1/avatars/<uuid:job_id>/retry/", views.AvatarRetry.as_view(), name="avatar-retry"),
+    path(
+        "v1/avatars/<uuid:job_id>/results/<int:index>/",
+        views.AvatarResultImage.as_view(),
+        name="avatar-result",
+    ),
+    path(
+        "v1/avatars/<uuid:job_id>/results/<int:index>/thumbnail/",
+        views.AvatarResultThumbnail.as_view(),
+        name="avatar-result-thumbnail",
+    ),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    re_path(r"^.*$", errors.not_found),
+]

@@ -1,0 +1,232 @@
+"""The JSON API's endpoints: create, list, read, retry and delete one's own avatars.
+
+Thin, like the browser views: intake through ``avatars.images``, changes through
+``avatars.services``, reads through ``avatars.selectors``. Every avatar endpoint is owner-only;
+anyone else gets 404, never 403.
+"""
+
+import json
+import secrets
+
+from django.core.files.base import ContentFile
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from avatar_studio.avatars import selectors, services
+from avatar_studio.avatars.consent import CONSENT_VERSION
+from avatar_studio.avatars.media import private_file_response
+from avatar_studio.fashn import SEED_MAX
+
+from .errors import Conflict
+from .serializers import (
+    AvatarCreatedSerializer,
+    AvatarCreateJSONSerializer,
+    AvatarCreateMultipartSerializer,
+    AvatarCreateSerializer,
+    AvatarSerializer,
+    RetrySerializer,
+)
+
+RETRY_REFUSED = "Only a failed avatar can be retried."
+
+
+class AvatarCreateThrottle(UserRateThrottle):
+    """Avatars made per user: each one spends FASHN credits, so it has its own, lower rate."""
+
+    scope = "avatar_create"
+
+
+class AvatarPagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def get_page_size(self, request):
+        # DRF quietly ignores a bad page_size; say so instead, as for any other bad field.
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None:
+            return self.page_size
+        if not value.isdigit() or not 1 <= int(value) <= self.max_page_size:
+            message = f"Choose a whole number from 1 to {self.max_page_size}."
+            raise ValidationError({"page_size": [message]})
+        return int(value)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {
+            "page": {"minimum": 1},
+            "page_size": {"minimum": 1, "maximum": self.max_page_size},
+        }
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
+
+
+def _error_responses(*codes):
+    descriptions = {
+        400: "Invalid input: the error's fields say which and why.",
+        401: "Not authenticated.",
+        404: "No such avatar (or not yours).",
+        409: "The avatar is not failed, so it cannot be retried.",
+        413: "The request body is too large.",
+        429: "Too many requests.",
+    }
+    return {code: OpenApiResponse(OpenApiTypes.OBJECT, descriptions[code]) for code in codes}
+
+
+def _small_photo_warning(selfie):
+    return (
+        f"Your photo is small ({selfie.width}×{selfie.height} pixels), so the avatar may look "
+        "soft. A photo of 512 pixels or more gives a sharper result."
+    )
+
+
+class AvatarListCreate(APIView):
+    pagination_class = AvatarPagination
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.request.method == "POST":
+            throttles.append(AvatarCreateThrottle())
+        return throttles
+
+    @extend_schema(
+        operation_id="avatars_list",
+        parameters=[
+            OpenApiParameter(
+                "status",
+                str,
+                enum=list(selectors.GALLERY_FILTERS),
+                description="Only avatars in progress, completed or failed.",
+            ),
+        ],
+        responses={200: AvatarSerializer(many=True), **_error_responses(400, 401, 404, 429)},
+    )
+    def get(self, request):
+        """Your avatars, newest first, paginated."""
+        filter_name = request.query_params.get("status", "all")
+        if filter_name not in selectors.GALLERY_FILTERS:
+            names = ", ".join(selectors.GALLERY_FILTERS)
+            raise ValidationError({"status": [f"Choose one of: {names}."]})
+        jobs = selectors.gallery_jobs(request.user, filter_name)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(jobs, request, view=self)
+        data = AvatarSerializer(page, many=True, context={"request": request}).data
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(
+        operation_id="avatars_create",
+        request={
+            "multipart/form-data": AvatarCreateMultipartSerializer,
+            "application/json": AvatarCreateJSONSerializer,
+        },
+        responses={201: AvatarCreatedSerializer, **_error_responses(400, 401, 413, 429)},
+    )
+    def post(self, request):
+        """Make an avatar from a selfie. The avatar is made in the background: follow its url."""
+        serializer = AvatarCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        selfie = serializer.validated_data["face_image"]
+        job = services.create_job(
+            owner=request.user,
+            selfie_name="selfie.jpg",
+            selfie_file=ContentFile(selfie.jpeg),
+            consent_version=CONSENT_VERSION,
+            consented_at=timezone.now(),
+            **serializer.job_inputs(),
+        )
+        data = AvatarSerializer(job, context={"request": request}).data
+        data["warnings"] = [_small_photo_warning(selfie)] if selfie.is_small else []
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+
+
+class AvatarDetail(APIView):
+    @extend_schema(
+        operation_id="avatars_retrieve",
+        responses={200: AvatarSerializer, **_error_responses(401, 404, 429)},
+    )
+    def get(self, request, job_id):
+        """One avatar: its status, progress, error and result images."""
+        job = selectors.get_owned_job(request.user, job_id)
+        return Response(AvatarSerializer(job, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="avatars_destroy",
+        responses={204: None, **_error_responses(401, 404, 429)},
+    )
+    def delete(self, request, job_id):
+        """Delete an avatar, its selfie and its images, at once."""
+        job = selectors.get_owned_job(request.user, job_id)
+        services.delete_job(job)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AvatarRetry(APIView):
+    @extend_schema(
+        operation_id="avatars_retry",
+        request=RetrySerializer,
+        responses={202: AvatarSerializer, **_error_responses(400, 401, 404, 409, 429)},
+    )
+    def post(self, request, job_id):
+        """Try a failed avatar again, with the same seed or a new one."""
+        job = selectors.get_owned_job(request.user, job_id)
+        serializer = RetrySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        new_seed = (
+            secrets.randbelow(SEED_MAX + 1) if serializer.validated_data["new_seed"] else None
+        )
+        if not services.retry_job(job, new_seed=new_seed):
+            raise Conflict(RETRY_REFUSED)
+        job.refresh_from_db()
+        data = AvatarSerializer(job, context={"request": request}).data
+        return Response(data, status=status.HTTP_202_ACCEPTED)
+
+
+class FileRenderer(BaseRenderer):
+    """Lets a file endpoint answer whatever image type a client accepts; errors stay JSON."""
+
+    media_type = "*/*"
+    format = "file"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return json.dumps(data).encode() if data is not None else b""
+
+
+class _ResultFileView(APIView):
+    renderer_classes = [JSONRenderer, FileRenderer]
+    field_name = "image"
+
+    @extend_schema(
+        responses={
+            (200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY, "The image file."),
+            **_error_responses(401, 404, 429),
+        },
+    )
+    def get(self, request, job_id, index):
+        job = selectors.get_owned_job(request.user, job_id)
+        result = job.results.filter(index=index).first()
+        if result is None:
+            raise Http404("No such image.")
+        return private_file_response(getattr(result, self.field_name))
+
+
+class AvatarResultImage(_ResultFileView):
+    """One result image of a completed avatar."""
+
+    field_name = "image"
+
+
+class AvatarResultThumbnail(_ResultFileView):
+    """A small JPEG preview of one result image."""
+
+    field_name = "thumbnail"

@@ -1,0 +1,132 @@
+"""A real HTTPS image host on loopback for the URL-fetch tests, with a self-signed certificate
+for the made-up names it serves, and paths that misbehave on purpose."""
+
+import http.server
+import ssl
+import subprocess
+import threading
+import time
+
+from ..support.faces import astronaut_jpeg
+
+NAMES = ("images.test", "rebind.test")
+
+
+def make_certificate(folder):
+    """A self-signed certificate for NAMES (openssl): the fetch trusts only this file."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    san = ",".join(f"DNS:{name}" for name in NAMES)
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", f"/CN={NAMES[0]}", "-addext", f"subjectAltName={san}",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.server.requests.append(self.path)
+        route = {
+            "/face.jpg": self._face,
+            "/moved": lambda: self._redirect("/face.jpg"),
+            "/to-private": lambda: self._redirect("https://10.20.30.40/face.jpg"),
+            "/to-named-private": lambda: self._redirect("https://intranet.test/face.jpg"),
+            "/to-http": lambda: self._redirect("http://images.test/face.jpg"),
+            "/loop": lambda: self._redirect("/loop"),
+            "/huge-declared": self._huge_declared,
+            "/huge-streamed": self._huge_streamed,
+            "/slow": self._slow,
+            "/silent": self._silent,
+        }.get(self.path.split("?")[0], self._missing)
+        route()
+
+    def _face(self):
+        body = astronaut_jpeg()
+        self.send_response(200)
+        self.send_header("Content-Type", "image/jpeg")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _redirect(self, location):
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _missing(self):
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _huge_declared(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(500 * 1024 * 1024))
+        self.end_headers()
+        self.wfile.write(b"\xff\xd8\xff" + b"\0" * 1024)
+
+    def _huge_streamed(self):
+        # No Content-Length: the fetch must count while reading.
+        self.send_response(200)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        try:
+            for _ in range(1000):
+                self.wfile.write(b"\0" * 64 * 1024)
+        except OSError:
+            pass
+
+    def _slow(self):
+        # A trickle: each byte arrives well within any read timeout, the whole never does.
+        self.send_response(200)
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        try:
+            for _ in range(100):
+                self.wfile.write(b"\0")
+                self.wfile.flush()
+                time.sleep(0.1)
+        except OSError:
+            pass
+
+    def _silent(self):
+        time.sleep(3)
+
+
+class ImageHost:
+    def __init__(self, folder):
+        cert, key = make_certificate(folder)
+        self.ca_file = str(cert)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server.daemon_threads = True
+        self.server.requests = []
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, path, name=NAMES[0]):
+        return f"https://{name}:{self.port}{path}"
+
+    @property
+    def requests(self):
+        return self.server.requests
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
