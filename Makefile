@@ -5,13 +5,17 @@ PY := $(VENV)/bin/python
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format bench clean
 
 run: $(VENV)/.runtime-installed
 	$(PY) manage.py runstack
 
 test: $(VENV)/.dev-installed $(CHROMIUM)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Every benchmark under bench/ prints its table; docs/PERFORMANCE.md and docs/ENGINE.md hold the figures.
+bench: $(VENV)/.dev-installed
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
