@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from avatar_studio.avatars.consent import consent_text
+from avatar_studio.avatars.forms import job_inputs_from
 from avatar_studio.avatars.images import SelfieRejected, normalise_selfie
 from avatar_studio.avatars.models import JobStatus
 from avatar_studio.avatars.progress import job_progress
@@ -108,14 +109,7 @@ class AvatarCreateSerializer(serializers.Serializer):
         return value
 
     def job_inputs(self):
-        data = self.validated_data
-        return {
-            "prompt": data["prompt"].strip(),
-            "aspect_ratio": data["aspect_ratio"],
-            "seed": data["seed"],
-            "output_format": data["output_format"],
-            "return_base64": data["return_base64"],
-        }
+        return job_inputs_from(self.validated_data)
 
 
 class AvatarCreateMultipartSerializer(AvatarCreateSerializer):

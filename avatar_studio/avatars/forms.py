@@ -85,14 +85,18 @@ class AvatarRequestForm(forms.Form):
         return data
 
     def job_inputs(self):
-        data = self.cleaned_data
-        return {
-            "prompt": data["prompt"].strip(),
-            "aspect_ratio": data["aspect_ratio"],
-            "seed": data["seed"],
-            "output_format": data["output_format"],
-            "return_base64": data["return_base64"],
-        }
+        return job_inputs_from(self.cleaned_data)
+
+
+def job_inputs_from(data):
+    """The job's FASHN inputs from validated form or API data (the same fields in both)."""
+    return {
+        "prompt": data["prompt"].strip(),
+        "aspect_ratio": data["aspect_ratio"],
+        "seed": data["seed"],
+        "output_format": data["output_format"],
+        "return_base64": data["return_base64"],
+    }
 
 
 class RetryForm(forms.Form):
