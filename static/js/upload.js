@@ -31,6 +31,9 @@
   }
 
   input.addEventListener("change", function () { showPreview(input.files[0]); });
+  // A file chosen before this script ran (a fast hand, or the browser restoring the form on
+  // "back") gets its preview too.
+  if (input.files.length) showPreview(input.files[0]);
   ["dragenter", "dragover"].forEach(function (type) {
     zone.addEventListener(type, function (event) {
       event.preventDefault();

@@ -21,6 +21,7 @@ def sign_up(page, base, username):
     page.fill("#id_password2", PASSWORD)
     page.click("form button[type=submit]")
     expect(page.locator("#upload-title")).to_be_visible()
+    page.wait_for_load_state("load")  # the upload page's script has run
 
 
 def upload_selfie(page, selfie_path, prompt_suggestion="athletic build"):
