@@ -174,7 +174,10 @@ def poll_job(job_id, token):
 
     status = prediction.status
     if status == fashn.PredictionStatus.COMPLETED:
-        _store_results(job, attempt, prediction, limits)
+        # The prediction no longer counts against FASHN's in-flight limit: hand the slot on now
+        # rather than after the outputs are copied.
+        _release_slot(job, limits)
+        _store_results(job, attempt, prediction)
     elif status in (
         fashn.PredictionStatus.FAILED,
         fashn.PredictionStatus.CANCELED,
@@ -196,7 +199,7 @@ def poll_job(job_id, token):
         )
 
 
-def _store_results(job, attempt, prediction, limits):
+def _store_results(job, attempt, prediction):
     try:
         stored = results.store_outputs(job, attempt, prediction.outputs)
     except fashn.FashnError as error:
@@ -204,16 +207,13 @@ def _store_results(job, attempt, prediction, limits):
             services.postpone_poll(job, delay=_wait_for(error))
             return
         logger.error("job %s: outputs of %s unavailable: %r", job.pk, attempt.prediction_id, error)
-        if services.fail_job(job, RESULT_UNAVAILABLE, from_statuses=PREDICTING_STATUSES):
-            _release_slot(job, limits)
+        services.fail_job(job, RESULT_UNAVAILABLE, from_statuses=PREDICTING_STATUSES)
         return
     completed = services.complete_job(
         job, attempt, stored_outputs=stored, credits_used=prediction.credits_used
     )
     if not completed:
         results.delete_stored(stored)
-        return
-    _release_slot(job, limits)
 
 
 def _release_slot(job, limits):
