@@ -32,7 +32,6 @@ import os
 import pstats
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,10 +39,12 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from machine import BENCH_DB_NAME, cpu_model, ensure_bench_database  # noqa: E402  (bench/)
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DB_NAME = "avatar_studio_bench"
+DB_NAME = BENCH_DB_NAME
 DB_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 _media = tempfile.TemporaryDirectory(prefix="bench-pages-media-")
 os.environ.update(
@@ -64,18 +65,7 @@ STATUS_PAGE_MS = 50
 STATUS_JSON_MS = 10
 
 
-def ensure_database() -> None:
-    listed = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "SELECT datname FROM pg_database"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    if DB_NAME not in listed:
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB_NAME], check=True)
-
-
-ensure_database()
+ensure_bench_database()
 
 import django  # noqa: E402
 
@@ -282,13 +272,6 @@ def profile(client: Client, url: str, headers: dict, captured) -> None:
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN ANALYZE " + slowest["sql"])
         print("\n".join(row[0] for row in cursor.fetchall()))
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 def main(argv: list[str] | None = None) -> None:

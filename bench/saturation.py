@@ -31,31 +31,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import BENCH_DB_NAME, cpu_model, ensure_bench_database  # noqa: E402  (bench/)
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from avatar_studio.engine import running_engine  # noqa: E402  (no Django imports)
 
-DB_NAME = "avatar_studio_bench"
+DB_NAME = BENCH_DB_NAME
 RUN_RATE = (600, 60)
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
-
-
-def ensure_database() -> None:
-    listed = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "SELECT datname FROM pg_database"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    if DB_NAME not in listed:
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB_NAME], check=True)
 
 
 def small_selfie() -> bytes:
@@ -119,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     T = args.processing_seconds
 
-    ensure_database()
+    ensure_bench_database()
     load = os.getloadavg()
     print(f"machine: {os.cpu_count()} cores, {cpu_model()}")
     print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")

@@ -38,6 +38,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from machine import cpu_model  # noqa: E402  (bench/ is on the path)
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -201,13 +203,6 @@ def run_child(path: Path, runs: int) -> dict:
     if completed.returncode:
         sys.exit(f"{path.name}: the child failed:\n{completed.stderr}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 def main(argv: list[str] | None = None) -> None:
