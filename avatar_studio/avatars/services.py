@@ -32,6 +32,7 @@ from .models import (
     PredictionAttempt,
     ShareLink,
 )
+from .signals import job_finished
 
 logger = logging.getLogger(__name__)
 
@@ -282,6 +283,7 @@ def fail_job(job, error_name, *, from_statuses=ACTIVE_STATUSES, message=None):
     )
     if matched:
         logger.info("job %s failed: %s", job.pk, error_name)
+        _announce_finished(job.pk, JobStatus.FAILED)
     return bool(matched)
 
 
@@ -314,8 +316,21 @@ def complete_job(job, attempt, *, stored_outputs, credits_used):
             result.image.name = image_name
             result.thumbnail.name = thumbnail_name
             result.save()
+        _announce_finished(job.pk, JobStatus.COMPLETED)
     logger.info("job %s completed with %s image(s)", job.pk, len(stored_outputs))
     return True
+
+
+def _announce_finished(job_id, status):
+    def send():
+        # A failing listener must not undo or hide the job's end: log it and carry on.
+        for receiver, error in job_finished.send_robust(
+            sender=AvatarJob, job_id=job_id, status=str(status)
+        ):
+            if isinstance(error, Exception):
+                logger.error("job %s: job_finished receiver %r failed: %r", job_id, receiver, error)
+
+    transaction.on_commit(send)
 
 
 # --- Recovery ---------------------------------------------------------------------------------

@@ -49,6 +49,9 @@ from .types import (
     SEED_MIN,
     THIRD_PARTY_ERROR,
     THIRD_PARTY_PROVIDER_ERROR,
+    TRYON,
+    TRYON_CATEGORIES,
+    TRYON_MODES,
     UNAVAILABLE_ERROR,
     UNKNOWN_ERROR,
     Credits,
@@ -56,6 +59,7 @@ from .types import (
     Prediction,
     PredictionError,
     PredictionStatus,
+    TryOnInputs,
 )
 
 __all__ = [
@@ -105,6 +109,10 @@ __all__ = [
     "ServerError",
     "THIRD_PARTY_ERROR",
     "THIRD_PARTY_PROVIDER_ERROR",
+    "TRYON",
+    "TRYON_CATEGORIES",
+    "TRYON_MODES",
+    "TryOnInputs",
     "UNAVAILABLE_ERROR",
     "UNKNOWN_ERROR",
     "USER_AGENT",

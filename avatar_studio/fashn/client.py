@@ -33,7 +33,15 @@ from .errors import (
     ServerError,
     UnauthorizedError,
 )
-from .types import CREDITS_USED_HEADER, FACE_TO_MODEL, Credits, FaceToModelInputs, Prediction
+from .types import (
+    CREDITS_USED_HEADER,
+    FACE_TO_MODEL,
+    TRYON,
+    Credits,
+    FaceToModelInputs,
+    Prediction,
+    TryOnInputs,
+)
 
 __all__ = ["DEFAULT_BASE_URL", "USER_AGENT", "FashnClient"]
 
@@ -115,6 +123,10 @@ class FashnClient:
     ) -> str:
         """Submit a face-to-model prediction; return its id."""
         return self.run(FACE_TO_MODEL, inputs.to_payload(), webhook_url=webhook_url)
+
+    def run_tryon(self, inputs: TryOnInputs, *, webhook_url: str | None = None) -> str:
+        """Submit a tryon-v1.6 prediction; return its id."""
+        return self.run(TRYON, inputs.to_payload(), webhook_url=webhook_url)
 
     def status(self, prediction_id: str) -> Prediction:
         """Read a prediction's status once."""

@@ -43,11 +43,16 @@ __all__ = [
     "SEED_MIN",
     "THIRD_PARTY_ERROR",
     "THIRD_PARTY_PROVIDER_ERROR",
+    "TRYON",
+    "TRYON_CATEGORIES",
+    "TRYON_MODES",
+    "TryOnInputs",
     "UNAVAILABLE_ERROR",
     "UNKNOWN_ERROR",
 ]
 
 FACE_TO_MODEL = "face-to-model"
+TRYON = "tryon-v1.6"
 CREDITS_USED_HEADER = "x-fashn-credits-used"
 
 # Inputs of face-to-model, as documented by FASHN.
@@ -57,6 +62,9 @@ OUTPUT_FORMATS = ("png", "jpeg")
 DEFAULT_OUTPUT_FORMAT = "jpeg"
 RESOLUTIONS = ("1k", "2k", "4k")
 GENERATION_MODES = ("fast", "balanced", "quality")
+# Inputs of tryon-v1.6 (virtual try-on: a garment onto a model image), as documented by FASHN.
+TRYON_CATEGORIES = ("auto", "tops", "bottoms", "one-pieces")
+TRYON_MODES = ("performance", "balanced", "quality")
 SEED_MIN = 0
 SEED_MAX = 2**32 - 1
 DEFAULT_SEED = 42
@@ -114,7 +122,7 @@ class FaceToModelInputs:
     num_images: int | None = None
 
     def __post_init__(self) -> None:
-        _check_face_image(self.face_image)
+        _check_image("face_image", self.face_image)
         if not isinstance(self.prompt, str):
             raise ValueError("prompt must be a string (use '' for no prompt)")
         _check_choice("aspect_ratio", self.aspect_ratio, ASPECT_RATIOS)
@@ -151,7 +159,7 @@ class FaceToModelInputs:
 
     def __repr__(self) -> str:
         # A data URI selfie is megabytes long: keep logs readable.
-        face = self.face_image if len(self.face_image) <= 80 else self.face_image[:60] + "..."
+        face = _short(self.face_image)
         return (
             f"FaceToModelInputs(face_image={face!r}, prompt={self.prompt!r}, "
             f"aspect_ratio={self.aspect_ratio!r}, seed={self.seed}, "
@@ -161,17 +169,68 @@ class FaceToModelInputs:
         )
 
 
-def _check_face_image(value: object) -> None:
+@dataclass(frozen=True)
+class TryOnInputs:
+    """The ``inputs`` of a tryon-v1.6 run: ``garment_image`` dressed onto ``model_image``."""
+
+    model_image: str
+    garment_image: str
+    category: str = "auto"
+    mode: str = "balanced"
+    seed: int = DEFAULT_SEED
+    num_samples: int = 1
+    output_format: str = DEFAULT_OUTPUT_FORMAT
+    return_base64: bool = False
+
+    def __post_init__(self) -> None:
+        _check_image("model_image", self.model_image)
+        _check_image("garment_image", self.garment_image)
+        _check_choice("category", self.category, TRYON_CATEGORIES)
+        _check_choice("mode", self.mode, TRYON_MODES)
+        _check_int("seed", self.seed, SEED_MIN, SEED_MAX)
+        _check_int("num_samples", self.num_samples, NUM_IMAGES_MIN, NUM_IMAGES_MAX)
+        _check_choice("output_format", self.output_format, OUTPUT_FORMATS)
+        if not isinstance(self.return_base64, bool):
+            raise ValueError("return_base64 must be True or False")
+
+    def to_payload(self) -> dict[str, Any]:
+        """The ``inputs`` object of ``POST /v1/run``."""
+        return {
+            "model_image": self.model_image,
+            "garment_image": self.garment_image,
+            "category": self.category,
+            "mode": self.mode,
+            "seed": self.seed,
+            "num_samples": self.num_samples,
+            "output_format": self.output_format,
+            "return_base64": self.return_base64,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"TryOnInputs(model_image={_short(self.model_image)!r}, "
+            f"garment_image={_short(self.garment_image)!r}, category={self.category!r}, "
+            f"mode={self.mode!r}, seed={self.seed}, num_samples={self.num_samples}, "
+            f"output_format={self.output_format!r}, return_base64={self.return_base64})"
+        )
+
+
+def _short(image: str) -> str:
+    # A data URI is megabytes long: keep logs readable.
+    return image if len(image) <= 80 else image[:60] + "..."
+
+
+def _check_image(name: str, value: object) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError("face_image is required: an image URL or a data:image/...;base64, URI")
+        raise ValueError(f"{name} is required: an image URL or a data:image/...;base64, URI")
     lowered = value[:40].lower()
     if lowered.startswith(("https://", "http://")):
         return
     if lowered.startswith("data:image/"):
         if ";base64," not in value[:100]:
-            raise ValueError("face_image data URI must be base64: data:image/<type>;base64,...")
+            raise ValueError(f"{name} data URI must be base64: data:image/<type>;base64,...")
         return
-    raise ValueError("face_image must be an http(s) URL or a data:image/...;base64, URI")
+    raise ValueError(f"{name} must be an http(s) URL or a data:image/...;base64, URI")
 
 
 def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
