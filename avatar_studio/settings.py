@@ -233,6 +233,10 @@ FASHN_READ_TIMEOUT = env.float("FASHN_READ_TIMEOUT", default=30.0)
 FASHN_MAX_IN_FLIGHT = env.int("FASHN_MAX_IN_FLIGHT", default=6)
 FASHN_RUN_RATE = env.str("FASHN_RUN_RATE", default="50/60")  # requests / seconds
 FASHN_STATUS_RATE = env.str("FASHN_STATUS_RATE", default="50/10")
+# Where FASHN can reach this app (e.g. https://avatars.example.com). When set, every submission
+# passes a webhook_url holding a fresh secret for that attempt, and FASHN's call brings the next
+# status check forward; polling stays the safety net. Empty: polling only.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
 
 # --- The avatar pipeline ---------------------------------------------------------------------
 AVATAR_MAX_ATTEMPTS = env.int("AVATAR_MAX_ATTEMPTS", default=3)

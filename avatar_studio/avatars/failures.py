@@ -12,6 +12,7 @@ SERVICE_MISCONFIGURED = "ServiceMisconfigured"
 OUT_OF_CREDITS = "OutOfCredits"
 REQUEST_REFUSED = "RequestRefused"
 SELFIE_MISSING = "SelfieMissing"
+TRYON_INPUT_MISSING = "TryOnInputMissing"
 
 _MESSAGES = {
     "ImageLoadError": (
@@ -76,6 +77,10 @@ _MESSAGES = {
     SELFIE_MISSING: (
         "The selfie for this avatar is no longer stored, so it cannot be sent again. Upload "
         "your selfie once more to make a new avatar."
+    ),
+    TRYON_INPUT_MISSING: (
+        "The avatar or the garment image for this try-on is no longer stored. Start the "
+        "try-on again from the product page."
     ),
     REQUEST_REFUSED: (
         "The avatar service refused the request as invalid. Check your settings and try "

@@ -10,7 +10,16 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from avatar_studio.fashn import ASPECT_RATIOS, GENERATION_MODES, OUTPUT_FORMATS, RESOLUTIONS
+from avatar_studio.fashn import (
+    ASPECT_RATIOS,
+    FACE_TO_MODEL,
+    GENERATION_MODES,
+    OUTPUT_FORMATS,
+    RESOLUTIONS,
+    TRYON,
+    TRYON_CATEGORIES,
+    TRYON_MODES,
+)
 
 
 def _choices(values):
@@ -19,6 +28,18 @@ def _choices(values):
 
 def selfie_upload_to(job, filename):
     return f"selfies/{job.owner_id}/{job.id}.jpg"
+
+
+def garment_upload_to(job, filename):
+    return f"garments/{job.owner_id}/{job.id}.png"
+
+
+class PredictionModel(models.TextChoices):
+    """Which FASHN model a job runs. Avatars are face-to-model jobs; the store's try-ons run
+    tryon-v1.6 on a completed avatar, through the same pipeline, slots and retries."""
+
+    FACE_TO_MODEL = FACE_TO_MODEL, "Avatar (face-to-model)"
+    TRYON = TRYON, "Try-on (tryon-v1.6)"
 
 
 class JobStatus(models.TextChoices):
@@ -50,14 +71,29 @@ class ReviewState(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
+class AvatarJobQuerySet(models.QuerySet):
+    def avatars(self):
+        """Avatars made from selfies: what galleries, the API and review deal with."""
+        return self.filter(model_name=PredictionModel.FACE_TO_MODEL)
+
+    def tryons(self):
+        return self.filter(model_name=PredictionModel.TRYON)
+
+
 class AvatarJob(models.Model):
+    """One FASHN job a user asked for: an avatar from a selfie, or a try-on of an avatar."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="avatar_jobs"
     )
+    model_name = models.CharField(
+        max_length=16, choices=PredictionModel.choices, default=PredictionModel.FACE_TO_MODEL
+    )
     selfie = models.ImageField(upload_to=selfie_upload_to, blank=True)
 
-    # The FASHN face-to-model inputs, named as in the protocol.
+    # The FASHN face-to-model inputs, named as in the protocol (seed, output_format and
+    # return_base64 serve tryon-v1.6 too, and num_images is its num_samples).
     prompt = models.CharField(max_length=500, blank=True)
     aspect_ratio = models.CharField(max_length=5, choices=_choices(ASPECT_RATIOS), default="2:3")
     seed = models.PositiveBigIntegerField(default=42)
@@ -66,6 +102,19 @@ class AvatarJob(models.Model):
     resolution = models.CharField(max_length=2, choices=_choices(RESOLUTIONS), blank=True)
     generation_mode = models.CharField(max_length=8, choices=_choices(GENERATION_MODES), blank=True)
     num_images = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    # The tryon-v1.6 inputs: the avatar image worn (model_image), a copy of the garment image
+    # (so the job does not depend on the catalogue staying the same), category and mode.
+    model_result = models.ForeignKey(
+        "AvatarResult",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tryon_jobs",
+    )
+    garment_image = models.ImageField(upload_to=garment_upload_to, blank=True)
+    category = models.CharField(max_length=10, choices=_choices(TRYON_CATEGORIES), blank=True)
+    mode = models.CharField(max_length=11, choices=_choices(TRYON_MODES), blank=True)
 
     # Which consent text the owner agreed to before uploading, and when.
     consent_version = models.CharField(max_length=32, blank=True)
@@ -86,6 +135,9 @@ class AvatarJob(models.Model):
     step_token = models.UUIDField(null=True, blank=True)
     waiting_for_slot = models.BooleanField(default=False)
     deadline_at = models.DateTimeField()
+    # The secret in the webhook_url of the current submission (FASHN webhooks in). A new one per
+    # attempt, so a late call about an earlier attempt finds nothing.
+    webhook_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -108,9 +160,11 @@ class AvatarJob(models.Model):
         related_name="+",
     )
 
+    objects = AvatarJobQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["owner", "-created_at"])]
+        indexes = [models.Index(fields=["owner", "model_name", "-created_at"])]
         permissions = [
             ("review_avatarjob", "Can approve or reject avatars for public display"),
             ("retry_avatarjob", "Can retry failed avatar jobs"),
@@ -122,6 +176,25 @@ class AvatarJob(models.Model):
     @property
     def is_terminal(self):
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def is_tryon(self):
+        return self.model_name == PredictionModel.TRYON
+
+    def tryon_inputs(self, model_image, garment_image):
+        """The tryon-v1.6 inputs, with both images passed in as data URIs or URLs."""
+        from avatar_studio.fashn import TryOnInputs
+
+        return TryOnInputs(
+            model_image=model_image,
+            garment_image=garment_image,
+            category=self.category or "auto",
+            mode=self.mode or "balanced",
+            seed=self.seed,
+            num_samples=self.num_images or 1,
+            output_format=self.output_format,
+            return_base64=self.return_base64,
+        )
 
     def fashn_inputs(self, face_image):
         """The protocol inputs for this job, with the selfie passed in as a data URI or URL."""

@@ -10,6 +10,7 @@ import functools
 import logging
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from avatar_studio import fashn
@@ -24,6 +25,7 @@ from .failures import (
     SELFIE_MISSING,
     SERVICE_MISCONFIGURED,
     SUBMISSION_UNCONFIRMED,
+    TRYON_INPUT_MISSING,
 )
 from .limits import fashn_limits
 from .models import PREDICTING_STATUSES, JobStatus
@@ -57,10 +59,34 @@ def slot_lease_seconds():
     return settings.AVATAR_POLL_MAX_SECONDS + settings.AVATAR_STEP_LEASE_SECONDS
 
 
+def data_uri(field_file, content_type):
+    with field_file.open("rb") as stored:
+        encoded = base64.b64encode(stored.read()).decode("ascii")
+    return f"data:{content_type};base64,{encoded}"
+
+
 def selfie_data_uri(job):
-    with job.selfie.open("rb") as selfie:
-        encoded = base64.b64encode(selfie.read()).decode("ascii")
-    return f"data:image/jpeg;base64,{encoded}"
+    return data_uri(job.selfie, "image/jpeg")
+
+
+def prediction_request(job):
+    """The model name and ``inputs`` payload of the job's next /v1/run, images as data URIs.
+
+    Raises ``FileNotFoundError`` or ``ValueError`` when an input image is no longer stored.
+    """
+    if job.is_tryon:
+        model_image = data_uri(job.model_result.image, job.model_result.content_type)
+        garment_image = data_uri(job.garment_image, "image/png")
+        return fashn.TRYON, job.tryon_inputs(model_image, garment_image).to_payload()
+    return fashn.FACE_TO_MODEL, job.fashn_inputs(selfie_data_uri(job)).to_payload()
+
+
+def webhook_url(token):
+    """Where FASHN should call when the prediction ends, or None when we cannot be reached."""
+    if not settings.PUBLIC_BASE_URL:
+        return None
+    path = reverse("avatars:fashn-webhook", kwargs={"token": token})
+    return settings.PUBLIC_BASE_URL.rstrip("/") + path
 
 
 def _wait_for(error, default=None):
@@ -82,13 +108,12 @@ def submit_job(job_id, token):
     if timezone.now() >= job.deadline_at:
         services.fail_job(job, DEADLINE_EXCEEDED)
         return
-    # Read before taking a slot: a missing selfie fails here, not in the middle of a submission.
+    # Read before taking a slot: a missing input fails here, not in the middle of a submission.
     try:
-        face_image = selfie_data_uri(job)
-    except (FileNotFoundError, ValueError):  # the file is gone, or the job never had one
-        services.fail_job(job, SELFIE_MISSING)
+        model_name, inputs = prediction_request(job)
+    except (FileNotFoundError, ValueError):  # a file is gone, or the job never had one
+        services.fail_job(job, TRYON_INPUT_MISSING if job.is_tryon else SELFIE_MISSING)
         return
-    inputs = job.fashn_inputs(face_image)
 
     limits = fashn_limits()
     if not limits.in_flight.acquire(job.pk, slot_lease_seconds()):
@@ -99,12 +124,15 @@ def submit_job(job_id, token):
         limits.in_flight.release(job.pk)
         services.requeue(job, delay=services.jittered(wait, spread=0.1) + 0.05)
         return
-    if not services.begin_submission(job):
+    webhook_token = services.begin_submission(job)
+    if webhook_token is None:
         limits.in_flight.release(job.pk)
         return
 
     try:
-        prediction_id = fashn_client().run_face_to_model(inputs)
+        prediction_id = fashn_client().run(
+            model_name, inputs, webhook_url=webhook_url(webhook_token)
+        )
     except fashn.FashnError as error:
         _handle_submit_error(job, error, limits)
         return

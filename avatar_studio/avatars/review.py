@@ -53,26 +53,32 @@ def cannot_offer(job):
 def offer_for_display(job):
     """private → pending: the owner consents to public display, subject to staff review."""
     now = timezone.now()
-    matched = AvatarJob.objects.filter(
-        pk=job.pk, status=JobStatus.COMPLETED, review_state=ReviewState.PRIVATE
-    ).update(
-        review_state=ReviewState.PENDING,
-        public_consent_at=now,
-        review_reason="",
-        reviewed_at=None,
-        reviewed_by=None,
-        updated_at=now,
+    matched = (
+        AvatarJob.objects.avatars()
+        .filter(pk=job.pk, status=JobStatus.COMPLETED, review_state=ReviewState.PRIVATE)
+        .update(
+            review_state=ReviewState.PENDING,
+            public_consent_at=now,
+            review_reason="",
+            reviewed_at=None,
+            reviewed_by=None,
+            updated_at=now,
+        )
     )
     return bool(matched)
 
 
 def withdraw_from_display(job):
     """Back to private, at once, whatever staff decided. False if it was not offered."""
-    matched = AvatarJob.objects.filter(pk=job.pk, review_state__in=_WITHDRAWABLE).update(
-        review_state=ReviewState.PRIVATE,
-        public_consent_at=None,
-        review_reason="",
-        updated_at=timezone.now(),
+    matched = (
+        AvatarJob.objects.avatars()
+        .filter(pk=job.pk, review_state__in=_WITHDRAWABLE)
+        .update(
+            review_state=ReviewState.PRIVATE,
+            public_consent_at=None,
+            review_reason="",
+            updated_at=timezone.now(),
+        )
     )
     return bool(matched)
 
@@ -94,17 +100,21 @@ def cannot_approve(job):
 def approve(job, *, reviewer):
     """pending or rejected → approved. The owner's consent must still be there."""
     now = timezone.now()
-    matched = AvatarJob.objects.filter(
-        pk=job.pk,
-        status=JobStatus.COMPLETED,
-        review_state__in=_APPROVABLE,
-        public_consent_at__isnull=False,
-    ).update(
-        review_state=ReviewState.APPROVED,
-        review_reason="",
-        reviewed_at=now,
-        reviewed_by=reviewer,
-        updated_at=now,
+    matched = (
+        AvatarJob.objects.avatars()
+        .filter(
+            pk=job.pk,
+            status=JobStatus.COMPLETED,
+            review_state__in=_APPROVABLE,
+            public_consent_at__isnull=False,
+        )
+        .update(
+            review_state=ReviewState.APPROVED,
+            review_reason="",
+            reviewed_at=now,
+            reviewed_by=reviewer,
+            updated_at=now,
+        )
     )
     return bool(matched)
 
@@ -124,12 +134,16 @@ def reject(job, *, reviewer, reason):
     if not reason:
         raise ValueError("a rejection needs a reason for the owner")
     now = timezone.now()
-    matched = AvatarJob.objects.filter(pk=job.pk, review_state__in=_REJECTABLE).update(
-        review_state=ReviewState.REJECTED,
-        review_reason=reason,
-        reviewed_at=now,
-        reviewed_by=reviewer,
-        updated_at=now,
+    matched = (
+        AvatarJob.objects.avatars()
+        .filter(pk=job.pk, review_state__in=_REJECTABLE)
+        .update(
+            review_state=ReviewState.REJECTED,
+            review_reason=reason,
+            reviewed_at=now,
+            reviewed_by=reviewer,
+            updated_at=now,
+        )
     )
     return bool(matched)
 
@@ -145,7 +159,8 @@ def approved_public_avatars():
     """
     results = AvatarResult.objects.order_by("index")
     return (
-        AvatarJob.objects.filter(
+        AvatarJob.objects.avatars()
+        .filter(
             status=JobStatus.COMPLETED,
             review_state=ReviewState.APPROVED,
             public_consent_at__isnull=False,
@@ -157,4 +172,4 @@ def approved_public_avatars():
 
 
 def pending_review_count():
-    return AvatarJob.objects.filter(review_state=ReviewState.PENDING).count()
+    return AvatarJob.objects.avatars().filter(review_state=ReviewState.PENDING).count()

@@ -16,7 +16,7 @@ GALLERY_FILTERS = {
 
 
 def visible_jobs(user):
-    jobs = AvatarJob.objects.all()
+    jobs = AvatarJob.objects.avatars()
     return jobs if user.is_staff else jobs.filter(owner=user)
 
 
@@ -31,7 +31,7 @@ def get_visible_job(user, job_id):
 def get_owned_job(user, job_id):
     """The job if the user owns it: only owners change their avatars from the site."""
     try:
-        return AvatarJob.objects.get(pk=job_id, owner=user)
+        return AvatarJob.objects.avatars().get(pk=job_id, owner=user)
     except (AvatarJob.DoesNotExist, ValueError):
         raise Http404("No such avatar.") from None
 
@@ -39,7 +39,7 @@ def get_owned_job(user, job_id):
 def gallery_jobs(user, filter_name):
     """The user's own jobs, newest first, with their results in one extra query."""
     _label, statuses = GALLERY_FILTERS.get(filter_name, GALLERY_FILTERS["all"])
-    jobs = AvatarJob.objects.filter(owner=user).order_by("-created_at")
+    jobs = AvatarJob.objects.avatars().filter(owner=user).order_by("-created_at")
     if statuses:
         jobs = jobs.filter(status__in=statuses)
     results = AvatarResult.objects.order_by("index")

@@ -15,6 +15,7 @@ after the transaction that created its token commits (``transaction.on_commit``)
 
 import logging
 import random
+import secrets
 import uuid
 from datetime import timedelta
 
@@ -30,6 +31,7 @@ from .models import (
     AvatarResult,
     JobStatus,
     PredictionAttempt,
+    PredictionModel,
     ShareLink,
 )
 from .signals import job_finished
@@ -107,23 +109,43 @@ def create_job(*, owner, selfie_name, selfie_file, **inputs):
     ``selfie_file`` is a Django ``File`` holding the normalised JPEG. If the row cannot be saved
     the file is removed again, so a failure leaves nothing behind.
     """
-    job = AvatarJob(
+    job = _new_job(owner, model_name=PredictionModel.FACE_TO_MODEL, **inputs)
+    job.selfie.save(selfie_name, selfie_file, save=False)
+    _save_new_job(job, job.selfie)
+    return job
+
+
+def create_tryon_job(*, owner, model_result, garment_file, **inputs):
+    """A tryon-v1.6 job dressing ``model_result`` (a stored avatar image) in the garment.
+
+    ``garment_file`` is a Django ``File`` holding the garment PNG; it is copied, like a selfie,
+    and removed again if the row cannot be saved.
+    """
+    job = _new_job(owner, model_name=PredictionModel.TRYON, model_result=model_result, **inputs)
+    job.garment_image.save("garment.png", garment_file, save=False)
+    _save_new_job(job, job.garment_image)
+    return job
+
+
+def _new_job(owner, **fields):
+    return AvatarJob(
         owner=owner,
         max_attempts=settings.AVATAR_MAX_ATTEMPTS,
         deadline_at=_now() + timedelta(seconds=settings.AVATAR_JOB_DEADLINE_SECONDS),
         next_action_at=_now(),
         step_token=uuid.uuid4(),
-        **inputs,
+        **fields,
     )
-    job.selfie.save(selfie_name, selfie_file, save=False)
+
+
+def _save_new_job(job, input_file):
     try:
         with transaction.atomic():
             job.save(force_insert=True)
             _schedule(job.pk, STEP_SUBMIT, job.step_token)
     except Exception:
-        job.selfie.delete(save=False)
+        input_file.delete(save=False)
         raise
-    return job
 
 
 def retry_job(job, *, new_seed=None):
@@ -156,11 +178,17 @@ def revoke_share_link(link):
 
 
 def delete_job(job):
-    """Delete a job, its attempts and every file it owns."""
-    files = [job.selfie] if job.selfie else []
-    for result in job.results.all():
-        files += [result.image, result.thumbnail]
-    job.delete()
+    """Delete a job, its attempts and every file it owns, with the try-ons made from it."""
+    tryons = list(AvatarJob.objects.filter(model_result__job=job).prefetch_related("results"))
+    files = []
+    for each in [job, *tryons]:
+        files += [f for f in (each.selfie, each.garment_image) if f]
+        for result in each.results.all():
+            files += [result.image, result.thumbnail]
+    with transaction.atomic():
+        # The try-ons first: they would go with the avatar's results anyway (cascade).
+        AvatarJob.objects.filter(pk__in=[t.pk for t in tryons]).delete()
+        job.delete()
     for field_file in files:
         field_file.delete(save=False)
 
@@ -180,11 +208,19 @@ def claim_step(job_id, token, statuses):
 
 
 def begin_submission(job):
-    """queued → submitting, after the job has a FASHN slot and a request token."""
+    """queued → submitting, after the job has a FASHN slot and a request token.
+
+    Returns the new attempt's webhook token (a fresh secret for the submission's webhook_url),
+    or None if the job moved on.
+    """
+    webhook_token = secrets.token_urlsafe(24)
     matched = AvatarJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
-        status=JobStatus.SUBMITTING, waiting_for_slot=False, updated_at=_now()
+        status=JobStatus.SUBMITTING,
+        waiting_for_slot=False,
+        webhook_token=webhook_token,
+        updated_at=_now(),
     )
-    return bool(matched)
+    return webhook_token if matched else None
 
 
 def requeue(job, *, delay, waiting_for_slot=False):
@@ -241,6 +277,27 @@ def record_progress(job, attempt, fashn_status, *, delay):
 def postpone_poll(job, *, delay):
     """Poll again later without news (rate limit, transient error)."""
     return _set_next_step(job.pk, {"status__in": PREDICTING_STATUSES}, STEP_POLL, delay)
+
+
+def poll_now(webhook_token):
+    """FASHN says the prediction with this webhook token changed: check its status at once.
+
+    Only a scheduled poll is brought forward (its old message then finds a stale token); a poll
+    that is running right now will see the news itself. Returns True if a poll was scheduled.
+    """
+    job = AvatarJob.objects.filter(webhook_token=webhook_token).only("pk").first()
+    if job is None:
+        return False
+    guard = {
+        "webhook_token": webhook_token,
+        "status__in": PREDICTING_STATUSES,
+        "step_token__isnull": False,
+    }
+    return _set_next_step(job.pk, guard, STEP_POLL, 0.0)
+
+
+def webhook_token_exists(webhook_token):
+    return AvatarJob.objects.filter(webhook_token=webhook_token).exists()
 
 
 def record_attempt_failure(job, attempt, *, status, error_name, error_message):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import review_urls, views
+from . import fashn_webhooks, review_urls, views
 
 app_name = "avatars"
 
@@ -29,6 +29,7 @@ urlpatterns = [
         views.result_download,
         name="result-download",
     ),
+    path("fashn/webhook/<str:token>/", fashn_webhooks.receive, name="fashn-webhook"),
     path("s/<str:token>/", views.shared_avatar, name="shared"),
     path("s/<str:token>/<int:index>/", views.shared_image, name="shared-image"),
 ]
