@@ -56,6 +56,9 @@ class Command(BaseCommand):
         env = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
         python = sys.executable
         offline = settings.USING_OFFLINE_ENGINE
+        if offline and not settings.PUBLIC_BASE_URL:
+            # The engine calls webhooks on loopback, so the whole webhook path runs locally too.
+            env["PUBLIC_BASE_URL"] = f"http://{host}:{port}"
         if offline:
             self.start(
                 "engine",
