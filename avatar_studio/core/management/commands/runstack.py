@@ -58,7 +58,8 @@ class Command(BaseCommand):
         offline = settings.USING_OFFLINE_ENGINE
         if offline and not settings.PUBLIC_BASE_URL:
             # The engine calls webhooks on loopback, so the whole webhook path runs locally too.
-            env["PUBLIC_BASE_URL"] = f"http://{host}:{port}"
+            local_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+            env["PUBLIC_BASE_URL"] = f"http://{local_host}:{port}"
         if offline:
             self.start(
                 "engine",
