@@ -9,6 +9,10 @@
   any connection is made to it;
 - the body is refused above the size limit (from Content-Length at once, or while reading), and
   the whole fetch must finish within a time limit, so a slow trickle cannot hold a web worker.
+
+The checks and the connection to the checked address (``parse_target``, ``checked_address``,
+``open_request``) are shared with the outgoing webhooks (``api.webhooks``); they raise
+``UnsafeURL`` with a reason, and each caller words the message for its own reader.
 """
 
 import ipaddress
@@ -27,6 +31,33 @@ UPLOAD_INSTEAD = "or upload the photo itself."
 
 class ImageURLRefused(ValueError):
     """The URL cannot be fetched; the message says why and what to do."""
+
+
+class UnsafeURL(ValueError):
+    """A URL we will not connect to. ``reason`` is one of REASONS; ``host`` is its host, if any."""
+
+    REASONS = ("invalid", "scheme", "credentials", "unknown_host", "private")
+
+    def __init__(self, reason, host=""):
+        super().__init__(reason)
+        self.reason = reason
+        self.host = host
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked URL, split into what a connection needs."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str  # path and query, as sent in the request line
+
+    @property
+    def host_header(self):
+        default = 443 if self.scheme == "https" else 80
+        name = f"[{self.host}]" if ":" in self.host else self.host
+        return name if self.port == default else f"{name}:{self.port}"
 
 
 def is_public_address(address):
@@ -56,13 +87,36 @@ class FetchPolicy:
     connected: list = field(default_factory=list, compare=False)
 
 
+_IMAGE_REFUSALS = {
+    "invalid": f"This image URL is not valid. Check the link, {UPLOAD_INSTEAD}",
+    "scheme": f"Only https:// image URLs can be fetched. Use an https:// link, {UPLOAD_INSTEAD}",
+    "credentials": (
+        "This image URL has no host, or has a user name or password in it. Use a plain "
+        f"https:// link, {UPLOAD_INSTEAD}"
+    ),
+    "unknown_host": (
+        "The image URL's host ({host}) could not be found. Check the link, " + UPLOAD_INSTEAD
+    ),
+    "private": (
+        "This image URL points to a private or local network address, which we never "
+        f"fetch. Use a public https:// link, {UPLOAD_INSTEAD}"
+    ),
+}
+
+
 def fetch_image(url, policy):
     """The bytes at ``url``, fetched under ``policy``. Raises ImageURLRefused."""
     deadline = time.monotonic() + policy.timeout
     for _hop in range(policy.max_redirects + 1):
-        host, port, target = _check_url(url)
-        address = _checked_address(host, port, policy)
-        response = _request(address, host, port, target, policy, deadline)
+        try:
+            target = parse_target(url)
+            address = checked_address(
+                target.host, target.port, policy.resolve, policy.address_allowed
+            )
+        except UnsafeURL as refusal:
+            message = _IMAGE_REFUSALS[refusal.reason].replace("{host}", refusal.host)
+            raise ImageURLRefused(message) from None
+        response = _request(address, target, policy, deadline)
         try:
             if response.status in (301, 302, 303, 307, 308):
                 location = response.headers.get("Location")
@@ -87,72 +141,105 @@ def fetch_image(url, policy):
     )
 
 
-def _check_url(url):
+def parse_target(url, schemes=("https",)):
+    """``url`` split into a Target, if its scheme is one of ``schemes`` and it has a host and no
+    credentials. Raises UnsafeURL ("invalid", "scheme" or "credentials")."""
     try:
         parts = urlsplit(url)
-        port = parts.port or 443
+        port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise ImageURLRefused(
-            f"This image URL is not valid. Check the link, {UPLOAD_INSTEAD}"
-        ) from None
-    if parts.scheme != "https":
-        raise ImageURLRefused(
-            f"Only https:// image URLs can be fetched. Use an https:// link, {UPLOAD_INSTEAD}"
-        )
+        raise UnsafeURL("invalid") from None
+    if parts.scheme not in schemes:
+        raise UnsafeURL("scheme")
     if not parts.hostname or parts.username or parts.password:
-        raise ImageURLRefused(
-            f"This image URL has no host, or has a user name or password in it. Use a plain "
-            f"https:// link, {UPLOAD_INSTEAD}"
-        )
-    target = parts.path or "/"
+        raise UnsafeURL("credentials", parts.hostname or "")
+    path = parts.path or "/"
     if parts.query:
-        target += "?" + parts.query
-    return parts.hostname, port, target
+        path += "?" + parts.query
+    return Target(parts.scheme, parts.hostname, port, path)
 
 
-def _checked_address(host, port, policy):
+def checked_address(host, port, resolve=resolve_host, address_allowed=is_public_address):
+    """The address to connect to for ``host``: every address it resolves to must be allowed.
+
+    Raises UnsafeURL ("unknown_host" or "private"). The caller connects to the address returned,
+    never resolving again, so a DNS answer that changes (rebinding) cannot send it elsewhere.
+    """
     try:
-        addresses = policy.resolve(host, port)
+        addresses = resolve(host, port)
     except (OSError, UnicodeError):
         addresses = []
     if not addresses:
-        raise ImageURLRefused(
-            f"The image URL's host ({host}) could not be found. Check the link, {UPLOAD_INSTEAD}"
-        )
+        raise UnsafeURL("unknown_host", host)
     # One private address is enough to refuse: we must not pick among them.
-    if not all(policy.address_allowed(address) for address in addresses):
-        raise ImageURLRefused(
-            "This image URL points to a private or local network address, which we never "
-            f"fetch. Use a public https:// link, {UPLOAD_INSTEAD}"
-        )
+    if not all(address_allowed(address) for address in addresses):
+        raise UnsafeURL("private", host)
     return addresses[0]
 
 
-def _request(address, host, port, target, policy, deadline):
+def open_request(
+    target,
+    address,
+    *,
+    method,
+    headers,
+    body=None,
+    connect_timeout,
+    read_timeout,
+    ca_certs=None,
+    connected=None,
+):
+    """Send one request for ``target`` to the checked ``address``, without following redirects
+    or retrying: https with TLS verified against the target's host name, or plain http.
+
+    Returns the urllib3 response with its body unread (the caller reads, releases and closes it).
+    Raises urllib3's errors.
+    """
+    timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
+    if target.scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            address,
+            target.port,
+            server_hostname=target.host,
+            assert_hostname=target.host,
+            cert_reqs=ssl.CERT_REQUIRED,
+            ca_certs=ca_certs,
+            timeout=timeout,
+            retries=False,
+            maxsize=1,
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(
+            address, target.port, timeout=timeout, retries=False, maxsize=1
+        )
+    if connected is not None:
+        connected.append(address)
+    return pool.urlopen(
+        method,
+        target.path,
+        body=body,
+        headers={"Host": target.host_header, **headers},
+        redirect=False,
+        preload_content=False,
+        decode_content=False,
+    )
+
+
+def _request(address, target, policy, deadline):
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise _too_slow(policy)
-    pool = urllib3.HTTPSConnectionPool(
-        address,
-        port,
-        server_hostname=host,
-        assert_hostname=host,
-        cert_reqs=ssl.CERT_REQUIRED,
-        ca_certs=policy.ca_certs,
-        timeout=urllib3.Timeout(connect=min(remaining, 5.0), read=min(remaining, 5.0)),
-        retries=False,
-        maxsize=1,
-    )
-    policy.connected.append(address)
-    host_header = host if port == 443 else f"{host}:{port}"
+    host = target.host
     try:
-        return pool.urlopen(
-            "GET",
+        return open_request(
             target,
-            headers={"Host": host_header, "User-Agent": USER_AGENT, "Accept": "image/*"},
-            redirect=False,
-            preload_content=False,
-            decode_content=False,
+            address,
+            method="GET",
+            headers={"User-Agent": USER_AGENT, "Accept": "image/*"},
+            connect_timeout=min(remaining, 5.0),
+            read_timeout=min(remaining, 5.0),
+            ca_certs=policy.ca_certs,
+            connected=policy.connected,
         )
     except urllib3.exceptions.TimeoutError:
         raise _too_slow(policy) from None
