@@ -40,6 +40,8 @@ class Fault:
     error: str | None = None
     message: str | None = None
     retry_after: float | None = None
+    # ``"retry_after": null`` in an item: answer without a Retry-After header, even on a 429.
+    retry_after_header: bool = True
     malformed: bool = False
     delay_seconds: float = 0.0
     error_name: str | None = None
@@ -55,7 +57,9 @@ class Fault:
         if self.http_status is None:
             return None
         retry_after = self.retry_after
-        if retry_after is None and self.http_status == 429:
+        if not self.retry_after_header:
+            retry_after = None
+        elif retry_after is None and self.http_status == 429:
             retry_after = 1  # a 429 from FASHN always says when to come back
         return ApiError(
             self.http_status,
@@ -119,6 +123,8 @@ def parse_fault(item: Any) -> Fault:
             continue
         if key == "http_status":
             values[key] = _integer(item, key, minimum=400, maximum=599)
+        elif key == "retry_after" and item[key] is None:
+            values["retry_after_header"] = False
         elif key in ("retry_after", "delay_seconds"):
             values[key] = _number(
                 item, key, maximum=MAX_DELAY_SECONDS if key == "delay_seconds" else None
@@ -160,7 +166,10 @@ def _check_effect(fault: Fault) -> None:
     if not any(answers) and fault.delay_seconds <= 0:
         raise ValueError("a fault item needs an effect")
     if fault.http_status is None and (
-        fault.error or fault.message or fault.retry_after is not None
+        fault.error
+        or fault.message
+        or fault.retry_after is not None
+        or not fault.retry_after_header
     ):
         raise ValueError("error, message and retry_after go with http_status")
 
