@@ -291,6 +291,23 @@ REST_FRAMEWORK = {
 }
 # A selfie given as an https:// URL is fetched within this time (redirects included).
 API_IMAGE_FETCH_TIMEOUT_SECONDS = env.float("API_IMAGE_FETCH_TIMEOUT_SECONDS", default=10.0)
+
+# --- API webhooks (webhook_url on POST /api/v1/avatars/; see docs/API.md) ----------------------
+# Deliveries are retried with exponential backoff and jitter (base × 2^(n-1), capped) until
+# delivered or API_WEBHOOK_MAX_ATTEMPTS attempts have failed.
+API_WEBHOOK_MAX_ATTEMPTS = env.int("API_WEBHOOK_MAX_ATTEMPTS", default=6)
+API_WEBHOOK_RETRY_BASE_SECONDS = env.float("API_WEBHOOK_RETRY_BASE_SECONDS", default=10.0)
+API_WEBHOOK_RETRY_MAX_SECONDS = env.float("API_WEBHOOK_RETRY_MAX_SECONDS", default=3600.0)
+API_WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("API_WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3.0)
+API_WEBHOOK_READ_TIMEOUT_SECONDS = env.float("API_WEBHOOK_READ_TIMEOUT_SECONDS", default=10.0)
+# An attempt holds its delivery this long; it must outlast any one attempt (timeouts above).
+API_WEBHOOK_CLAIM_SECONDS = env.float("API_WEBHOOK_CLAIM_SECONDS", default=60.0)
+# A pending delivery whose task is this late is sent again by the sweeper (a lost message).
+API_WEBHOOK_SWEEP_GRACE_SECONDS = env.float("API_WEBHOOK_SWEEP_GRACE_SECONDS", default=60.0)
+# Tests and local development only: also allow webhook URLs on loopback (http:// or https://
+# to 127.0.0.0/8 or ::1). Never set this in production.
+API_WEBHOOK_ALLOW_LOOPBACK_HTTP = env.bool("API_WEBHOOK_ALLOW_LOOPBACK_HTTP", default=False)
+# ------------------------------------------------------------------------------------------------
 SPECTACULAR_SETTINGS = {
     "TITLE": "Avatar Studio API",
     "DESCRIPTION": (

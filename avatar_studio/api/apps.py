@@ -6,3 +6,12 @@ class ApiConfig(AppConfig):
     name = "avatar_studio.api"
     label = "api"
     verbose_name = "JSON API"
+
+    def ready(self):
+        # Webhooks: an avatar that completes or fails gets its event recorded and delivered
+        # (api.deliveries); importing tasks registers them in every process that loads the app.
+        from avatar_studio.avatars.signals import job_finished
+
+        from . import deliveries, tasks  # noqa: F401
+
+        job_finished.connect(deliveries.on_job_finished, dispatch_uid="api-webhook-job-finished")

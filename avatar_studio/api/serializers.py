@@ -7,6 +7,7 @@ import io
 import re
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -20,7 +21,7 @@ from avatar_studio.avatars.models import JobStatus
 from avatar_studio.avatars.progress import job_progress
 from avatar_studio.fashn import ASPECT_RATIOS, OUTPUT_FORMATS, SEED_MAX
 
-from . import fetch
+from . import fetch, webhooks
 
 FACE_IMAGE_REQUIRED = "Choose a photo of your face to upload."
 FACE_IMAGE_KIND = (
@@ -82,7 +83,34 @@ class FaceImageField(serializers.Field):
         return None
 
 
+@extend_schema_field({"type": "string", "format": "uri", "maxLength": webhooks.URL_MAX_LENGTH})
+class WebhookURLField(serializers.CharField):
+    """An https:// URL to call when the avatar ends, checked as selfie URLs are (api.webhooks)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=webhooks.URL_MAX_LENGTH, **kwargs)
+
+    def to_internal_value(self, data):
+        url = super().to_internal_value(data)
+        if not url:
+            return None
+        try:
+            webhooks.check_webhook_url(url, webhooks.default_policy())
+        except webhooks.WebhookURLRefused as refusal:
+            raise serializers.ValidationError(str(refusal), code="webhook_url_refused") from None
+        return url
+
+
 class AvatarCreateSerializer(serializers.Serializer):
+    # First, so that a refused webhook URL is found before a selfie URL is fetched.
+    webhook_url = WebhookURLField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        default=None,
+        help_text="Optional https:// URL we POST to when the avatar completes or fails, signed "
+        "with the secret returned once in this response (see docs/API.md). Public addresses only.",
+    )
     face_image = FaceImageField(write_only=True)
     prompt = serializers.CharField(
         required=False,
@@ -164,6 +192,50 @@ class ResultSerializer(serializers.Serializer):
         return self._url("api:avatar-result-thumbnail", result)
 
 
+class WebhookDeliverySerializer(serializers.Serializer):
+    id = serializers.UUIDField(
+        help_text="Also sent as X-Avatar-Studio-Delivery and the event's id."
+    )
+    event = serializers.ChoiceField(choices=[webhooks.EVENT_COMPLETED, webhooks.EVENT_FAILED])
+    state = serializers.ChoiceField(
+        choices=["pending", "delivered", "failed"],
+        help_text="pending: being sent or waiting to retry; failed: gave up after the last "
+        "attempt.",
+    )
+    attempts = serializers.IntegerField()
+    last_status_code = serializers.IntegerField(
+        allow_null=True, help_text="Your endpoint's HTTP status at the last attempt."
+    )
+    last_error = serializers.CharField(
+        help_text="Why the last attempt failed (a timeout, your endpoint's answer); empty if none."
+    )
+    created_at = serializers.DateTimeField()
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    gave_up_at = serializers.DateTimeField(allow_null=True)
+
+
+class WebhookSerializer(serializers.Serializer):
+    """An avatar's webhook as reads show it: the URL and its newest delivery, never the secret."""
+
+    url = serializers.CharField()
+    last_delivery = WebhookDeliverySerializer(allow_null=True)
+
+
+class CreatedWebhookSerializer(WebhookSerializer):
+    secret = serializers.CharField(
+        help_text="Signs every delivery (X-Avatar-Studio-Signature). Shown only here, once: "
+        "store it now."
+    )
+
+
+def _webhook_of(job):
+    try:
+        return job.api_webhook
+    except ObjectDoesNotExist:
+        return None
+
+
 class AvatarSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     url = serializers.SerializerMethodField()
@@ -182,6 +254,9 @@ class AvatarSerializer(serializers.Serializer):
     submitted_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     results = ResultSerializer(many=True)
+    webhook = serializers.SerializerMethodField(
+        help_text="The webhook_url given at creation and its newest delivery; null if none."
+    )
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, job):
@@ -191,8 +266,21 @@ class AvatarSerializer(serializers.Serializer):
     def get_progress(self, job):
         return ProgressSerializer(job_progress(job, timezone.now())).data
 
+    @extend_schema_field(WebhookSerializer(allow_null=True))
+    def get_webhook(self, job):
+        webhook = _webhook_of(job)
+        return None if webhook is None else WebhookSerializer(webhook).data
+
 
 class AvatarCreatedSerializer(AvatarSerializer):
     warnings = serializers.ListField(
         child=serializers.CharField(), help_text="Advice about the selfie, e.g. that it is small."
     )
+    webhook = serializers.SerializerMethodField(
+        help_text="The webhook_url and, this once, its signing secret; null if none was given."
+    )
+
+    @extend_schema_field(CreatedWebhookSerializer(allow_null=True))
+    def get_webhook(self, job):
+        webhook = _webhook_of(job)
+        return None if webhook is None else CreatedWebhookSerializer(webhook).data

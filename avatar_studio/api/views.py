@@ -9,6 +9,7 @@ import json
 import secrets
 
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -26,7 +27,9 @@ from avatar_studio.avatars.consent import CONSENT_VERSION
 from avatar_studio.avatars.media import private_file_response
 from avatar_studio.fashn import SEED_MAX
 
+from . import webhooks
 from .errors import Conflict
+from .models import AvatarWebhook
 from .serializers import (
     AvatarCreatedSerializer,
     AvatarCreateJSONSerializer,
@@ -117,7 +120,9 @@ class AvatarListCreate(APIView):
         if filter_name not in selectors.GALLERY_FILTERS:
             names = ", ".join(selectors.GALLERY_FILTERS)
             raise ValidationError({"status": [f"Choose one of: {names}."]})
-        jobs = selectors.gallery_jobs(request.user, filter_name)
+        jobs = selectors.gallery_jobs(request.user, filter_name).select_related(
+            "api_webhook__last_delivery"
+        )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(jobs, request, view=self)
         data = AvatarSerializer(page, many=True, context={"request": request}).data
@@ -136,15 +141,33 @@ class AvatarListCreate(APIView):
         serializer = AvatarCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         selfie = serializer.validated_data["face_image"]
-        job = services.create_job(
-            owner=request.user,
-            selfie_name="selfie.jpg",
-            selfie_file=ContentFile(selfie.jpeg),
-            consent_version=CONSENT_VERSION,
-            consented_at=timezone.now(),
-            **serializer.job_inputs(),
-        )
+        webhook_url = serializer.validated_data.get("webhook_url")
+        job = None
+        try:
+            # One transaction: the job's submission is sent only once its webhook is saved too.
+            with transaction.atomic():
+                job = services.create_job(
+                    owner=request.user,
+                    selfie_name="selfie.jpg",
+                    selfie_file=ContentFile(selfie.jpeg),
+                    consent_version=CONSENT_VERSION,
+                    consented_at=timezone.now(),
+                    **serializer.job_inputs(),
+                )
+                if webhook_url:
+                    AvatarWebhook.objects.create(
+                        job=job,
+                        url=webhook_url,
+                        secret=webhooks.generate_secret(),
+                        api_base_url=request.build_absolute_uri("/"),
+                    )
+        except Exception:
+            if job is not None:
+                job.selfie.delete(save=False)
+            raise
         data = AvatarSerializer(job, context={"request": request}).data
+        # The secret is shown here, once; reads show the URL and delivery state only.
+        data["webhook"] = AvatarCreatedSerializer().get_webhook(job)
         data["warnings"] = [_small_photo_warning(selfie)] if selfie.is_small else []
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
 

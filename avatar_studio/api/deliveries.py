@@ -1,0 +1,215 @@
+"""Webhook deliveries: an event recorded when an avatar ends, then sent until delivered or given up.
+
+    job_finished ─▶ on_job_finished: a WebhookDelivery (body fixed now), its task sent on commit
+    deliver_webhook(id, token) ─▶ claim (compare-and-swap) ─▶ one signed POST ─▶
+        2xx ─▶ delivered
+        else, attempts left ─▶ new token, task again after backoff with jitter (countdown)
+        else ─▶ failed (gave up)
+
+Like the job state machine (``avatars.services``), every change is an ``UPDATE ... WHERE`` that
+names the state (and the token) it expects, and a task acts only if its update matched. An
+attempt first claims its delivery until ``claimed_until`` (longer than any attempt can take), so
+a duplicated or redelivered message never sends the same delivery twice at once; a message whose
+worker died may claim it again once that claim has run out. A delivery whose avatar was deleted
+is gone with it (cascade): its task finds nothing and stops quietly. The secret is never logged.
+"""
+
+import logging
+import random
+import uuid
+from datetime import timedelta
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
+
+from . import webhooks
+from .models import AvatarWebhook, DeliveryState, WebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+EVENTS = {"completed": webhooks.EVENT_COMPLETED, "failed": webhooks.EVENT_FAILED}
+
+
+class _BaseURL:
+    """Stands in for the request when the avatar is shown outside one: links start with the API
+    address the client used when it created the avatar."""
+
+    def __init__(self, base_url):
+        self.base_url = base_url
+
+    def build_absolute_uri(self, location):
+        return urljoin(self.base_url, location)
+
+
+def event_body(delivery, job, base_url):
+    """The JSON body of ``delivery``'s event, as bytes: the avatar as the API shows it."""
+    from .serializers import AvatarSerializer
+
+    avatar = dict(AvatarSerializer(job, context={"request": _BaseURL(base_url)}).data)
+    avatar.pop("webhook", None)  # the delivery's own state is no part of the event
+    body = {
+        "id": str(delivery.id),
+        "event": delivery.event,
+        "created_at": serializers.DateTimeField().to_representation(delivery.created_at),
+        "avatar": avatar,
+    }
+    return JSONRenderer().render(body)
+
+
+# --- Events -----------------------------------------------------------------------------------
+
+
+def on_job_finished(sender, job_id, status, **kwargs):
+    """``avatars.signals.job_finished`` receiver: record the event for the avatar's webhook, if
+    it has one. Quick: two reads, one insert; the POST is the task's job."""
+    event = EVENTS.get(str(status))
+    if event is None:
+        return None
+    webhook = AvatarWebhook.objects.select_related("job").filter(job_id=job_id).first()
+    if webhook is None:
+        return None
+    return record_event(webhook, event)
+
+
+def record_event(webhook, event):
+    """A new delivery of ``event`` to ``webhook``, its first attempt sent once it is committed.
+
+    None if the avatar was deleted meanwhile."""
+    now = timezone.now()
+    delivery = WebhookDelivery(
+        webhook=webhook, event=event, created_at=now, token=uuid.uuid4(), next_attempt_at=now
+    )
+    delivery.payload = event_body(delivery, webhook.job, webhook.api_base_url).decode()
+    try:
+        with transaction.atomic():
+            delivery.save(force_insert=True)
+            AvatarWebhook.objects.filter(pk=webhook.pk).update(last_delivery=delivery)
+            _schedule(delivery.pk, delivery.token, 0.0)
+    except IntegrityError:
+        logger.info("webhook event %s for job %s dropped: the job is gone", event, webhook.job_id)
+        return None
+    logger.info("job %s: webhook event %s recorded as %s", webhook.job_id, event, delivery.pk)
+    return delivery
+
+
+def _schedule(delivery_id, token, countdown):
+    """Send the delivery's task once the current transaction commits. If the broker cannot take
+    it, the error is logged and the sweeper sends it later."""
+    from . import tasks
+
+    transaction.on_commit(
+        lambda: tasks.deliver_webhook.apply_async(
+            args=[str(delivery_id), str(token)], countdown=max(0.0, countdown)
+        ),
+        robust=True,
+    )
+
+
+def retry_delay(attempts):
+    """Exponential backoff with jitter (±20 %) after ``attempts`` failed attempts, capped."""
+    base = settings.API_WEBHOOK_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)
+    return min(base, settings.API_WEBHOOK_RETRY_MAX_SECONDS) * random.uniform(0.8, 1.2)
+
+
+# --- Attempts ---------------------------------------------------------------------------------
+
+
+def attempt(delivery_id, token, policy=None):
+    """Make one attempt at the delivery, if ``token`` is still its token and no other attempt
+    holds it. Returns the attempt's result, or None if there was nothing to do."""
+    now = timezone.now()
+    claimed = (
+        WebhookDelivery.objects.filter(pk=delivery_id, token=token, state=DeliveryState.PENDING)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(
+            claimed_until=now + timedelta(seconds=settings.API_WEBHOOK_CLAIM_SECONDS),
+            attempts=F("attempts") + 1,
+            last_attempt_at=now,
+        )
+    )
+    if not claimed:
+        return None  # delivered, given up, deleted with its avatar, or an attempt is running
+    delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
+    if delivery is None:
+        return None
+    body = delivery.payload.encode()
+    headers = {
+        webhooks.SIGNATURE_HEADER: webhooks.signature_header(delivery.webhook.secret, body),
+        webhooks.DELIVERY_HEADER: str(delivery.pk),
+        webhooks.EVENT_HEADER: delivery.event,
+    }
+    result = webhooks.post(delivery.webhook.url, body, headers, policy or webhooks.default_policy())
+    _record_attempt(delivery, token, result)
+    return result
+
+
+def _record_attempt(delivery, token, result):
+    now = timezone.now()
+    mine = WebhookDelivery.objects.filter(pk=delivery.pk, token=token, state=DeliveryState.PENDING)
+    fields = {
+        "last_status_code": result.status_code,
+        "last_error": result.error,
+        "claimed_until": None,
+    }
+    where = f"delivery {delivery.pk} ({delivery.event}, job {delivery.webhook.job_id})"
+    what = result.status_code or result.error
+    if result.delivered:
+        mine.update(
+            state=DeliveryState.DELIVERED, delivered_at=now, token=None, next_attempt_at=None,
+            **fields,
+        )  # fmt: skip
+        logger.info("webhook %s delivered on attempt %s", where, delivery.attempts)
+    elif delivery.attempts >= settings.API_WEBHOOK_MAX_ATTEMPTS:
+        mine.update(
+            state=DeliveryState.FAILED, gave_up_at=now, token=None, next_attempt_at=None,
+            **fields,
+        )  # fmt: skip
+        logger.warning(
+            "webhook %s: gave up after %s attempts (last: %s)", where, delivery.attempts, what
+        )
+    else:
+        delay = retry_delay(delivery.attempts)
+        new_token = uuid.uuid4()
+        with transaction.atomic():
+            if mine.update(
+                token=new_token, next_attempt_at=now + timedelta(seconds=delay), **fields
+            ):
+                _schedule(delivery.pk, new_token, delay)
+        logger.info(
+            "webhook %s: attempt %s failed (%s), next in %.1f s", where, delivery.attempts, what,
+            delay,
+        )  # fmt: skip
+
+
+# --- Recovery ---------------------------------------------------------------------------------
+
+
+def sweep(now=None, limit=500):
+    """Send again the pending deliveries whose task is overdue (a lost message, a dead worker).
+
+    Each gets a new token (compare-and-swap on the old one), so the lost message, should it turn
+    up, does nothing. Returns how many were sent again.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.API_WEBHOOK_SWEEP_GRACE_SECONDS)
+    overdue = (
+        WebhookDelivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lt=cutoff)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .values_list("pk", "token")[:limit]
+    )
+    count = 0
+    for pk, token in list(overdue):
+        new_token = uuid.uuid4()
+        with transaction.atomic():
+            matched = WebhookDelivery.objects.filter(
+                pk=pk, token=token, state=DeliveryState.PENDING
+            ).update(token=new_token, next_attempt_at=now, claimed_until=None)
+            if matched:
+                _schedule(pk, new_token, 0.0)
+                count += 1
+    return count

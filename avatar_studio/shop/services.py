@@ -1,0 +1,55 @@
+"""Starting try-ons: one per avatar image and garment, reused by every shopper who asks."""
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+
+from avatar_studio.avatars import services as avatar_services
+from avatar_studio.avatars.models import JobStatus
+
+from .garments import garment_png
+from .models import TryOn
+
+# The try-on's own settings. FASHN keeps nothing of a base64 run, which suits pictures of faces.
+TRYON_SETTINGS = {"mode": "balanced", "seed": 42, "output_format": "jpeg", "return_base64": True}
+
+
+def try_on(garment, avatar_result):
+    """The try-on of ``garment`` on ``avatar_result``: the cached one, or a new one started now.
+
+    A cached try-on that failed is started again. The caller has checked that the shopper may
+    use this avatar image.
+    """
+    cached = _cached(garment, avatar_result)
+    if cached is not None:
+        if cached.job.status == JobStatus.FAILED:
+            avatar_services.retry_job(cached.job)
+            cached.job.refresh_from_db()
+        return cached
+
+    job = None
+    try:
+        with transaction.atomic():
+            job = avatar_services.create_tryon_job(
+                # The picture shows the avatar owner's face: it is theirs, and goes with it.
+                owner=avatar_result.job.owner,
+                model_result=avatar_result,
+                garment_file=ContentFile(garment_png(garment)),
+                category=garment.category,
+                **TRYON_SETTINGS,
+            )
+            return TryOn.objects.create(
+                avatar_result=avatar_result, garment_slug=garment.slug, job=job
+            )
+    except IntegrityError:
+        # Another shopper started the same try-on a moment ago: theirs is the one.
+        if job is not None:
+            job.garment_image.delete(save=False)
+        return _cached(garment, avatar_result)
+
+
+def _cached(garment, avatar_result):
+    return (
+        TryOn.objects.select_related("job")
+        .filter(avatar_result=avatar_result, garment_slug=garment.slug)
+        .first()
+    )

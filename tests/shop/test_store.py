@@ -1,0 +1,255 @@
+"""The demo store without a worker: catalogue, product pages, who may dress which avatar, the
+try-on cache, and what is deleted with an avatar."""
+
+import io
+
+import pytest
+from django.core.files.storage import default_storage
+from django.urls import reverse
+from PIL import Image
+
+from avatar_studio.avatars import review, services
+from avatar_studio.avatars.models import AvatarJob, AvatarResult, JobStatus, PredictionModel
+from avatar_studio.shop.catalogue import GARMENTS, get_garment
+from avatar_studio.shop.models import TryOn
+
+from ..support.jobs import make_finished_job
+
+pytestmark = pytest.mark.django_db
+
+TEE = "essential-crew-tee"
+
+
+@pytest.fixture
+def alice_avatar(alice):
+    return make_finished_job(alice)
+
+
+@pytest.fixture
+def bob_model(bob, staff):
+    """An avatar of Bob's that he shared and staff approved: a model in the store."""
+    job = make_finished_job(bob, prompt="curvy figure")
+    assert review.offer_for_display(job)
+    assert review.approve(job, reviewer=staff)
+    return job
+
+
+def _try_on(client, avatar_job, slug=TEE):
+    result = avatar_job.results.get()
+    return client.post(reverse("shop:try-on", args=[slug]), {"avatar": result.pk})
+
+
+def test_the_catalogue_lists_every_garment_to_anyone(client):
+    response = client.get(reverse("shop:catalogue"))
+
+    assert response.status_code == 200
+    for garment in GARMENTS:
+        assert garment.name in response.content.decode()
+
+
+def test_a_product_page_asks_visitors_to_log_in(client):
+    response = client.get(reverse("shop:product", args=[TEE]))
+
+    assert response.status_code == 200
+    assert "Log in to see it on you" in response.content.decode()
+
+
+def test_an_unknown_product_is_404(client):
+    assert client.get(reverse("shop:product", args=["no-such-thing"])).status_code == 404
+    assert client.get(reverse("shop:garment-image", args=["no-such-thing"])).status_code == 404
+
+
+def test_garment_pictures_are_transparent_pngs_and_always_the_same(client):
+    url = reverse("shop:garment-image", args=["poppy-sundress"])
+    first, second = client.get(url), client.get(url)
+
+    assert first["Content-Type"] == "image/png"
+    assert first.content == second.content
+    image = Image.open(io.BytesIO(first.content))
+    assert image.mode == "RGBA"
+    assert image.getpixel((2, 2))[3] == 0  # background
+    assert image.getpixel((300, 500))[3] == 255  # the dress
+    red, green, blue, _ = image.getpixel((300, 400))
+    assert red > 2 * green  # the poppy red
+
+
+def test_the_pickers_offer_own_avatars_and_shared_models_only(
+    client, alice, alice_avatar, bob_model, bob
+):
+    private = make_finished_job(bob)
+    client.force_login(alice)
+
+    page = client.get(reverse("shop:product", args=[TEE])).content.decode()
+
+    assert f'value="{alice_avatar.results.get().pk}"' in page
+    assert f'value="{bob_model.results.get().pk}"' in page
+    assert f'value="{private.results.get().pk}"' not in page
+
+
+def test_see_it_on_me_starts_a_tryon_of_the_garment(client, alice, alice_avatar):
+    client.force_login(alice)
+
+    response = _try_on(client, alice_avatar)
+
+    tryon = TryOn.objects.get()
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"?look={tryon.pk}#look")
+    job = tryon.job
+    assert job.model_name == PredictionModel.TRYON
+    assert job.owner == alice
+    assert job.model_result == alice_avatar.results.get()
+    assert job.category == get_garment(TEE).category
+    assert job.return_base64 is True
+    assert job.status == JobStatus.QUEUED
+    with job.garment_image.open("rb") as garment:
+        assert garment.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_tryon_is_made_once_per_avatar_and_garment(client, alice, bob, alice_avatar, bob_model):
+    client.force_login(alice)
+    _try_on(client, bob_model)
+    client.force_login(bob)
+    _try_on(client, bob_model)
+    _try_on(client, bob_model, slug="forest-hoodie")
+
+    assert TryOn.objects.count() == 2
+    assert AvatarJob.objects.tryons().count() == 2
+
+
+def test_a_model_tryon_belongs_to_the_model_whose_face_it_shows(client, alice, bob, bob_model):
+    client.force_login(alice)
+
+    _try_on(client, bob_model)
+
+    assert TryOn.objects.get().job.owner == bob
+
+
+def test_another_users_private_avatar_cannot_be_dressed(client, bob, alice_avatar):
+    client.force_login(bob)
+
+    response = _try_on(client, alice_avatar)
+
+    assert response.status_code == 404
+    assert not TryOn.objects.exists()
+    assert not AvatarJob.objects.tryons().exists()
+
+
+def test_a_tryon_picture_cannot_be_dressed_again(client, alice, alice_avatar):
+    client.force_login(alice)
+    _try_on(client, alice_avatar)
+    tryon_job = TryOn.objects.get().job
+    picture = AvatarResult.objects.create(
+        job=tryon_job,
+        index=0,
+        image="x.jpg",
+        thumbnail="x-thumb.jpg",
+        width=64,
+        height=96,
+        content_type="image/jpeg",
+    )
+    AvatarJob.objects.filter(pk=tryon_job.pk).update(status=JobStatus.COMPLETED)
+
+    response = client.post(reverse("shop:try-on", args=[TEE]), {"avatar": picture.pk})
+
+    assert response.status_code == 404
+    assert TryOn.objects.count() == 1
+
+
+def test_visitors_are_sent_to_log_in_before_a_tryon(client, alice_avatar):
+    response = _try_on(client, alice_avatar)
+
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+    assert not TryOn.objects.exists()
+
+
+def test_a_tryon_on_me_is_private_to_me(client, alice, bob, alice_avatar):
+    client.force_login(alice)
+    _try_on(client, alice_avatar)
+    tryon = TryOn.objects.get()
+    assert client.get(reverse("shop:look", args=[tryon.pk])).status_code == 200
+
+    client.force_login(bob)
+
+    assert client.get(reverse("shop:look", args=[tryon.pk])).status_code == 404
+    assert client.get(reverse("shop:look-image", args=[tryon.pk])).status_code == 404
+    product = client.get(reverse("shop:product", args=[TEE]) + f"?look={tryon.pk}")
+    assert product.status_code == 404
+
+
+def test_a_withdrawn_model_disappears_from_the_store_at_once(client, alice, bob_model):
+    client.force_login(alice)
+    _try_on(client, bob_model)
+    tryon = TryOn.objects.get()
+    thumbnail = reverse("shop:model-thumbnail", args=[bob_model.results.get().pk])
+    assert client.get(reverse("shop:look", args=[tryon.pk])).status_code == 200
+    assert client.get(thumbnail).status_code == 200
+
+    assert review.withdraw_from_display(bob_model)
+
+    assert client.get(reverse("shop:look", args=[tryon.pk])).status_code == 404
+    assert client.get(thumbnail).status_code == 404
+    assert client.post(reverse("shop:try-on", args=[TEE]), {"avatar": 1}).status_code == 404
+
+
+def test_a_private_avatars_thumbnail_is_not_a_model_thumbnail(client, alice_avatar):
+    url = reverse("shop:model-thumbnail", args=[alice_avatar.results.get().pk])
+
+    assert client.get(url).status_code == 404
+
+
+def test_a_failed_tryon_starts_again_when_asked_again(client, alice, alice_avatar):
+    client.force_login(alice)
+    _try_on(client, alice_avatar)
+    tryon = TryOn.objects.get()
+    services.fail_job(tryon.job, "PipelineError")
+
+    _try_on(client, alice_avatar)
+
+    tryon.job.refresh_from_db()
+    assert tryon.job.status == JobStatus.QUEUED
+    assert TryOn.objects.count() == 1
+
+
+def test_the_look_panel_shows_progress_then_the_failure(client, alice, alice_avatar):
+    client.force_login(alice)
+    _try_on(client, alice_avatar)
+    tryon = TryOn.objects.get()
+    url = reverse("shop:look", args=[tryon.pk])
+
+    waiting = client.get(url).content.decode()
+    assert "Dressing the avatar" in waiting
+    assert 'hx-trigger="every 1s"' in waiting
+
+    services.fail_job(tryon.job, "PoseError")
+    failed = client.get(url).content.decode()
+    assert "could not be made" in failed
+    assert "Try again" in failed
+    assert "hx-trigger" not in failed
+
+
+def test_tryons_stay_out_of_the_gallery_and_the_api(client, alice, alice_avatar):
+    client.force_login(alice)
+    _try_on(client, alice_avatar)
+
+    gallery = client.get(reverse("avatars:gallery")).content.decode()
+    api = client.get("/api/v1/avatars/").json()
+
+    assert gallery.count('class="gallery-item"') == 1
+    assert [item["id"] for item in api["results"]] == [str(alice_avatar.pk)]
+    tryon_job = TryOn.objects.get().job
+    assert client.get(reverse("avatars:job", args=[tryon_job.pk])).status_code == 404
+
+
+def test_deleting_an_avatar_deletes_its_tryons_and_their_files(client, alice, alice_avatar):
+    client.force_login(alice)
+    _try_on(client, alice_avatar)
+    tryon_job = TryOn.objects.get().job
+    garment_copy = tryon_job.garment_image.name
+    assert default_storage.exists(garment_copy)
+
+    services.delete_job(alice_avatar)
+
+    assert not TryOn.objects.exists()
+    assert not AvatarJob.objects.filter(pk=tryon_job.pk).exists()
+    assert not default_storage.exists(garment_copy)
