@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "avatar_studio.core.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -106,6 +107,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The model backend, refusing while an account or address is locked out (accounts.ratelimit).
+AUTHENTICATION_BACKENDS = ["avatar_studio.accounts.ratelimit.RateLimitedModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "avatars:upload"
 LOGOUT_REDIRECT_URL = "avatars:upload"
@@ -186,9 +189,12 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # --- Redis and Celery -----------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -209,6 +215,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-overdue-jobs": {
         "task": "avatars.sweep_overdue_jobs",
         "schedule": schedule(env.float("AVATAR_SWEEP_INTERVAL_SECONDS", default=15.0)),
+    },
+    # Selfies past their retention (see the privacy block below and avatars.retention).
+    "purge-expired-files": {
+        "task": "avatars.purge_expired_files",
+        "schedule": schedule(env.float("AVATAR_PURGE_INTERVAL_SECONDS", default=3600.0)),
     },
 }
 
@@ -258,8 +269,36 @@ AVATAR_SWEEP_GRACE_SECONDS = env.float("AVATAR_SWEEP_GRACE_SECONDS", default=10.
 AVATAR_OUTPUT_MAX_BYTES = env.int("AVATAR_OUTPUT_MAX_BYTES", default=40 * 1024 * 1024)
 AVATAR_THUMBNAIL_SIZE = (320, 480)
 
-# The cache holds the API's rate-limit counters. Per process by default; in production point
-# CACHE_URL at Redis (e.g. redis://host:6379/1) so every web process shares the same counts.
+# --- Privacy and security (issue 7) ---------------------------------------------------------------
+# Retention (avatars.retention, published on /privacy/ and in docs/PRIVACY.md): a completed
+# avatar's selfie is deleted this many hours after completion (0: as soon as it completes); a
+# failed avatar's selfie is kept this many days so that Retry works, then deleted.
+AVATAR_COMPLETED_SELFIE_RETENTION_HOURS = env.float(
+    "AVATAR_COMPLETED_SELFIE_RETENTION_HOURS", default=0
+)
+AVATAR_FAILED_SELFIE_RETENTION_DAYS = env.int("AVATAR_FAILED_SELFIE_RETENTION_DAYS", default=7)
+# New avatars per user per UTC day, browser and API together (avatars.quota); staff are exempt.
+AVATAR_DAILY_QUOTA = env.int("AVATAR_DAILY_QUOTA", default=20)
+# Provider outputs are downloaded over https from these hosts only (avatars.results); the offline
+# engine's own host:port is allowed over http while it is the configured provider.
+FASHN_OUTPUT_HOSTS = env.list("FASHN_OUTPUT_HOSTS", default=["cdn.fashn.ai"])
+# Failed logins (accounts.ratelimit): this many per account, or per client address, within the
+# window lock that account or address out for LOGIN_LOCKOUT_SECONDS.
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# The request header holding the client's address when behind a proxy (e.g. "HTTP_X_REAL_IP", set
+# by nginx); empty: REMOTE_ADDR. Without it every client would share the proxy's address.
+LOGIN_CLIENT_ADDRESS_HEADER = env.str("LOGIN_CLIENT_ADDRESS_HEADER", default="")
+# Content-Security-Policy (core.security): extra sources per directive, e.g. a CDN for static
+# files: CSP_EXTRA_SOURCES="img-src=https://static.example.com;style-src=https://static.example.com"
+CSP_EXTRA_SOURCES = env.str("CSP_EXTRA_SOURCES", default="")
+CSP_REPORT_URI = env.str("CSP_REPORT_URI", default="")
+
+# The cache holds the API's rate-limit counters and the failed-login counters. Per process by
+# default; in production point CACHE_URL at Redis (e.g. redis://host:6379/1) so every web process
+# shares the same counts.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # --- JSON API (/api/v1/) ------------------------------------------------------------------------

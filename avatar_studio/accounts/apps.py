@@ -4,3 +4,20 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "avatar_studio.accounts"
     verbose_name = "Accounts"
+
+    def ready(self):
+        from django.contrib import admin
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
+        from django.db.models.signals import post_delete
+
+        from . import deletion, ratelimit
+        from .forms import RateLimitedAdminAuthenticationForm
+
+        user_login_failed.connect(ratelimit.on_login_failed, dispatch_uid="login-limit-failed")
+        user_logged_in.connect(ratelimit.on_logged_in, dispatch_uid="login-limit-success")
+        post_delete.connect(
+            deletion.on_user_deleted, sender=get_user_model(), dispatch_uid="account-files"
+        )
+        # The admin's login page says so too when logging in is paused.
+        admin.site.login_form = RateLimitedAdminAuthenticationForm

@@ -1,6 +1,9 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+
+from .ratelimit import LockoutCheckMixin
 
 
 class SignupForm(UserCreationForm):
@@ -17,3 +20,34 @@ class SignupForm(UserCreationForm):
         if get_user_model().objects.filter(email__iexact=email).exists():
             raise forms.ValidationError("An account with this email exists. Log in instead.")
         return email
+
+
+class RateLimitedAuthenticationForm(LockoutCheckMixin, AuthenticationForm):
+    """The login form, refusing plainly while the account or address is locked out."""
+
+
+class RateLimitedAdminAuthenticationForm(LockoutCheckMixin, AdminAuthenticationForm):
+    """The admin's login form, with the same lockout message."""
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="To be sure it is you.",
+    )
+    confirm = forms.BooleanField(
+        label="I understand that my account, all my avatars and selfies are deleted for good.",
+        error_messages={"required": "Tick the box to confirm."},
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.", code="wrong_password")
+        return password

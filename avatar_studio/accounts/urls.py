@@ -4,6 +4,9 @@ from . import views
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
-    # login, logout, password_change, password_reset and their confirmation pages
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("settings/", views.account, name="account"),
+    path("delete/", views.account_delete, name="account-delete"),
+    # logout, password_change and password_reset and their confirmation pages
     path("", include("django.contrib.auth.urls")),
 ]

@@ -3,6 +3,7 @@
 Reads allow the owner and staff; changes allow the owner only. Anyone else gets 404.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.base import ContentFile
@@ -14,13 +15,17 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import selectors, services
+from . import quota, selectors, services
 from .consent import CONSENT_VERSION
 from .forms import PROMPT_SUGGESTIONS, AvatarRequestForm, RetryForm, ShareLinkForm
 from .media import private_file_response
 from .progress import job_progress
 
 GALLERY_PAGE_SIZE = 24
+SELFIE_GONE = (
+    "The selfie for this avatar has been deleted, so it cannot be retried. Upload your selfie "
+    "again to make a new avatar."
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -31,14 +36,19 @@ def upload(request):
     form = AvatarRequestForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         selfie = form.selfie
-        job = services.create_job(
-            owner=request.user,
-            selfie_name="selfie.jpg",
-            selfie_file=ContentFile(selfie.jpeg),
-            consent_version=CONSENT_VERSION,
-            consented_at=timezone.now(),
-            **form.job_inputs(),
-        )
+        try:
+            with quota.daily_quota(request.user):
+                job = services.create_job(
+                    owner=request.user,
+                    selfie_name="selfie.jpg",
+                    selfie_file=ContentFile(selfie.jpeg),
+                    consent_version=CONSENT_VERSION,
+                    consented_at=timezone.now(),
+                    **form.job_inputs(),
+                )
+        except quota.QuotaExceeded as exceeded:
+            form.add_error(None, str(exceeded))
+            return _upload_page(request, form, status=429)
         if selfie.is_small:
             messages.warning(
                 request,
@@ -46,11 +56,18 @@ def upload(request):
                 "look soft. A photo of 512 pixels or more gives a sharper result.",
             )
         return redirect("avatars:job", job_id=job.pk)
-    return render(
-        request,
-        "avatars/upload.html",
-        {"form": form, "prompt_suggestions": PROMPT_SUGGESTIONS},
-    )
+    return _upload_page(request, form)
+
+
+def _upload_page(request, form, status=200):
+    context = {"form": form, "prompt_suggestions": PROMPT_SUGGESTIONS}
+    if not quota.is_exempt(request.user):
+        limit = settings.AVATAR_DAILY_QUOTA
+        context["quota_left"] = max(0, limit - quota.used_today(request.user))
+        context["quota_limit"] = limit
+        if context["quota_left"] == 0:
+            context["quota_message"] = quota.exceeded_message(limit)
+    return render(request, "avatars/upload.html", context, status=status)
 
 
 @login_required
@@ -124,6 +141,10 @@ def job_status(request, job_id):
 @require_POST
 def job_retry(request, job_id):
     job = selectors.get_owned_job(request.user, job_id)
+    if not job.is_tryon and not job.selfie and job.status == "failed":
+        # Deleted under the retention policy (avatars.retention): nothing left to send again.
+        messages.error(request, job.error_message or SELFIE_GONE)
+        return redirect("avatars:job", job_id=job.pk)
     form = RetryForm(request.POST)
     form.is_valid()
     new_seed = form.seed()
