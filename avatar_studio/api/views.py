@@ -15,7 +15,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from avatar_studio.avatars import selectors, services
 from avatar_studio.avatars.consent import CONSENT_VERSION
 from avatar_studio.avatars.media import private_file_response
+from avatar_studio.avatars.quota import QuotaExceeded, daily_quota
 from avatar_studio.fashn import SEED_MAX
 
 from . import webhooks
@@ -40,6 +41,17 @@ from .serializers import (
 )
 
 RETRY_REFUSED = "Only a failed avatar can be retried."
+
+
+class DailyQuotaExceeded(APIException):
+    """429 ``quota_exceeded``: today's avatars are used up (``avatars.quota``)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "quota_exceeded"
+
+    def __init__(self, exceeded):
+        super().__init__(str(exceeded))
+        self.wait = exceeded.retry_after  # DRF sends it as Retry-After
 
 
 class AvatarCreateThrottle(UserRateThrottle):
@@ -145,7 +157,7 @@ class AvatarListCreate(APIView):
         job = None
         try:
             # One transaction: the job's submission is sent only once its webhook is saved too.
-            with transaction.atomic():
+            with daily_quota(request.user), transaction.atomic():
                 job = services.create_job(
                     owner=request.user,
                     selfie_name="selfie.jpg",
@@ -161,6 +173,8 @@ class AvatarListCreate(APIView):
                         secret=webhooks.generate_secret(),
                         api_base_url=request.build_absolute_uri("/"),
                     )
+        except QuotaExceeded as exceeded:
+            raise DailyQuotaExceeded(exceeded) from None
         except Exception:
             if job is not None:
                 job.selfie.delete(save=False)
