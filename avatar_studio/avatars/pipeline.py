@@ -28,7 +28,7 @@ from .failures import (
     TRYON_INPUT_MISSING,
 )
 from .limits import fashn_limits
-from .models import PREDICTING_STATUSES, JobStatus
+from .models import PREDICTING_STATUSES, AvatarResult, JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +241,20 @@ def _store_results(job, attempt, prediction):
         job, attempt, stored_outputs=stored, credits_used=prediction.credits_used
     )
     if not completed:
-        results.delete_stored(stored)
+        # Another run of this step (the sweeper re-issued it while this one was still
+        # downloading) completed the job first. Both wrote the same file names, so remove only
+        # what the job's results do not point to: never the files of the completed job.
+        results.delete_stored(_not_kept(job, stored))
+
+
+def _not_kept(job, stored):
+    """The stored outputs whose files no result of the job refers to."""
+    kept = set()
+    for image, thumbnail in AvatarResult.objects.filter(job_id=job.pk).values_list(
+        "image", "thumbnail"
+    ):
+        kept.update((image, thumbnail))
+    return [output for output in stored if output[1] not in kept and output[2] not in kept]
 
 
 def _release_slot(job, limits):
