@@ -182,6 +182,8 @@ def post(url, body, headers, policy):
             ca_certs=policy.ca_certs,
             connected=policy.connected,
         )
+    except urllib3.exceptions.NewConnectionError:  # before TimeoutError: urllib3 derives it
+        return AttemptResult(error=f"Could not connect to the endpoint ({target.host}).")
     except urllib3.exceptions.TimeoutError:
         return AttemptResult(error="Timed out waiting for the endpoint.")
     except urllib3.exceptions.SSLError:
