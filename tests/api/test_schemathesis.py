@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rest_framework.authtoken.models import Token
 
-from avatar_studio.api import fetch
+from avatar_studio.api import fetch, webhooks
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -24,6 +24,12 @@ def test_schemathesis_finds_no_failures(live_server, alice, settings, tmp_path, 
         fetch,
         "default_policy",
         lambda: fetch.FetchPolicy(max_bytes=1024, resolve=lambda host, port: ["127.0.0.1"]),
+    )
+    # Generated webhook URLs likewise: every host "resolves" to loopback, refused at creation.
+    monkeypatch.setattr(
+        webhooks,
+        "default_policy",
+        lambda: webhooks.WebhookPolicy(resolve=lambda host, port: ["127.0.0.1"]),
     )
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
