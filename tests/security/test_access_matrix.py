@@ -1,0 +1,316 @@
+"""Every URL of the app, asked by a visitor, the owner, another user and staff.
+
+Each row names a route, the method, the object it is asked about and the status each of the
+four people must get. Another user's things are 404 (never 403: they do not exist for them).
+``test_every_route_is_in_the_matrix`` fails when a route is added without a row here, so no page
+ships without someone deciding who may see it. Every state-changing form is also posted without
+its CSRF token and must be refused.
+"""
+
+import io
+from dataclasses import dataclass, field
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from PIL import Image
+
+from avatar_studio.avatars import review, services
+from avatar_studio.avatars.models import AvatarJob, JobStatus, PredictionAttempt, result_path
+from avatar_studio.shop import services as shop_services
+from avatar_studio.shop.catalogue import get_garment
+
+from ..support.jobs import make_finished_job
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "owner", "other", "staff")
+
+
+@dataclass
+class World:
+    """Alice's things (the owner), as Bob (another user) and Charlie (staff) find them."""
+
+    completed: AvatarJob
+    failed: AvatarJob
+    model: AvatarJob  # Alice's avatar, shared and approved: a model in the store
+    share_token: str
+    share_id: int
+    tryon_id: int
+    extra: dict = field(default_factory=dict)
+
+
+def _complete_with_picture(job):
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 96), (210, 90, 70)).save(buffer, "JPEG")
+    attempt = PredictionAttempt.objects.create(
+        job=job, number=1, prediction_id=f"pred-{job.pk}", submitted_at=timezone.now()
+    )
+    AvatarJob.objects.filter(pk=job.pk).update(status=JobStatus.PROCESSING)
+    image = default_storage.save(result_path(job, "1-0.jpg"), ContentFile(buffer.getvalue()))
+    thumbnail = default_storage.save(result_path(job, "1-0-thumb.jpg"), ContentFile(b"x"))
+    assert services.complete_job(
+        job, attempt, stored_outputs=[(0, image, thumbnail, "image/jpeg")], credits_used=1
+    )
+
+
+@pytest.fixture
+def world(alice, staff):
+    completed = make_finished_job(alice)
+    failed = make_finished_job(alice, status="failed")
+    model = make_finished_job(alice, prompt="curvy figure")
+    assert review.offer_for_display(model)
+    assert review.approve(model, reviewer=staff)
+    link = services.create_share_link(completed, days=7)
+    tryon = shop_services.try_on(get_garment("forest-hoodie"), completed.results.get())
+    _complete_with_picture(tryon.job)
+    return World(completed, failed, model, link.token, link.pk, tryon.pk)
+
+
+@pytest.fixture
+def clients(alice, bob, staff, django_user_model):
+    staff.is_superuser = True
+    staff.save()
+    people = {"anonymous": Client(), "owner": Client(), "other": Client(), "staff": Client()}
+    people["owner"].force_login(alice)
+    people["other"].force_login(bob)
+    people["staff"].force_login(staff)
+    return people
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str  # the route's name, with its namespace
+    method: str
+    kwargs: object  # World -> URL kwargs
+    expected: tuple  # status for anonymous, owner, other, staff
+    data: object = None  # World -> POST data
+    note: str = ""
+
+
+def job(attr):
+    return lambda w: {"job_id": getattr(w, attr).pk}
+
+
+def result(attr):
+    return lambda w: {"job_id": getattr(w, attr).pk, "index": 0}
+
+
+def none(_world):
+    return {}
+
+
+LOGIN = 302  # sent to the login page
+ADMIN_LOGIN = 302
+
+ROWS = [
+    # Accounts
+    Row("signup", "GET", none, (200, 200, 200, 200)),
+    Row("login", "GET", none, (200, 200, 200, 200)),
+    Row("logout", "GET", none, (405, 405, 405, 405), note="log out is a POST form"),
+    Row("account", "GET", none, (LOGIN, 200, 200, 200)),
+    Row("account-delete", "GET", none, (LOGIN, 200, 200, 200)),
+    Row("password_change", "GET", none, (LOGIN, 200, 200, 200)),
+    Row("password_change_done", "GET", none, (LOGIN, 200, 200, 200)),
+    Row("password_reset", "GET", none, (200, 200, 200, 200)),
+    Row("password_reset_done", "GET", none, (200, 200, 200, 200)),
+    Row("password_reset_complete", "GET", none, (200, 200, 200, 200)),
+    Row(
+        "password_reset_confirm",
+        "GET",
+        lambda w: {"uidb64": "MQ", "token": "not-a-token"},
+        (200, 200, 200, 200),
+        note="an invalid link shows 'this link is invalid'",
+    ),
+    # Core
+    Row("healthz", "GET", none, (200, 200, 200, 200)),
+    Row("privacy", "GET", none, (200, 200, 200, 200)),
+    # The browser flow: Alice's avatars
+    Row("avatars:upload", "GET", none, (200, 200, 200, 200), note="the landing page for visitors"),
+    Row("avatars:gallery", "GET", none, (LOGIN, 200, 200, 200)),
+    Row("avatars:job", "GET", job("completed"), (LOGIN, 200, 404, 200)),
+    Row("avatars:job-status", "GET", job("completed"), (LOGIN, 200, 404, 200)),
+    Row("avatars:selfie", "GET", job("failed"), (LOGIN, 200, 404, 200)),
+    Row("avatars:result", "GET", result("completed"), (LOGIN, 200, 404, 200)),
+    Row("avatars:result-thumbnail", "GET", result("completed"), (LOGIN, 200, 404, 200)),
+    Row("avatars:result-download", "GET", result("completed"), (LOGIN, 200, 404, 200)),
+    Row("avatars:job-delete", "GET", job("completed"), (LOGIN, 200, 404, 404)),
+    Row("avatars:job-retry", "POST", job("failed"), (LOGIN, 302, 404, 404)),
+    Row("avatars:share-create", "POST", job("completed"), (LOGIN, 302, 404, 404)),
+    Row(
+        "avatars:share-revoke",
+        "POST",
+        lambda w: {"job_id": w.completed.pk, "link_id": w.share_id},
+        (LOGIN, 302, 404, 404),
+    ),
+    Row("avatars:showcase-offer", "POST", job("completed"), (LOGIN, 302, 404, 404)),
+    Row("avatars:showcase-withdraw", "POST", job("model"), (LOGIN, 302, 404, 404)),
+    Row("avatars:shared", "GET", lambda w: {"token": w.share_token}, (200, 200, 200, 200)),
+    Row(
+        "avatars:shared-image",
+        "GET",
+        lambda w: {"token": w.share_token, "index": 0},
+        (200, 200, 200, 200),
+    ),
+    Row(
+        "avatars:fashn-webhook",
+        "POST",
+        lambda w: {"token": "no-such-secret"},
+        (404, 404, 404, 404),
+        note="FASHN calls it without a session; only a live secret does anything",
+    ),
+    # The JSON API
+    Row("api:avatars", "GET", none, (401, 200, 200, 200)),
+    Row("api:avatar", "GET", job("completed"), (401, 200, 404, 404)),
+    Row("api:avatar", "DELETE", job("completed"), (401, 204, 404, 404)),
+    Row("api:avatar-retry", "POST", job("failed"), (401, 202, 404, 404)),
+    Row("api:avatar-result", "GET", result("completed"), (401, 200, 404, 404)),
+    Row("api:avatar-result-thumbnail", "GET", result("completed"), (401, 200, 404, 404)),
+    Row("api:schema", "GET", none, (200, 200, 200, 200)),
+    Row("api:docs", "GET", none, (200, 200, 200, 200)),
+    Row("api:redoc", "GET", none, (200, 200, 200, 200)),
+    # The store
+    Row("shop:catalogue", "GET", none, (200, 200, 200, 200)),
+    Row("shop:product", "GET", lambda w: {"slug": "forest-hoodie"}, (200, 200, 200, 200)),
+    Row("shop:garment-image", "GET", lambda w: {"slug": "forest-hoodie"}, (200, 200, 200, 200)),
+    Row(
+        "shop:try-on",
+        "POST",
+        lambda w: {"slug": "oxford-shirt"},
+        (LOGIN, 302, 404, 404),
+        data=lambda w: {"avatar": w.completed.results.get().pk},
+        note="Alice's private avatar: only she may dress it",
+    ),
+    Row(
+        "shop:try-on",
+        "POST",
+        lambda w: {"slug": "oxford-shirt"},
+        (LOGIN, 302, 302, 302),
+        data=lambda w: {"avatar": w.model.results.get().pk},
+        note="a shared model: any shopper may dress it",
+    ),
+    Row("shop:look", "GET", lambda w: {"tryon_id": w.tryon_id}, (LOGIN, 200, 404, 200)),
+    Row("shop:look-image", "GET", lambda w: {"tryon_id": w.tryon_id}, (LOGIN, 200, 404, 200)),
+    Row(
+        "shop:model-thumbnail",
+        "GET",
+        lambda w: {"result_id": w.model.results.get().pk},
+        (200, 200, 200, 200),
+    ),
+    Row(
+        "shop:model-thumbnail",
+        "GET",
+        lambda w: {"result_id": w.completed.results.get().pk},
+        (404, 404, 404, 404),
+        note="a private avatar is no model",
+    ),
+    # The admin (staff here is a superuser; the Reviewers group is tested in tests/admin)
+    Row("admin:index", "GET", none, (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200)),
+    Row(
+        "admin:avatars_avatarjob_changelist",
+        "GET",
+        none,
+        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
+    ),
+    Row(
+        "admin:avatars_avatarjob_change",
+        "GET",
+        lambda w: {"object_id": w.completed.pk},
+        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
+    ),
+    Row("admin:avatars-dashboard", "GET", none, (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200)),
+    Row("admin:shop_tryon_changelist", "GET", none, (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200)),
+]
+
+# Routes deliberately left out of the matrix, and why.
+NOT_IN_MATRIX = {
+    "api:<catch-all>": "answers 404 in the API's error shape for any other /api/ path",
+}
+
+
+def _ask(client, row, world):
+    url = reverse(row.name, kwargs=row.kwargs(world))
+    data = row.data(world) if row.data else None
+    if row.method == "GET":
+        return client.get(url)
+    if row.method == "POST":
+        return client.post(url, data or {})
+    return client.generic(row.method, url)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: f"{row.method} {row.name} {row.note}")
+def test_who_gets_what(row, world, clients):
+    answers = {}
+    # The owner last: their requests may change or delete the object the others ask about.
+    for role in ("anonymous", "other", "staff", "owner"):
+        response = _ask(clients[role], row, world)
+        answers[role] = response.status_code
+        if response.status_code == 302 and row.expected[ROLES.index(role)] == LOGIN:
+            assert "login" in response["Location"]
+    assert tuple(answers[role] for role in ROLES) == row.expected
+
+
+def test_another_users_404_says_nothing_about_the_avatar(world, clients):
+    response = clients["other"].get(reverse("avatars:job", args=[world.completed.pk]))
+
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert str(world.completed.pk) not in body
+    assert "alice" not in body
+
+
+def _route_names():
+    names = set()
+
+    def walk(patterns, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace or namespace
+                walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern):
+                name = pattern.name or "<catch-all>"
+                names.add(f"{namespace}:{name}" if namespace else name)
+
+    walk(get_resolver().url_patterns, None)
+    return names
+
+
+def test_every_route_is_in_the_matrix():
+    site_routes = {name for name in _route_names() if not name.startswith("admin:")}
+    covered = {row.name for row in ROWS} | set(NOT_IN_MATRIX)
+
+    assert site_routes - covered == set()
+
+
+# --- CSRF ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "row",
+    [row for row in ROWS if row.method == "POST" and row.name != "avatars:fashn-webhook"],
+    ids=lambda row: f"{row.name} {row.note}",
+)
+def test_forms_without_their_csrf_token_are_refused(row, world, alice):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    before = AvatarJob.objects.order_by("pk").values_list("pk", "status", "review_state")
+    before = list(before)
+
+    response = _ask(client, row, world)
+
+    assert response.status_code == 403
+    after = AvatarJob.objects.order_by("pk").values_list("pk", "status", "review_state")
+    assert list(after) == before
+
+
+def test_the_api_refuses_session_writes_without_csrf(world, alice):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+
+    response = client.delete(reverse("api:avatar", args=[world.completed.pk]))
+
+    assert response.status_code == 403
+    assert AvatarJob.objects.filter(pk=world.completed.pk).exists()
