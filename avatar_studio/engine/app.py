@@ -28,8 +28,8 @@ from . import webhooks
 from .config import EngineConfig
 from .errors import ApiError
 from .faults import FailureDice, Fault, FaultQueue, parse_faults, pick
-from .inputs import parse_run_body
-from .model import run_face_to_model
+from .inputs import MODEL_NAMES, parse_run_body
+from .model import run_model
 from .predictions import TERMINAL, Prediction, PredictionStore, Schedule, status_document
 from .ratelimit import SlidingWindowLimiter
 from .stats import RequestStats
@@ -127,7 +127,7 @@ class EngineApp:
         self.faults = FaultQueue()
         self.dice = FailureDice(self.config.fault_seed)
         self.store = PredictionStore(
-            render or run_face_to_model, credits=self.config.credits, on_terminal=self._on_terminal
+            render or run_model, credits=self.config.credits, on_terminal=self._on_terminal
         )
         self.routes: list[tuple[str, re.Pattern, Handler]] = [
             ("POST", re.compile(r"/v1/run"), self.handle_run),
@@ -372,7 +372,7 @@ class EngineApp:
 
     def handle_index(self, request: Request) -> Response:
         return json_response(
-            200, {"engine": "Avatar Studio offline FASHN engine", "models": ["face-to-model"]}
+            200, {"engine": "Avatar Studio offline FASHN engine", "models": list(MODEL_NAMES)}
         )
 
     def handle_get_config(self, request: Request) -> Response:

@@ -22,7 +22,7 @@ from typing import Any
 
 from .errors import ApiError, RuntimeFailure, runtime_message
 from .faults import Fault
-from .inputs import FaceToModelInputs
+from .inputs import RunInputs
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class Schedule:
 @dataclass(eq=False)
 class Prediction:
     id: str
-    inputs: FaceToModelInputs
+    inputs: RunInputs
     created: float
     schedule: Schedule
     base_url: str  # scheme://host of the /v1/run request, for webhook payloads
@@ -107,7 +107,7 @@ def status_document(
 class PredictionStore:
     def __init__(
         self,
-        render: Callable[[FaceToModelInputs], list[bytes]],
+        render: Callable[[RunInputs], list[bytes]],
         *,
         credits: int,
         on_terminal: Callable[[Prediction], None] | None = None,
@@ -130,7 +130,7 @@ class PredictionStore:
 
     def create(
         self,
-        inputs: FaceToModelInputs,
+        inputs: RunInputs,
         *,
         schedule: Schedule,
         max_in_flight: int,

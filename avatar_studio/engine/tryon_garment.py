@@ -1,0 +1,183 @@
+"""The garment out of its product photo: cut-out, body and sleeves, and what kind of garment it is.
+
+A product photo shows one garment on a plain background: transparent (its alpha is used as it
+is) or white-ish (every pixel close to the border's colour and connected to the border is
+background, so white buttons, logos and collars inside the garment stay). The cut-out is then
+measured: the body is the run of garment pixels around the middle, well below the shoulders;
+what lies left or right of it is a sleeve. ``auto`` category is worked out from the shape: two
+legs are bottoms, a tall narrow shape is a one-piece, anything else a top.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps
+
+from .errors import RuntimeFailure
+
+WORK_MAX_SIDE = 800  # garment pixels are stretched onto a torso a few hundred pixels wide
+BACKGROUND_TOLERANCE = 14  # levels per channel from the border's colour
+MIN_GARMENT_FRACTION = 0.02  # of the image's area; less is an empty or unusable photo
+ONE_PIECE_ASPECT = 1.35  # height / width above which a garment without legs is a dress
+ONE_PIECE_SLEEVES_END = 0.4  # of a dress's height: sleeves hang from its bodice only
+
+UNREADABLE_MESSAGE = "The garment image could not be read as an image (JPEG, PNG or WebP expected)."
+NO_GARMENT_MESSAGE = (
+    "No garment was found in the garment image. Use a product photo of one garment on a plain "
+    "white or transparent background."
+)
+
+
+@dataclass(frozen=True)
+class Garment:
+    """The cut-out, cropped to the garment, and its measures in its own pixels."""
+
+    rgb: np.ndarray  # float32 RGB, H x W x 3
+    alpha: np.ndarray  # float32 0..1, H x W
+    body_left: float  # the body's columns (sleeves lie outside them)
+    body_right: float
+    shoulder_y: float  # top of the body at its outer edges: where the shoulder seams end
+    kind: str  # "tops" | "bottoms" | "one-pieces": what ``auto`` means for this garment
+
+    @property
+    def height(self) -> int:
+        return self.alpha.shape[0]
+
+    @property
+    def width(self) -> int:
+        return self.alpha.shape[1]
+
+    @property
+    def body_width(self) -> float:
+        return self.body_right - self.body_left
+
+    def sleeve(self, side: int) -> np.ndarray:
+        """Alpha of the sleeve on one side (-1 the image's left), zero over the body."""
+        xs = np.arange(self.width, dtype=np.float32)[None, :] + 0.5
+        # A soft cut a few pixels wide, so the sleeve's root blends into the body.
+        edge = self.body_left if side < 0 else self.body_right
+        outside = np.clip((edge - xs) * side / -3.0 + 0.5, 0.0, 1.0)
+        if self.kind == "one-pieces":
+            # Below the bodice, what lies outside the body's columns is the skirt's flare.
+            ys = np.arange(self.height, dtype=np.float32)[:, None]
+            outside = outside * (ys < ONE_PIECE_SLEEVES_END * self.height)
+        return self.alpha * outside
+
+
+def _decode_rgba(data: bytes) -> np.ndarray:
+    try:
+        image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+        image.draft("RGB", (WORK_MAX_SIDE, WORK_MAX_SIDE))
+        rgba = image.convert("RGBA")
+    except Exception as exc:  # Pillow raises many types for broken files; all mean the same.
+        raise RuntimeFailure("ImageLoadError", UNREADABLE_MESSAGE) from exc
+    if min(rgba.size) < 8:
+        raise RuntimeFailure("ImageLoadError", "The garment image is empty or too small to use.")
+    rgba.thumbnail((WORK_MAX_SIDE, WORK_MAX_SIDE), Image.Resampling.LANCZOS)
+    return np.asarray(rgba)
+
+
+def background_alpha(rgb: np.ndarray) -> np.ndarray:
+    """Garment alpha (0..1) of a photo on a plain background: flood from the border."""
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.int16)
+    colour = np.median(border, axis=0)
+    near = (np.abs(rgb.astype(np.int16) - colour).max(axis=2) <= BACKGROUND_TOLERANCE).astype(
+        np.uint8
+    )
+    count, labels = cv2.connectedComponents(near, connectivity=4)
+    edge_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    background = np.isin(labels, edge_labels[edge_labels > 0]) if count > 1 else near > 0
+    garment = (~background).astype(np.float32)
+    # Anti-alias the cut: the drawn edge pixels are a mix of garment and white.
+    return cv2.GaussianBlur(garment, (0, 0), 0.7)
+
+
+def _fill_colour(rgb: np.ndarray, alpha: np.ndarray, size: int) -> np.ndarray:
+    """The garment's colour carried into its edge pixels and the slivers closed over.
+
+    An edge pixel of a photo on white is part white; a closed sliver is all white. Both take
+    the average colour of the solid garment pixels around them instead (normalised blur).
+    """
+    solid = (alpha > 0.95).astype(np.float32)
+    sigma = max(1.0, size / 2)
+    weight = cv2.GaussianBlur(solid, (0, 0), sigma)
+    colour = (
+        cv2.GaussianBlur(rgb * solid[..., None], (0, 0), sigma)
+        / np.maximum(weight, 1e-4)[..., None]
+    )
+    return np.where(solid[..., None] > 0, rgb, colour).astype(np.float32)
+
+
+def _body_run(mask_row: np.ndarray, centre: int) -> tuple[int, int] | None:
+    """The run of garment pixels around ``centre`` in one row (left, right exclusive)."""
+    if not mask_row[centre]:
+        return None
+    outside = np.flatnonzero(~mask_row)
+    left = outside[outside < centre]
+    right = outside[outside > centre]
+    return (int(left[-1]) + 1 if left.size else 0), (int(right[0]) if right.size else len(mask_row))
+
+
+def _has_two_legs(solid: np.ndarray, centre: int) -> bool:
+    """Bottoms: low down, the middle column is empty with garment on both sides."""
+    h = solid.shape[0]
+    rows = solid[int(h * 0.7) : int(h * 0.95)]
+    if not rows.size:
+        return False
+    gap = ~rows[:, max(0, centre - 1) : centre + 2].any(axis=1)
+    both = rows[:, :centre].any(axis=1) & rows[:, centre:].any(axis=1)
+    return bool(np.mean(gap & both) > 0.8)
+
+
+def cut_out(data: bytes) -> Garment:
+    """The garment of a product photo; ImageLoadError or InputValidationError if unusable."""
+    rgba = _decode_rgba(data)
+    rgb, alpha = rgba[..., :3], rgba[..., 3].astype(np.float32) / 255.0
+    if np.mean(alpha < 0.5) < 0.01:  # opaque: the background is part of the photo
+        alpha = background_alpha(rgb)
+    original_alpha = alpha
+    # Close slivers of background a few pixels wide (between a sleeve and the body, under an
+    # arm): fitted apart, each would show as a thin line of whatever the person wore.
+    k = max(3, round(0.012 * max(alpha.shape)) | 1)
+    alpha = cv2.morphologyEx(
+        alpha, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    )
+    rgb = _fill_colour(rgb.astype(np.float32), original_alpha, k)
+    solid = alpha > 0.5
+    if solid.mean() < MIN_GARMENT_FRACTION:
+        raise RuntimeFailure("InputValidationError", NO_GARMENT_MESSAGE)
+    ys, xs = np.nonzero(solid)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    rgb = rgb[y0:y1, x0:x1]
+    alpha, solid = alpha[y0:y1, x0:x1], solid[y0:y1, x0:x1]
+    h, w = solid.shape
+    centre = int(np.clip(np.median(np.nonzero(solid)[1]), 0, w - 1))
+
+    if _has_two_legs(solid, centre):
+        kind = "bottoms"
+    elif h / w >= ONE_PIECE_ASPECT:
+        kind = "one-pieces"
+    else:
+        kind = "tops"
+
+    # The body: the run around the middle, measured where sleeves have usually ended (a top)
+    # or at the bodice (a dress: its skirt flares and says nothing about the chest).
+    lo, hi = (0.15, 0.35) if kind == "one-pieces" else (0.55, 0.8)
+    runs = [_body_run(solid[y], centre) for y in range(int(h * lo), int(h * hi))]
+    runs = [r for r in runs if r is not None]
+    if kind == "bottoms" or not runs:
+        left, right = 0.0, float(w)
+    else:
+        left = float(np.median([r[0] for r in runs]))
+        right = float(np.median([r[1] for r in runs]))
+    # Where the shoulders are: the top of the garment just inside the body's edges.
+    tops = []
+    for x in (int(left + 0.08 * (right - left)), int(right - 0.08 * (right - left)) - 1):
+        column = np.flatnonzero(solid[:, min(max(x, 0), w - 1)])
+        tops.append(column[0] if column.size else 0)
+    shoulder_y = float(np.mean(tops))
+    return Garment(rgb, alpha.astype(np.float32), left, right, shoulder_y, kind)
