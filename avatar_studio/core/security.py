@@ -5,10 +5,11 @@ only, no inline script or style, no plugins, no framing, forms posting only to u
 keep to it: scripts and styles are static files, htmx is told not to inject its indicator
 styles and not to evaluate code (the ``htmx-config`` meta tag in ``base.html``).
 
-Two third-party pages cannot: the API's Swagger UI renders one inline script (its settings),
-and ReDoc injects its styles at run time and starts a worker from a blob. For those views only,
-the policy allows exactly that inline script by its SHA-256 hash (computed from the rendered
-page, so nothing else inline can run) and, for ReDoc, inline styles and blob workers.
+Two third-party pages cannot: the API's Swagger UI renders one inline script (its settings) and
+sets inline styles at run time; ReDoc injects its styles and starts a worker from a blob. For
+those two views only, the policy allows exactly their own inline scripts by SHA-256 hash
+(computed from the rendered page, so no other inline script can run), inline styles, and for
+ReDoc blob workers. Scripts never get 'unsafe-inline'.
 """
 
 import base64
@@ -34,7 +35,7 @@ BASE_POLICY = {
 
 # View name → extra sources; "hash-inline-scripts" allows the page's own inline scripts by hash.
 VIEW_EXCEPTIONS = {
-    "api:docs": {"hash-inline-scripts": True},
+    "api:docs": {"hash-inline-scripts": True, "style-src": ["'unsafe-inline'"]},
     "api:redoc": {
         "hash-inline-scripts": True,
         "style-src": ["'unsafe-inline'"],

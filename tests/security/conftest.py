@@ -8,3 +8,12 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def selfie_path(tmp_path):
+    from ..support.faces import astronaut_jpeg
+
+    path = tmp_path / "astronaut.jpg"
+    path.write_bytes(astronaut_jpeg())
+    return path
