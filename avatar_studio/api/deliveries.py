@@ -48,10 +48,9 @@ class _BaseURL:
 
 def event_body(delivery, job, base_url):
     """The JSON body of ``delivery``'s event, as bytes: the avatar as the API shows it."""
-    from .serializers import AvatarSerializer
+    from .serializers import AvatarEventSerializer
 
-    avatar = dict(AvatarSerializer(job, context={"request": _BaseURL(base_url)}).data)
-    avatar.pop("webhook", None)  # the delivery's own state is no part of the event
+    avatar = AvatarEventSerializer(job, context={"request": _BaseURL(base_url)}).data
     body = {
         "id": str(delivery.id),
         "event": delivery.event,

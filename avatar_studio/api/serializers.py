@@ -272,6 +272,12 @@ class AvatarSerializer(serializers.Serializer):
         return None if webhook is None else WebhookSerializer(webhook).data
 
 
+class AvatarEventSerializer(AvatarSerializer):
+    """The avatar in a webhook event: as reads show it, without the webhook's own state."""
+
+    webhook = None
+
+
 class AvatarCreatedSerializer(AvatarSerializer):
     warnings = serializers.ListField(
         child=serializers.CharField(), help_text="Advice about the selfie, e.g. that it is small."
