@@ -382,6 +382,7 @@ def fit_garment(person: Person, g: Garment, category: str, seed: int) -> np.ndar
     # A soft shadow where the garment stands off the body onto what lies behind it.
     shadow = blur(alpha, 0.06 * fig.unit, shrink=2)
     region = out[by0:by1, bx0:bx1]
-    region *= (1.0 - 0.15 * np.clip(shadow - alpha, 0.0, 1.0))[..., None]
+    keep = 1.0 - person.head[by0:by1, bx0:bx1]  # the head stays exactly as it was
+    region *= (1.0 - 0.15 * np.clip(shadow - alpha, 0.0, 1.0) * keep)[..., None]
     region += (rgb - region) * alpha[..., None]
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
