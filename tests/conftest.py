@@ -75,6 +75,12 @@ def _clean_redis(redis_url):
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The default hasher takes a good part of a second per user on purpose; tests make many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Each test stores files in a folder of its own (its workers are given the same one)."""
     settings.MEDIA_ROOT = tmp_path / "media"
