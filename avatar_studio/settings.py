@@ -229,7 +229,8 @@ CELERY_BEAT_SCHEDULE = {
 OFFLINE_ENGINE_HOST = env.str("OFFLINE_ENGINE_HOST", default="127.0.0.1")
 OFFLINE_ENGINE_PORT = env.int("OFFLINE_ENGINE_PORT", default=8100)
 OFFLINE_ENGINE_API_KEY = env.str("ENGINE_API_KEY", default="fashn-offline-key")
-FASHN_API_KEY = env.str("FASHN_API_KEY", default="")
+# Stripped: a stray newline from an env file would otherwise end up in an HTTP header.
+FASHN_API_KEY = env.str("FASHN_API_KEY", default="").strip()
 USING_OFFLINE_ENGINE = not FASHN_API_KEY
 if not USING_OFFLINE_ENGINE:
     FASHN_BASE_URL = env.str("FASHN_BASE_URL", default="https://api.fashn.ai")
@@ -295,6 +296,9 @@ LOGIN_CLIENT_ADDRESS_HEADER = env.str("LOGIN_CLIENT_ADDRESS_HEADER", default="")
 # files: CSP_EXTRA_SOURCES="img-src=https://static.example.com;style-src=https://static.example.com"
 CSP_EXTRA_SOURCES = env.str("CSP_EXTRA_SOURCES", default="")
 CSP_REPORT_URI = env.str("CSP_REPORT_URI", default="")
+# Error reports (the DEBUG 500 page, mails to ADMINS) with the FASHN API key blanked out, even
+# where a frame's variables or an exception message hold it (core.security).
+DEFAULT_EXCEPTION_REPORTER = "avatar_studio.core.security.RedactingExceptionReporter"
 
 # The cache holds the API's rate-limit counters and the failed-login counters. Per process by
 # default; in production point CACHE_URL at Redis (e.g. redis://host:6379/1) so every web process

@@ -14,9 +14,12 @@ ReDoc blob workers. Scripts never get 'unsafe-inline'.
 
 import base64
 import hashlib
+import logging
 import re
+import traceback
 
 from django.conf import settings
+from django.views.debug import ExceptionReporter
 
 BASE_POLICY = {
     "default-src": ["'self'"],
@@ -90,3 +93,75 @@ class ContentSecurityPolicyMiddleware:
         else:
             response["Content-Security-Policy"] = build_policy()
         return response
+
+
+# --- Secrets in logs and error reports -----------------------------------------------------------
+#
+# The FASHN API key is sent in a header the FASHN client builds, so it sits in that frame's
+# variables, and an exception from the HTTP stack can quote the header. Django's error reports
+# show every frame's variables and chained exceptions; log lines show exception messages. Both
+# are scrubbed here of the key's value, whatever its context: the reporter's text and HTML, and
+# every log record as it is created (``install_log_redaction``, called from CoreConfig.ready).
+
+REDACTED = "********"
+_SECRET_SETTINGS = ("FASHN_API_KEY",)
+_MIN_SECRET_LENGTH = 8  # shorter values would redact ordinary words
+
+
+def secret_values():
+    values = set()
+    for name in _SECRET_SETTINGS:
+        value = str(getattr(settings, name, "") or "")
+        for candidate in (value, value.strip()):
+            if len(candidate) >= _MIN_SECRET_LENGTH:
+                values.add(candidate)
+    # Longest first, so a value containing another is replaced whole.
+    return sorted(values, key=len, reverse=True)
+
+
+def redact(text):
+    if not text:
+        return text
+    for secret in secret_values():
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+class RedactingExceptionReporter(ExceptionReporter):
+    """Django's error report (the DEBUG 500 page and the mail to ADMINS), without secrets."""
+
+    def get_traceback_html(self):
+        return redact(super().get_traceback_html())
+
+    def get_traceback_text(self):
+        return redact(super().get_traceback_text())
+
+
+def install_log_redaction():
+    """Scrub secrets from every log record when it is made (every logger, every handler)."""
+    base_factory = logging.getLogRecordFactory()
+    if getattr(base_factory, "redacts_secrets", False):
+        return
+
+    def factory(*args, **kwargs):
+        record = base_factory(*args, **kwargs)
+        try:
+            secrets = secret_values()
+            if not secrets:
+                return record
+            message = record.getMessage()
+            if any(secret in message for secret in secrets):
+                record.msg, record.args = redact(message), None
+            if record.exc_info and record.exc_info[1] is not None:
+                formatted = "".join(traceback.format_exception(*record.exc_info))
+                if any(secret in formatted for secret in secrets):
+                    record.exc_text = redact(formatted.rstrip("\n"))
+            if record.stack_info:
+                record.stack_info = redact(record.stack_info)
+        except Exception:  # noqa: BLE001, S110 - logging must never fail because of this
+            pass
+        return record
+
+    factory.redacts_secrets = True
+    logging.setLogRecordFactory(factory)
