@@ -16,6 +16,13 @@ def privacy(request):
         {
             "consent_version": CONSENT_VERSION,
             "using_offline_engine": settings.USING_OFFLINE_ENGINE,
+            # The retention schedule, from the settings that enforce it (avatars.retention).
+            "completed_retention_hours": settings.AVATAR_COMPLETED_SELFIE_RETENTION_HOURS,
+            "failed_retention_days": settings.AVATAR_FAILED_SELFIE_RETENTION_DAYS,
+            "purge_interval_minutes": round(
+                settings.CELERY_BEAT_SCHEDULE["purge-expired-files"]["schedule"].seconds / 60
+            ),
+            "share_link_days": settings.SHARE_LINK_DEFAULT_DAYS,
         },
     )
 
