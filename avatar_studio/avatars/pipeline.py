@@ -222,9 +222,8 @@ def poll_job(job_id, token):
         _release_slot(job, limits)
     else:
         limits.in_flight.refresh(job.pk, slot_lease_seconds())
-        services.record_progress(
-            job, attempt, str(status), delay=services.poll_delay(attempt.poll_count)
-        )
+        delay = services.poll_delay(attempt.poll_count, attempt=attempt, model_name=job.model_name)
+        services.record_progress(job, attempt, str(status), delay=delay)
 
 
 def _store_results(job, attempt, prediction):

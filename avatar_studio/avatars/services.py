@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from . import cadence
 from .failures import message_for
 from .models import (
     ACTIVE_STATUSES,
@@ -94,8 +95,15 @@ def retry_delay(attempt_number):
     return jittered(min(base, settings.AVATAR_RETRY_MAX_SECONDS))
 
 
-def poll_delay(poll_count):
-    """Wait before the next status call: short at first, then backing off to the cap."""
+def poll_delay(poll_count, *, attempt=None, model_name=None):
+    """Wait before the next status call of a running prediction.
+
+    Around its expected end when recent predictions of ``model_name`` tell us when that is
+    (``cadence``); otherwise short at first, then backing off to the cap.
+    """
+    plan = cadence.plan_for(model_name) if attempt is not None and model_name else None
+    if plan is not None:
+        return cadence.next_delay(plan, cadence.age_of(attempt))
     base = settings.AVATAR_POLL_MIN_SECONDS * 1.5**poll_count
     return jittered(min(base, settings.AVATAR_POLL_MAX_SECONDS))
 
@@ -248,14 +256,18 @@ def record_submission(job, prediction_id):
         if job.submitted_at is None:
             fields["submitted_at"] = now
         guard = {"status": JobStatus.SUBMITTING}
-        if not _set_next_step(job.pk, guard, STEP_POLL, first_poll_delay(), **fields):
+        if not _set_next_step(job.pk, guard, STEP_POLL, first_poll_delay(job.model_name), **fields):
             # Unreachable while steps are claimed; raising rolls the attempt back with it.
             raise RuntimeError(f"job {job.pk} left 'submitting' while submitting")
     logger.info("job %s: attempt %s submitted as prediction %s", job.pk, number, prediction_id)
     return attempt
 
 
-def first_poll_delay():
+def first_poll_delay(model_name=None):
+    """Wait before the first status call: near the expected end once ``cadence`` knows it."""
+    plan = cadence.plan_for(model_name) if model_name else None
+    if plan is not None:
+        return cadence.first_delay(plan)
     return jittered(settings.AVATAR_FIRST_POLL_SECONDS, spread=0.1)
 
 

@@ -1,0 +1,186 @@
+"""When to poll a running FASHN prediction: around its expected end, learnt from recent ones.
+
+A prediction holds one of the account's in-flight slots until the poll that sees it ended, so
+every second between its end and that poll is a second of the slot wasted (issue 8, target 1).
+Polling from the start with a backoff (1, 2.5, 4.75 s ...) overshoots the end by up to half the
+current step and spends status calls on a prediction that cannot be done yet. Instead:
+
+- **Learn**: the median and 90th percentile of ``finished_at - submitted_at`` of the model's
+  recently completed attempts (the last ``SAMPLE_SIZE`` within ``LOOKBACK``), cached for
+  ``CACHE_SECONDS`` in Django's cache. Fewer than ``MIN_SAMPLES``: no plan, and the caller keeps
+  its fixed schedule (``AVATAR_FIRST_POLL_SECONDS``, then a backoff).
+- **Plan**: the first poll at ``FIRST_POLL_FRACTION`` of the median (a little before the usual
+  end: the samples include our own detection and storage time, so aiming below them keeps the
+  estimate from creeping up); then short polls every ``step`` until the 90th percentile; then a
+  backoff (each wait half the time already overdue, at least ``step``, at most
+  ``AVATAR_POLL_MAX_SECONDS``).
+- **Budget**: the step is never shorter than the account's status rate allows when every
+  in-flight slot is busy: each job may spend ``BUDGET_SHARE`` × (status calls per second /
+  ``FASHN_MAX_IN_FLIGHT``) × median calls, one of which is the first poll.
+  ``limits.status_rate`` still guards every call; this only keeps us from leaning on it.
+- **Webhooks on** (``PUBLIC_BASE_URL`` set): FASHN tells us when a prediction ends, so polls are
+  only the safety net: the first at the 90th percentile plus a quarter of the median, then the
+  backoff, with no short polls.
+
+No wait is longer than ``AVATAR_POLL_MAX_SECONDS + AVATAR_STEP_LEASE_SECONDS / 2``, so a slot's
+lease (``pipeline.slot_lease_seconds``, refreshed by each poll) always outlives the gap.
+"""
+
+import random
+import statistics
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+SAMPLE_SIZE = 40
+MIN_SAMPLES = 5
+LOOKBACK = timedelta(minutes=30)
+RECENT_ATTEMPTS = 5000  # how far back (by id) to look for completed attempts: bounds the query
+CACHE_SECONDS = 10.0
+
+FIRST_POLL_FRACTION = 0.9
+STEP_FRACTION = 0.05
+MIN_STEP_SECONDS = 0.2
+BUDGET_SHARE = 0.8
+WEBHOOK_SAFETY_FRACTION = 0.25
+BACKOFF_FRACTION = 0.5  # an overdue prediction waits half the time it is already overdue
+MIN_WAIT_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What recent predictions of a model took, from submission to completion seen (seconds)."""
+
+    median: float
+    high: float  # 90th percentile
+    samples: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A prediction's poll schedule, in seconds of its age (time since submission)."""
+
+    first: float  # the first poll
+    step: float  # then every step ...
+    until: float  # ... up to this age, then backing off
+    max_backoff: float  # the longest wait once overdue
+    max_wait: float  # no wait is ever longer (the slot lease must outlive it)
+
+
+def learn(durations):
+    """Expected durations from a list of seconds; None when there are too few to trust."""
+    durations = sorted(d for d in durations if d >= 0)
+    if len(durations) < MIN_SAMPLES:
+        return None
+    high = durations[min(len(durations) - 1, int(0.9 * len(durations)))]
+    return Expected(median=statistics.median(durations), high=high, samples=len(durations))
+
+
+def make_plan(
+    expected,
+    *,
+    in_flight_limit,
+    status_per_second,
+    webhooks=False,
+    max_backoff=15.0,
+    max_wait=60.0,
+):
+    """The schedule for a prediction of a model that usually takes ``expected``."""
+    median = max(expected.median, 0.0)
+    high = max(expected.high, median)
+    # Status calls one job may spend when every slot is busy, at most.
+    allowed = BUDGET_SHARE * status_per_second * median / max(1, in_flight_limit)
+    if webhooks:
+        first = high + WEBHOOK_SAFETY_FRACTION * median
+        step = max(MIN_STEP_SECONDS, STEP_FRACTION * median)
+        return Plan(first, min(step, max_backoff), first, max_backoff, max_wait)
+    first = FIRST_POLL_FRACTION * median
+    window = high - first  # where completions usually fall, after the first poll
+    # The first poll is one call; the short polls spread the rest of the allowance over the window.
+    budget_step = window / (allowed - 1) if allowed > 1 else window
+    step = max(MIN_STEP_SECONDS, STEP_FRACTION * median, budget_step)
+    return Plan(first, min(step, max_backoff), high, max_backoff, max_wait)
+
+
+def first_delay(plan, jitter=0.05):
+    return _bounded(plan, _jittered(plan.first, jitter))
+
+
+def next_delay(plan, age, jitter=0.1):
+    """The wait before the next poll of a prediction ``age`` seconds old that is still running."""
+    if age < plan.first:  # polled early (a retry after an error): go back to the plan
+        wait = plan.first - age
+    elif age < plan.until:
+        wait = plan.step
+    else:
+        overdue = age - plan.until
+        wait = min(plan.max_backoff, max(plan.step, BACKOFF_FRACTION * overdue))
+    return _bounded(plan, _jittered(wait, jitter))
+
+
+def _bounded(plan, wait):
+    return min(plan.max_wait, max(MIN_WAIT_SECONDS, wait))
+
+
+def _jittered(seconds, spread):
+    return seconds * random.uniform(1 - spread, 1 + spread)
+
+
+# --- Reading the recent past, with the settings -------------------------------------------------
+
+
+def expected_for(model_name):
+    """``Expected`` for ``model_name`` from recent completed attempts (cached briefly), or None."""
+    key = f"avatars:cadence:{settings.FASHN_BASE_URL}:{model_name}"
+    cached = cache.get(key)
+    if cached is None:
+        durations = recent_durations(model_name)
+        cached = {"durations": durations}
+        cache.set(key, cached, CACHE_SECONDS)
+    return learn(cached["durations"])
+
+
+def recent_durations(model_name, now=None):
+    """Seconds from submission to completion of the model's last completed attempts."""
+    from .models import PredictionAttempt
+
+    now = now or timezone.now()
+    newest = PredictionAttempt.objects.order_by("-pk").values_list("pk", flat=True).first()
+    if newest is None:
+        return []
+    rows = (
+        PredictionAttempt.objects.filter(
+            pk__gt=newest - RECENT_ATTEMPTS,
+            job__model_name=model_name,
+            status="completed",
+            finished_at__gte=now - LOOKBACK,
+        )
+        .order_by("-pk")
+        .values_list("submitted_at", "finished_at")[:SAMPLE_SIZE]
+    )
+    return [(finished - submitted).total_seconds() for submitted, finished in rows]
+
+
+def plan_for(model_name):
+    """The configured account's poll plan for ``model_name``, or None until it has history."""
+    from .limits import parse_rate
+
+    expected = expected_for(model_name)
+    if expected is None:
+        return None
+    calls, window = parse_rate(settings.FASHN_STATUS_RATE)
+    return make_plan(
+        expected,
+        in_flight_limit=settings.FASHN_MAX_IN_FLIGHT,
+        status_per_second=calls / window,
+        webhooks=bool(settings.PUBLIC_BASE_URL),
+        max_backoff=settings.AVATAR_POLL_MAX_SECONDS,
+        max_wait=settings.AVATAR_POLL_MAX_SECONDS + settings.AVATAR_STEP_LEASE_SECONDS / 2,
+    )
+
+
+def age_of(attempt, now=None):
+    return ((now or timezone.now()) - attempt.submitted_at).total_seconds()
