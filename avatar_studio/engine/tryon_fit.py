@@ -33,9 +33,8 @@ TOP_HEM = 3.75  # face widths below the neck's notch: just below the hip bone
 ONE_PIECE_HEM = 7.6  # about the knees
 BOTTOMS_WAIST = Figure.BELT - 0.2
 BOTTOMS_LOWEST = 0.82  # of the image height: where the waistband goes when the hips are out of it
+LIGHT_SHRINK = 2  # the model's light is read at half size
 FOLD_STRENGTH = 0.8  # how much of the model's own light and folds reach the garment
-SLEEVE_BINS = 24
-SLEEVE_CAP = 0.35  # of a sleeve's length: its top, which follows the arm's axis straight
 SHOULDER_LIFT = 0.45  # face widths a garment's top edge may be raised onto the shoulders
 DRAPE = 0.35  # how far a garment's sides move from the drawing's towards the body's
 
@@ -76,10 +75,12 @@ def _row_runs(alpha: np.ndarray, centre: float) -> np.ndarray:
     return np.minimum(to_left, to_right).astype(np.float32)
 
 
-def _remap(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
-    return cv2.remap(
-        image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+def _remap(layer: np.ndarray, map_x: np.ndarray, map_y: np.ndarray):
+    """A garment layer (uint8 RGBA) sampled through the maps: float32 RGB and alpha 0..1."""
+    out = cv2.remap(
+        layer, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
     )
+    return out[..., :3].astype(np.float32), out[..., 3].astype(np.float32) * (1.0 / 255.0)
 
 
 def _body_layer(person: Person, g: Garment, category: str, fit: Fit) -> tuple[np.ndarray, ...]:
@@ -87,7 +88,7 @@ def _body_layer(person: Person, g: Garment, category: str, fit: Fit) -> tuple[np
     fig = person.figure
     h, w = person.rgb.shape[:2]
     u, b = fig.unit, fig.build
-    body_alpha = g.alpha - g.sleeve(-1) - g.sleeve(1) if category != "bottoms" else g.alpha
+    body_alpha = g.alpha if category == "bottoms" else g.body_alpha
     g_cx = (g.body_left + g.body_right) / 2
 
     if category == "bottoms":
@@ -137,8 +138,7 @@ def _body_layer(person: Person, g: Garment, category: str, fit: Fit) -> tuple[np
         map_y = map_y + _shoulder_lift(fig, body_alpha, xs, ys, top_y, g_top, g_cx, sx, sy)
     map_x = (gx - 0.5).astype(np.float32)
     map_y = np.ascontiguousarray(map_y - 0.5, np.float32)
-    rgb = _remap(g.rgb, map_x, map_y)
-    alpha = _remap(body_alpha.astype(np.float32), map_x, map_y)
+    rgb, alpha = _remap(g.body_layer(category == "bottoms"), map_x, map_y)
     half = np.maximum(run_at * widen, 1.0)[:, None]
     across = np.clip((xs[None, :] - fig.cx) / half, -1.0, 1.0).astype(np.float32)
     return x0, y0, rgb, alpha, across
@@ -171,52 +171,15 @@ def _sleeve_layer(person: Person, g: Garment, side: int, fit: Fit, body_half: fl
 
     ``across`` is -1..1 across the sleeve, for its cylinder shading.
     """
-    alpha = g.sleeve(side)
-    ys, xs = np.nonzero(alpha > 0.5)
-    if len(xs) < 30:
+    shape = g.sleeve_shape(side)
+    if shape is None:
         return None  # sleeveless
     fig = person.figure
     u, b = fig.unit, fig.build
     h, w = person.rgb.shape[:2]
-    # The sleeve's root: the top of its pixels along the body's edge, down to about where an
-    # armpit is (a long sleeve may lie along the body much further down).
-    edge = g.body_left if side < 0 else g.body_right
-    near_root = np.abs(xs - edge) < 4
-    root_ys = ys[near_root] if near_root.any() else ys
-    root_length = min(float(root_ys.max() - root_ys.min()), 0.35 * g.body_width)
-    root = np.array([edge, root_ys.min() + root_length / 2], np.float64)
-    points = np.stack([xs, ys], axis=1).astype(np.float64) + 0.5
-    offsets = points - root
-    # Root to the sleeve's middle: a short, wide sleeve's principal axis would run along its
-    # cuff instead.
-    axis = offsets.mean(axis=0)
-    axis = axis / max(float(np.linalg.norm(axis)), 1e-6)
-    normal = np.array([-axis[1], axis[0]])
-    along = offsets @ axis
-    across = offsets @ normal
-    along_lo, length_g = (float(v) for v in np.percentile(along, [0.5, 99]))
-    # The sleeve's middle line, bin by bin along it: a drawn sleeve may bend or taper to one
-    # side; worn, its middle follows the arm.
-    bins = np.linspace(along_lo, length_g, SLEEVE_BINS + 1)
-    which = np.clip(np.digitize(along, bins) - 1, 0, SLEEVE_BINS - 1)
-    middles, widths = np.full(SLEEVE_BINS, np.nan), np.full(SLEEVE_BINS, np.nan)
-    for i in range(SLEEVE_BINS):
-        values = across[which == i]
-        if values.size >= 4:
-            lo, hi = np.percentile(values, [3, 97])
-            middles[i], widths[i] = (lo + hi) / 2, hi - lo
-    known = ~np.isnan(middles)
-    if not known.any():
-        return None
-    centres = (bins[:-1] + bins[1:]) / 2
-    middles = np.interp(centres, centres[known], middles[known])
-    # The top of a drawn sleeve is the armhole seen flat, wide and lopsided: worn, the sleeve's
-    # top sits straight over the shoulder, so it keeps the middle of the sleeve below it.
-    cap_end = along_lo + SLEEVE_CAP * (length_g - along_lo)
-    middles = np.where(centres < cap_end, np.interp(cap_end, centres, middles), middles)
-    # The width that must fit the arm: the sleeve's lower half (its top widens into the shoulder).
-    width_g = max(float(np.median(widths[known][len(widths[known]) // 2 :])), 1.0)
-    spread = float(np.nanmax(widths)) / 2 + 2
+    root, axis, normal = shape.root, shape.axis, shape.normal
+    along_lo, length_g, width_g, spread = shape.along_lo, shape.length, shape.width, shape.spread
+    centres, middles = shape.centres, shape.middles
 
     joint, elbow, wrist = fig.arm_axis(side)
     direction = wrist - joint
@@ -258,8 +221,7 @@ def _sleeve_layer(person: Person, g: Garment, side: int, fit: Fit, body_half: fl
     t_across = offset + np.interp(t_along, centres, middles).astype(np.float32)
     map_x = (root[0] + t_along * axis[0] + t_across * normal[0] - 0.5).astype(np.float32)
     map_y = (root[1] + t_along * axis[1] + t_across * normal[1] - 0.5).astype(np.float32)
-    rgb = _remap(g.rgb, map_x, map_y)
-    sleeve_alpha = _remap(alpha.astype(np.float32), map_x, map_y)
+    rgb, sleeve_alpha = _remap(g.sleeve_layer(side), map_x, map_y)
     # Only as wide as the sleeve's lower half: the drawing's wide top (the armhole, seen flat)
     # would stand off the shoulder like a wing; the body's edge covers the shoulder instead.
     sleeve_alpha *= np.clip((0.55 * width_g - np.abs(offset)) * across_scale / 2 + 0.5, 0, 1)
@@ -267,12 +229,13 @@ def _sleeve_layer(person: Person, g: Garment, side: int, fit: Fit, body_half: fl
     return x0, y0, rgb, sleeve_alpha, cyl.astype(np.float32)
 
 
-def _shoulder_cap(fig: Figure, silhouette: np.ndarray, box) -> np.ndarray:
+def _shoulder_cap(person: Person, box) -> np.ndarray:
     """0 above the shoulders beside the neck, 1 elsewhere: nothing stands up off a shoulder.
 
     Near the neck a collar or a hood may rise above the shoulder line; further out, what would
     is a drawn sleeve's top turned up by the fitting, or the flat drawing's square shoulders.
     """
+    fig = person.figure
     x0, y0, x1, y1 = box
     u = fig.unit
     xs = np.arange(x0, x1, dtype=np.float64) + 0.5
@@ -280,47 +243,61 @@ def _shoulder_cap(fig: Figure, silhouette: np.ndarray, box) -> np.ndarray:
     line = fig.shoulder_line(xs).astype(np.float32)[None, :] - 0.02 * u
     below = np.clip((ys - line) / (0.04 * u) + 0.5, 0.0, 1.0)
     # Above the armpits, nothing stands out beside the shoulders in the air either.
-    near_body = cv2.dilate(
-        silhouette[y0:y1, x0:x1],
-        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (round(0.16 * u) | 1,) * 2),
-    )
-    near_body = np.clip((near_body - 0.3) / 0.4, 0.0, 1.0)
     armpit = fig.y(Figure.ARMPIT + 0.2)
     lower = np.clip((ys - armpit) / (0.3 * u), 0.0, 1.0)
-    beside = np.maximum(near_body, lower)
+    beside = np.maximum(person.near_body[y0:y1, x0:x1], lower)
     near_neck = np.abs(xs - fig.cx) < (fig.build.neck + 0.45) * u
     return np.where(near_neck[None, :], 1.0, below * beside).astype(np.float32)
 
 
-def _model_light(person: Person, box, fig: Figure) -> np.ndarray:
-    """The model image's light over ``box``, relative to each row's median across the torso."""
+def _model_light(person: Person, box) -> tuple[np.ndarray, np.ndarray]:
+    """The model image's light over ``box`` relative to each row's median across the torso,
+    and how much of the body lies under each pixel to take it from (0..1).
+
+    Worked out at half size: light and folds are smooth, and this is a third of the work.
+    """
+    fig = person.figure
     x0, y0, x1, y1 = box
-    u = fig.unit
-    region = person.rgb[y0:y1, x0:x1].astype(np.float32) @ LUMA
+    k = LIGHT_SHRINK
+    small = (max(1, (x1 - x0) // k), max(1, (y1 - y0) // k))
+    u = fig.unit / k
+    luma = person.rgb[y0:y1, x0:x1].astype(np.float32) @ LUMA
+    region = cv2.resize(luma, small, interpolation=cv2.INTER_AREA)
+    inside = cv2.resize(person.silhouette[y0:y1, x0:x1], small, interpolation=cv2.INTER_AREA)
+    inside = inside > 0.5
     # Along rows only: a row never mixes with the next, where the old top may give way to
     # trousers (each row is divided by its own median below).
     smooth = cv2.GaussianBlur(region, (0, 1), max(1.0, 0.06 * u))
-    inside = person.silhouette[y0:y1, x0:x1] > 0.5
-    xs = np.arange(x0, x1, dtype=np.float32) + 0.5
-    band = np.abs(xs - fig.cx) < fig.build.chest * u * 0.8
+    xs = x0 + (np.arange(small[0], dtype=np.float32) + 0.5) * (x1 - x0) / small[0]
+    band = np.abs(xs - fig.cx) < fig.build.chest * fig.unit * 0.8
     torso = inside & band[None, :]
-    reference = np.full(y1 - y0, np.nan, np.float32)
-    for i in np.flatnonzero(torso.any(axis=1)):
-        reference[i] = np.median(smooth[i, torso[i]])
-    known = ~np.isnan(reference)
-    if not known.any():
-        return np.ones_like(region), np.zeros_like(region)
-    idx = np.arange(len(reference))
-    reference = np.interp(idx, idx[known], reference[known]).astype(np.float32)
+    counts = torso.sum(axis=1)
+    if not counts.any():
+        ones = np.ones((y1 - y0, x1 - x0), np.float32)
+        return ones, np.zeros_like(ones)
+    # Each row's median over its torso pixels: sort with the rest pushed to the end.
+    ordered = np.sort(np.where(torso, smooth, np.inf), axis=1)
+    rows = np.arange(len(counts))
+    reference = ordered[rows, np.maximum(counts - 1, 0) // 2]
+    known = counts > 0
+    reference = np.interp(rows, rows[known], reference[known]).astype(np.float32)
     # Clipped and softened: a busy photo's prints and badges must not show through.
     ratio = np.clip(smooth / np.maximum(reference[:, None], 1.0), 0.7, 1.08)
     ratio = cv2.GaussianBlur(ratio, (0, 0), max(1.0, 0.04 * u))
     lit = 1.0 + FOLD_STRENGTH * (ratio - 1.0)
-    return lit, person_weight(inside, u)
+    weight = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), max(1.0, 0.05 * u))
+    full = (x1 - x0, y1 - y0)
+    return (
+        cv2.resize(lit, full, interpolation=cv2.INTER_LINEAR),
+        cv2.resize(weight, full, interpolation=cv2.INTER_LINEAR),
+    )
 
 
-def person_weight(inside: np.ndarray, unit: float) -> np.ndarray:
-    return cv2.GaussianBlur(inside.astype(np.float32), (0, 0), max(1.0, 0.05 * unit))
+def _cylinder(across: np.ndarray, light: Light, flat: float) -> np.ndarray:
+    """``shading.shade`` relative to the front, through a table: it depends on ``across`` only."""
+    table = shading.shade(np.linspace(-1.0, 1.0, 257, dtype=np.float32), light, flat=flat)
+    table = table / light.front()
+    return table[np.rint((across + 1.0) * 128).astype(np.intp)]
 
 
 def _noise_sigma(person: Person, fig: Figure) -> float:
@@ -339,7 +316,6 @@ def fit_garment(person: Person, g: Garment, category: str, seed: int) -> np.ndar
     """The model image (working size, uint8 RGB) wearing the garment."""
     fit = Fit.from_seed(seed)
     fig = person.figure
-    h, w = person.rgb.shape[:2]
     light = Light(person.light)
     pieces = []  # (x0, y0, rgb, alpha, across, takes the model's light)
     body = _body_layer(person, g, category, fit)
@@ -351,7 +327,6 @@ def fit_garment(person: Person, g: Garment, category: str, seed: int) -> np.ndar
             sleeve = _sleeve_layer(person, g, side, fit, body_half)
             if sleeve is not None:
                 pieces.insert(0, (*sleeve, False))  # under the body: its edge on top
-    out = person.rgb.astype(np.float32)
     if not pieces:
         return person.rgb.copy()
     # One box round every piece: the light, the shadow and the grain are worked out only there.
@@ -360,7 +335,7 @@ def fit_garment(person: Person, g: Garment, category: str, seed: int) -> np.ndar
     bx1 = max(p[0] + p[3].shape[1] for p in pieces)
     by1 = max(p[1] + p[3].shape[0] for p in pieces)
     box = (bx0, by0, bx1, by1)
-    model_light, on_person = _model_light(person, box, fig)
+    model_light, on_person = _model_light(person, box)
     rgb = np.zeros((by1 - by0, bx1 - bx0, 3), np.float32)
     alpha = np.zeros((by1 - by0, bx1 - bx0), np.float32)
     for x0, y0, prgb, palpha, across, from_model in pieces:
@@ -368,21 +343,23 @@ def fit_garment(person: Person, g: Garment, category: str, seed: int) -> np.ndar
         sl = (slice(y0 - by0, y0 - by0 + ph), slice(x0 - bx0, x0 - bx0 + pw))
         # A cylinder under the face's key light; on the body, the model's own light instead,
         # wherever there is body under the garment to take it from.
-        lit = shading.shade(across, light, flat=0.35 if from_model else 0.0) / light.front()
+        lit = _cylinder(across, light, 0.35 if from_model else 0.0)
         if from_model:
             weight = on_person[sl]
             lit = model_light[sl] * weight + lit * (1.0 - weight)
         colour = prgb * lit[..., None]
         rgb[sl] += (colour - rgb[sl]) * palpha[..., None]
         alpha[sl] = palpha + alpha[sl] * (1.0 - palpha)
-    alpha *= (1.0 - person.head[by0:by1, bx0:bx1]) * _shoulder_cap(fig, person.silhouette, box)
+    keep = 1.0 - person.head[by0:by1, bx0:bx1]  # the head stays exactly as it was
+    alpha *= keep * _shoulder_cap(person, box)
     sigma = _noise_sigma(person, fig)
     if sigma > 0.3:
         rgb += shading.grain(alpha.shape, sigma, fit.grain_seed)[..., None]
     # A soft shadow where the garment stands off the body onto what lies behind it.
-    shadow = blur(alpha, 0.06 * fig.unit, shrink=2)
-    region = out[by0:by1, bx0:bx1]
-    keep = 1.0 - person.head[by0:by1, bx0:bx1]  # the head stays exactly as it was
+    shadow = blur(alpha, 0.06 * fig.unit, shrink=4)
+    out = person.rgb.copy()
+    region = out[by0:by1, bx0:bx1].astype(np.float32)
     region *= (1.0 - 0.15 * np.clip(shadow - alpha, 0.0, 1.0) * keep)[..., None]
     region += (rgb - region) * alpha[..., None]
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    out[by0:by1, bx0:bx1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+    return out

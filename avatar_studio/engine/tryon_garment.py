@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -24,12 +25,36 @@ BACKGROUND_TOLERANCE = 14  # levels per channel from the border's colour
 MIN_GARMENT_FRACTION = 0.02  # of the image's area; less is an empty or unusable photo
 ONE_PIECE_ASPECT = 1.35  # height / width above which a garment without legs is a dress
 ONE_PIECE_SLEEVES_END = 0.4  # of a dress's height: sleeves hang from its bodice only
+SLEEVE_BINS = 24  # steps along a sleeve at which its middle and width are measured
+SLEEVE_CAP = 0.35  # of a sleeve's length: its top, which follows the arm's axis straight
 
 UNREADABLE_MESSAGE = "The garment image could not be read as an image (JPEG, PNG or WebP expected)."
 NO_GARMENT_MESSAGE = (
     "No garment was found in the garment image. Use a product photo of one garment on a plain "
     "white or transparent background."
 )
+
+
+@dataclass(frozen=True)
+class SleeveShape:
+    """One sleeve measured in the garment's pixels, for turning it to hang along an arm.
+
+    ``root`` is where it leaves the body (its top, down to about the armpit), ``axis`` points
+    from there to the sleeve's middle, ``normal`` across it. Along the axis, from ``along_lo``
+    to ``length``, ``middles`` holds the middle of the sleeve at each of ``centres`` (a drawn
+    sleeve may bend or taper to one side); ``width`` is across its lower half (what must fit
+    round the arm), ``spread`` half of its widest.
+    """
+
+    root: np.ndarray
+    axis: np.ndarray
+    normal: np.ndarray
+    along_lo: float
+    length: float
+    centres: np.ndarray
+    middles: np.ndarray
+    width: float
+    spread: float
 
 
 @dataclass(frozen=True)
@@ -55,6 +80,34 @@ class Garment:
     def body_width(self) -> float:
         return self.body_right - self.body_left
 
+    @cached_property
+    def body_alpha(self) -> np.ndarray:
+        return np.clip(self.alpha - self.sleeve(-1) - self.sleeve(1), 0.0, 1.0)
+
+    def body_layer(self, whole: bool = False) -> np.ndarray:
+        """uint8 RGBA of the body (or of the ``whole`` garment, for bottoms), for remapping."""
+        return self._layer("whole" if whole else "body")
+
+    def sleeve_layer(self, side: int) -> np.ndarray:
+        return self._layer(side)
+
+    def _layer(self, which) -> np.ndarray:
+        # Made once per garment and kept: samples and other model images reuse them.
+        layers = self.__dict__.setdefault("_layers", {})
+        if which not in layers:
+            alpha = {"whole": self.alpha, "body": self.body_alpha}.get(which)
+            if alpha is None:
+                alpha = self.sleeve(which)
+            rgba = np.dstack([self.rgb, alpha * 255.0])
+            layers[which] = np.ascontiguousarray(np.clip(rgba + 0.5, 0, 255).astype(np.uint8))
+        return layers[which]
+
+    def sleeve_shape(self, side: int) -> SleeveShape | None:
+        shapes = self.__dict__.setdefault("_sleeves", {})
+        if side not in shapes:
+            shapes[side] = measure_sleeve(self, side)
+        return shapes[side]
+
     def sleeve(self, side: int) -> np.ndarray:
         """Alpha of the sleeve on one side (-1 the image's left), zero over the body."""
         xs = np.arange(self.width, dtype=np.float32)[None, :] + 0.5
@@ -66,6 +119,52 @@ class Garment:
             ys = np.arange(self.height, dtype=np.float32)[:, None]
             outside = outside * (ys < ONE_PIECE_SLEEVES_END * self.height)
         return self.alpha * outside
+
+
+def measure_sleeve(g: Garment, side: int) -> SleeveShape | None:
+    """The sleeve on one side (-1 the image's left), or None for a sleeveless garment."""
+    ys, xs = np.nonzero(g.sleeve(side) > 0.5)
+    if len(xs) < 30:
+        return None
+    # The root: the top of the sleeve's pixels along the body's edge, down to about where an
+    # armpit is (a long sleeve may lie along the body much further down).
+    edge = g.body_left if side < 0 else g.body_right
+    near_root = np.abs(xs - edge) < 4
+    root_ys = ys[near_root] if near_root.any() else ys
+    root_length = min(float(root_ys.max() - root_ys.min()), 0.35 * g.body_width)
+    root = np.array([edge, root_ys.min() + root_length / 2], np.float64)
+    offsets = np.stack([xs, ys], axis=1).astype(np.float64) + 0.5 - root
+    # Root to the sleeve's middle: a short, wide sleeve's principal axis would run along its
+    # cuff instead.
+    axis = offsets.mean(axis=0)
+    axis = axis / max(float(np.linalg.norm(axis)), 1e-6)
+    normal = np.array([-axis[1], axis[0]])
+    along = offsets @ axis
+    across = offsets @ normal
+    along_lo, length = (float(v) for v in np.percentile(along, [0.5, 99]))
+    bins = np.linspace(along_lo, length, SLEEVE_BINS + 1)
+    which = np.clip(np.digitize(along, bins) - 1, 0, SLEEVE_BINS - 1)
+    middles, widths = np.full(SLEEVE_BINS, np.nan), np.full(SLEEVE_BINS, np.nan)
+    for i in range(SLEEVE_BINS):
+        values = across[which == i]
+        if values.size >= 4:
+            lo, hi = np.percentile(values, [3, 97])
+            middles[i], widths[i] = (lo + hi) / 2, hi - lo
+    known = ~np.isnan(middles)
+    if not known.any():
+        return None
+    centres = (bins[:-1] + bins[1:]) / 2
+    middles = np.interp(centres, centres[known], middles[known])
+    # The top of a drawn sleeve is the armhole seen flat, wide and lopsided: worn, the sleeve's
+    # top sits straight over the shoulder, so it keeps the middle of the sleeve below it.
+    cap_end = along_lo + SLEEVE_CAP * (length - along_lo)
+    middles = np.where(centres < cap_end, np.interp(cap_end, centres, middles), middles)
+    known_widths = widths[known]
+    width = max(float(np.median(known_widths[len(known_widths) // 2 :])), 1.0)
+    spread = float(np.nanmax(widths)) / 2 + 2
+    return SleeveShape(
+        root, axis, normal, along_lo, length, centres, middles.astype(np.float32), width, spread
+    )
 
 
 def _decode_rgba(data: bytes) -> np.ndarray:

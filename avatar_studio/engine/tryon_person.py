@@ -43,6 +43,7 @@ class Person:
     figure: Figure  # shoulders, arms, torso widths, in working pixels
     silhouette: np.ndarray  # person probability 0..1 over the working image, float32
     head: np.ndarray  # 0..1 where the head and neck must stay on top of any garment
+    near_body: np.ndarray  # 0..1: the silhouette grown by a few pixels (what a garment may cover)
     light: float  # -1 (key light from the image's left) .. 1
 
 
@@ -159,8 +160,20 @@ def find_person(data: bytes) -> Person:
         figure=figure,
         silhouette=silhouette,
         head=head_mask(silhouette, figure),
+        near_body=grown(silhouette, 0.08 * unit),
         light=light_side(rgb, geometry),
     )
+
+
+def grown(silhouette: np.ndarray, radius: float) -> np.ndarray:
+    """The silhouette grown by ``radius`` pixels, soft-edged; worked out at quarter size."""
+    h, w = silhouette.shape
+    small = cv2.resize(silhouette, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+    size = max(3, round(radius / 2) | 1)  # a diameter, at quarter size
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    small = cv2.dilate(small, kernel)
+    near = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.clip((near - 0.3) / 0.4, 0.0, 1.0).astype(np.float32)
 
 
 def head_mask(silhouette: np.ndarray, fig: Figure) -> np.ndarray:
@@ -169,14 +182,17 @@ def head_mask(silhouette: np.ndarray, fig: Figure) -> np.ndarray:
     A garment is laid under this: its collar may sit round the neck, never over the face.
     """
     h, w = silhouette.shape
-    ys = np.arange(h, dtype=np.float32)[:, None] + 0.5
-    xs = np.arange(w, dtype=np.float32)[None, :] + 0.5
     u = fig.unit
+    mask = np.zeros((h, w), np.float32)
+    rows = min(h, max(0, int(fig.notch + u)))  # nothing of the head lies lower
+    ys = np.arange(rows, dtype=np.float32)[:, None] + 0.5
+    xs = np.arange(w, dtype=np.float32)[None, :] + 0.5
     above_chin = np.clip((fig.chin + 0.05 * u - ys) / (0.04 * u), 0.0, 1.0)
     neck_half = (fig.build.neck + 0.02) * u
     in_column = np.clip((neck_half - np.abs(xs - fig.neck_top_x)) / (0.03 * u), 0.0, 1.0)
     # The neck runs down to just above the notch; the collar covers its base.
     neck_rows = np.clip((fig.notch - 0.12 * u - ys) / (0.06 * u), 0.0, 1.0)
     neck_rows = neck_rows * (ys > fig.chin - 0.6 * u)  # not above the head: a hood shows there
-    person = np.clip((silhouette - 0.3) / 0.4, 0.0, 1.0)
-    return np.maximum(above_chin * person, in_column * neck_rows).astype(np.float32)
+    person = np.clip((silhouette[:rows] - 0.3) / 0.4, 0.0, 1.0)
+    mask[:rows] = np.maximum(above_chin * person, in_column * neck_rows)
+    return mask
