@@ -15,8 +15,9 @@ current step and spends status calls on a prediction that cannot be done yet. In
   backoff (each wait half the time already overdue, at least ``step``, at most
   ``AVATAR_POLL_MAX_SECONDS``).
 - **Budget**: the step is never shorter than the account's status rate allows when every
-  in-flight slot is busy: each job may spend ``BUDGET_SHARE`` × (status calls per second /
-  ``FASHN_MAX_IN_FLIGHT``) × median calls, one of which is the first poll.
+  in-flight slot is busy: a typical job (ending at the median) may spend ``BUDGET_SHARE`` ×
+  (status calls per second / ``FASHN_MAX_IN_FLIGHT``) × median calls, one of which is the
+  first poll.
   ``limits.status_rate`` still guards every call; this only keeps us from leaning on it.
 - **Webhooks on** (``PUBLIC_BASE_URL`` set): FASHN tells us when a prediction ends, so polls are
   only the safety net: the first at the 90th percentile plus a quarter of the median, then the
@@ -99,8 +100,10 @@ def make_plan(
         return Plan(first, min(step, max_backoff), first, max_backoff, max_wait)
     first = FIRST_POLL_FRACTION * median
     window = high - first  # where completions usually fall, after the first poll
-    # The first poll is one call; the short polls spread the rest of the allowance over the window.
-    budget_step = window / (allowed - 1) if allowed > 1 else window
+    # A typical job makes the first poll and (median - first) / step short ones: within the
+    # allowance on average (the status window is a sliding average too). With no room for short
+    # polls, one more poll covers the window.
+    budget_step = (median - first) / (allowed - 1) if allowed > 1 else window
     step = max(MIN_STEP_SECONDS, STEP_FRACTION * median, budget_step)
     return Plan(first, min(step, max_backoff), high, max_backoff, max_wait)
 

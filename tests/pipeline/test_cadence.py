@@ -72,10 +72,9 @@ def test_the_status_budget_widens_the_step():
     # 6 slots sharing 5 calls/s, 3 s predictions: 0.8 * 5 * 3 / 6 = 2 calls per job.
     p = plan(median=3.0, high=3.6, in_flight=6, status=5.0)
 
-    window = 3.6 - 0.9 * 3.0
-    assert p.step == pytest.approx(window / (2.0 - 1))
-    polls_per_job = 1 + window / p.step
-    assert polls_per_job <= 0.8 * 5.0 * 3.0 / 6
+    assert p.step == pytest.approx((3.0 - 0.9 * 3.0) / (2.0 - 1))
+    polls_per_typical_job = 1 + (3.0 - p.first) / p.step
+    assert polls_per_typical_job <= 0.8 * 5.0 * 3.0 / 6
 
 
 def test_with_no_budget_for_short_polls_one_more_poll_covers_the_window():
