@@ -120,6 +120,10 @@ def _body_layer(person: Person, g: Garment, category: str, fit: Fit) -> tuple[np
     runs = _row_runs(body_alpha, g_cx)
     run_at = np.interp(gy, np.arange(g.height) + 0.5, runs) * sx
     need = fig.torso_half(ys) * 1.04  # above the armpits this includes the deltoids
+    # Over the deltoids' tops only: lower down, the sleeves cover the arms, and stretching the
+    # body's edge over them would smear it sideways.
+    arms = (ys > fig.y(Figure.SHOULDER_JOINT)) & (ys < fig.y(Figure.ARMPIT + 0.3))
+    need = np.where(arms, np.minimum(need, (fig.build.chest + 0.05) * u * 1.04), need)
     below_arms = ys > fig.y(Figure.ARMPIT + 0.3)
     drape = np.maximum(need, DRAPE * need * fit.ease + (1 - DRAPE) * run_at)
     target = np.where(below_arms, drape, np.maximum(need, run_at))
@@ -225,6 +229,8 @@ def _sleeve_layer(person: Person, g: Garment, side: int, fit: Fit, body_half: fl
     # Only as wide as the sleeve's lower half: the drawing's wide top (the armhole, seen flat)
     # would stand off the shoulder like a wing; the body's edge covers the shoulder instead.
     sleeve_alpha *= np.clip((0.55 * width_g - np.abs(offset)) * across_scale / 2 + 0.5, 0, 1)
+    # A sleeve follows its arm: what would hang off it into the air is cut along the arm.
+    sleeve_alpha *= person.near_body[y0:y1, x0:x1]
     cyl = np.clip(offset / (width_g / 2), -1.0, 1.0)
     return x0, y0, rgb, sleeve_alpha, cyl.astype(np.float32)
 
