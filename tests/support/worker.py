@@ -26,13 +26,19 @@ def database_url():
 
 
 class CeleryWorker:
-    def __init__(self, env, log_path):
+    def __init__(self, env, log_path, *, database_url=None):
         self.env = env
         self.log_path = log_path
+        self.database_url = database_url  # default: the test database, directly
         self.process = None
 
     def start(self):
-        env = {**os.environ, **self.env, "DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            **self.env,
+            "DATABASE_URL": self.database_url or database_url(),
+            "PYTHONUNBUFFERED": "1",
+        }
         self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.log_offset = self.log.tell()
         self.process = subprocess.Popen(

@@ -1,0 +1,101 @@
+"""Outputs that cannot be had as they should: 404, a hanging or failing CDN, huge bodies, pages
+that are not images, expired base64. No bad file may be stored, no result lost, no prediction
+submitted again to get a second copy."""
+
+import pytest
+
+from ..support.reliability import expect_outcome, make_jobs
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+SECTION = "Outputs"
+DONE = {"completed": 1}
+UNAVAILABLE = {"failed ResultUnavailable": 1}
+
+
+@pytest.fixture(autouse=True)
+def _worker(shared_worker):
+    return shared_worker
+
+
+def test_an_output_url_that_answers_404(engine, alice, case):
+    item = case(
+        SECTION,
+        "the output URL answers 404 (deleted at the CDN)",
+        "1 job",
+        "fails ResultUnavailable; nothing stored; not submitted again (1 /v1/run call)",
+    )
+    engine.add_faults({"on": "output", "http_status": 404, "error": "NotFound"})
+    jobs = make_jobs(alice)
+
+    expect_outcome(item, jobs, engine, statuses=UNAVAILABLE, runs_accepted=1)
+    assert not jobs[0].results.exists()
+
+
+def test_an_output_url_failing_with_5xx_is_fetched_again(engine, alice, case):
+    item = case(
+        SECTION,
+        "the output URL answers 503, then 500",
+        "1 job",
+        "completes with its image stored; 1 /v1/run call",
+    )
+    engine.add_faults({"on": "output", "http_status": 503}, {"on": "output", "http_status": 500})
+    jobs = make_jobs(alice)
+
+    expect_outcome(item, jobs, engine, statuses=DONE, runs_accepted=1)
+    assert engine.stats()["output_calls"] == 3
+
+
+def test_an_output_url_that_hangs_once(engine, alice, case):
+    item = case(
+        SECTION,
+        "the output URL hangs 8 s once (longer than the step's 4 s lease)",
+        "1 job; the sweeper re-issues the poll while the first download still hangs",
+        "completes with its image stored; the late download does not remove it",
+    )
+    engine.add_faults({"on": "output", "delay_seconds": 8})
+    jobs = make_jobs(alice)
+
+    # Look only once the hanging download has answered and its step has finished.
+    expect_outcome(item, jobs, engine, statuses=DONE, runs_accepted=1, linger=4.0)
+
+
+def test_a_huge_output(engine, alice, case, settings):
+    size = settings.AVATAR_OUTPUT_MAX_BYTES + 1
+    item = case(
+        SECTION,
+        f"the output URL serves {size:,} bytes of junk (1 byte over the limit)",
+        "1 job",
+        "fails ResultUnavailable, refused from Content-Length before reading; nothing stored",
+    )
+    engine.add_faults({"on": "output", "huge_bytes": size})
+    jobs = make_jobs(alice)
+
+    expect_outcome(item, jobs, engine, statuses=UNAVAILABLE, runs_accepted=1)
+
+
+def test_an_output_that_is_not_an_image(engine, alice, case):
+    item = case(
+        SECTION,
+        "the output URL serves an HTML error page as image/png",
+        "1 job",
+        "fails ResultUnavailable; nothing stored",
+    )
+    engine.add_faults({"on": "output", "not_image": True})
+    jobs = make_jobs(alice)
+
+    expect_outcome(item, jobs, engine, statuses=UNAVAILABLE, runs_accepted=1)
+    assert not jobs[0].results.exists()
+
+
+def test_expired_base64_outputs(engine, alice, case):
+    item = case(
+        SECTION,
+        "return_base64: the completed status carries data URIs that do not decode (expired)",
+        "1 job with return_base64",
+        "fails ResultUnavailable; nothing stored; 1 /v1/run call",
+    )
+    engine.add_faults({"on": "output", "expired": True})
+    jobs = make_jobs(alice, return_base64=True, output_format="jpeg")
+
+    expect_outcome(item, jobs, engine, statuses=UNAVAILABLE, runs_accepted=1)
