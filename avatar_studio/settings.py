@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "avatar_studio.api",
+    "avatar_studio.shop",
 ]
 
 MIDDLEWARE = [
@@ -217,6 +218,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": schedule(env.float("AVATAR_SWEEP_INTERVAL_SECONDS", default=15.0)),
     },
     # Selfies past their retention (see the privacy block below and avatars.retention).
+    # API webhook deliveries whose task message was lost (api.deliveries).
+    "sweep-webhook-deliveries": {
+        "task": "api.sweep_webhook_deliveries",
+        "schedule": schedule(env.float("API_WEBHOOK_SWEEP_INTERVAL_SECONDS", default=60.0)),
+    },
     "purge-expired-files": {
         "task": "avatars.purge_expired_files",
         "schedule": schedule(env.float("AVATAR_PURGE_INTERVAL_SECONDS", default=3600.0)),
