@@ -15,7 +15,7 @@ test: $(VENV)/.dev-installed $(CHROMIUM)
 
 # Every benchmark under bench/ prints its table; docs/PERFORMANCE.md and docs/ENGINE.md hold the figures.
 bench: $(VENV)/.dev-installed
-	@for script in bench/engine.py bench/upload.py bench/pages.py bench/saturation.py; do \
+	@for script in bench/engine.py bench/upload.py bench/pages.py bench/saturation.py bench/tracking.py bench/latency.py; do \
 		echo "== $$script"; $(PY) $$script || exit 1; \
 	done
 

@@ -295,3 +295,22 @@ def completion_lags(ended, owner) -> list[float]:
         if prediction_id in ended and finished_at is not None:
             lags.append(finished_at.timestamp() - ended[prediction_id][0])
     return lags
+
+
+def record_first_completed_status(engine) -> dict:
+    """Wall-clock time of the first status read that found each prediction ended, by id.
+
+    Wraps the prediction store's ``get`` (used by ``/v1/status``; output downloads come later).
+    """
+    store = engine.app.store
+    seen = {}
+    get = store.get
+
+    def first_seen(prediction_id):
+        prediction = get(prediction_id)
+        if prediction is not None and prediction.status == "completed":
+            seen.setdefault(prediction_id, time.time())
+        return prediction
+
+    store.get = first_seen
+    return seen
