@@ -10,6 +10,10 @@ allocated during one avatar (tracemalloc: Python and numpy). Then the process's 
 size, and the time from ``POST /v1/run`` to ``completed`` through the protocol on loopback with
 no latency injected.
 
+Then the same for ``tryon-v1.6``: a 2:3 avatar of the selfie (PNG, as the app sends it) dressed
+in a sample t-shirt; "median" empties the person and garment caches before each run, "cached"
+is what another sample or a retry costs.
+
 The process is pinned to one CPU and every thread pool is set to one thread before numpy and
 OpenCV load, so the numbers are those of one core.
 """
@@ -26,6 +30,7 @@ if hasattr(os, "sched_setaffinity"):
 
 import argparse  # noqa: E402
 import base64  # noqa: E402
+import dataclasses  # noqa: E402
 import io  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
@@ -39,7 +44,8 @@ from PIL import Image  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from avatar_studio.engine import renderer, running_engine  # noqa: E402
+from avatar_studio.engine import renderer, running_engine, tryon, tryon_samples  # noqa: E402
+from avatar_studio.engine.inputs import TryOnInputs  # noqa: E402
 from avatar_studio.engine.renderer import BASE_SIZES, RenderOptions, render_avatars  # noqa: E402
 
 cv2.setNumThreads(1)
@@ -59,6 +65,44 @@ def selfie_12mp() -> bytes:
 def _clear_cache() -> None:
     with renderer._analysed_lock:
         renderer._analysed.clear()
+    tryon.person_for.clear()
+    tryon.garment_for.clear()
+
+
+def data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+
+
+def tryon_inputs(selfie: bytes, output_format: str) -> TryOnInputs:
+    """A 2:3 avatar of the selfie (PNG, as the app sends it) in a striped t-shirt (PNG)."""
+    buffer = io.BytesIO()
+    Image.fromarray(renderer.render_avatar(selfie).rgb).save(buffer, "PNG")
+    garment = tryon_samples.png_bytes(tryon_samples.tshirt(stripes=(240, 232, 210)))
+    return TryOnInputs(
+        model_image=data_uri(buffer.getvalue(), "image/png"),
+        garment_image=data_uri(garment, "image/png"),
+        output_format=output_format,
+    )
+
+
+def time_tryon(inputs: TryOnInputs, runs: int, cached: bool) -> list[float]:
+    times = []
+    for _ in range(runs):
+        if not cached:
+            _clear_cache()
+        started = time.perf_counter()
+        tryon.run_tryon(inputs)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def tryon_peak_mb(inputs: TryOnInputs) -> float:
+    _clear_cache()
+    tracemalloc.start()
+    tryon.run_tryon(inputs)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
 
 
 def time_avatar(data: bytes, options: RenderOptions, runs: int, cached: bool) -> list[float]:
@@ -85,7 +129,7 @@ def p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10)[-1] if len(values) > 1 else values[0]
 
 
-def protocol_seconds(data: bytes, runs: int) -> list[float]:
+def protocol_seconds(data: bytes, runs: int, tryon_run: TryOnInputs | None = None) -> list[float]:
     uri = "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
     times = []
     # The bench measures latency, not the account's limits: lift the status-call limit.
@@ -94,6 +138,9 @@ def protocol_seconds(data: bytes, runs: int) -> list[float]:
         session = requests.Session()
         for i in range(runs):
             body = {"model_name": "face-to-model", "inputs": {"face_image": uri, "seed": i}}
+            if tryon_run is not None:
+                inputs = {**dataclasses.asdict(tryon_run), "seed": i}
+                body = {"model_name": "tryon-v1.6", "inputs": inputs}
             _clear_cache()
             started = time.perf_counter()
             prediction = session.post(f"{engine.url}/v1/run", json=body, headers=headers).json()
@@ -134,12 +181,32 @@ def main(argv: list[str] | None = None) -> None:
             f"{p90(fresh):>9.0f}{statistics.median(cached):>11.0f}"
             f"{peak_mb(data, options):>15.1f}"
         )
+    print()
+    print("try-on: a 2:3 avatar of the selfie (PNG) in a 600x640 PNG t-shirt; category auto")
+    print()
+    print(header.replace("avatar", "tryon "))
+    print("-" * len(header))
+    for fmt in ("jpeg", "png"):
+        inputs = tryon_inputs(data, fmt)
+        tryon.run_tryon(inputs)
+        fresh = time_tryon(inputs, args.runs, cached=False)
+        cached = time_tryon(inputs, args.runs, cached=True)
+        print(
+            f"{'tryon ' + fmt:<14}{'832x1248':>11}{statistics.median(fresh):>11.0f}"
+            f"{p90(fresh):>9.0f}{statistics.median(cached):>11.0f}"
+            f"{tryon_peak_mb(inputs):>15.1f}"
+        )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print()
     print(f"process peak RSS (interpreter, OpenCV, models, all of the above): {rss:.0f} MB")
     seconds = protocol_seconds(data, max(5, args.runs // 2))
     print(
         f"/v1/run to completed through the protocol (loopback, no latency injected): "
+        f"median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s"
+    )
+    seconds = protocol_seconds(data, max(5, args.runs // 2), tryon_inputs(data, "png"))
+    print(
+        f"the same for a try-on (tryon-v1.6, PNG output): "
         f"median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s"
     )
 

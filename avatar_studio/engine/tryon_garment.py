@@ -182,15 +182,17 @@ def _decode_rgba(data: bytes) -> np.ndarray:
 
 def background_alpha(rgb: np.ndarray) -> np.ndarray:
     """Garment alpha (0..1) of a photo on a plain background: flood from the border."""
-    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.int16)
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
     colour = np.median(border, axis=0)
-    near = (np.abs(rgb.astype(np.int16) - colour).max(axis=2) <= BACKGROUND_TOLERANCE).astype(
-        np.uint8
-    )
-    count, labels = cv2.connectedComponents(near, connectivity=4)
-    edge_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    background = np.isin(labels, edge_labels[edge_labels > 0]) if count > 1 else near > 0
-    garment = (~background).astype(np.float32)
+    lower = np.clip(colour - BACKGROUND_TOLERANCE, 0, 255).astype(np.uint8)
+    upper = np.clip(colour + BACKGROUND_TOLERANCE, 0, 255).astype(np.uint8)
+    near = cv2.inRange(np.ascontiguousarray(rgb), lower, upper)  # 255 where background-like
+    # Flood from a one-pixel frame of background colour round the image: every near pixel
+    # that touches the border is reached, none inside the garment's outline.
+    framed = cv2.copyMakeBorder(near, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=255)
+    flood = np.zeros((framed.shape[0] + 2, framed.shape[1] + 2), np.uint8)
+    cv2.floodFill(framed, flood, (0, 0), 128, flags=4)
+    garment = (framed[1:-1, 1:-1] != 128).astype(np.float32)
     # Anti-alias the cut: the drawn edge pixels are a mix of garment and white.
     return cv2.GaussianBlur(garment, (0, 0), 0.7)
 
@@ -202,12 +204,13 @@ def _fill_colour(rgb: np.ndarray, alpha: np.ndarray, size: int) -> np.ndarray:
     the average colour of the solid garment pixels around them instead (normalised blur).
     """
     solid = (alpha > 0.95).astype(np.float32)
-    sigma = max(1.0, size / 2)
-    weight = cv2.GaussianBlur(solid, (0, 0), sigma)
-    colour = (
-        cv2.GaussianBlur(rgb * solid[..., None], (0, 0), sigma)
-        / np.maximum(weight, 1e-4)[..., None]
-    )
+    h, w = solid.shape
+    half = (max(1, w // 2), max(1, h // 2))  # a blurred colour needs no full resolution
+    sigma = max(1.0, size / 4)
+    weight = cv2.GaussianBlur(cv2.resize(solid, half, interpolation=cv2.INTER_AREA), (0, 0), sigma)
+    premultiplied = cv2.resize(rgb * solid[..., None], half, interpolation=cv2.INTER_AREA)
+    colour = cv2.GaussianBlur(premultiplied, (0, 0), sigma) / np.maximum(weight, 1e-4)[..., None]
+    colour = cv2.resize(colour, (w, h), interpolation=cv2.INTER_LINEAR)
     return np.where(solid[..., None] > 0, rgb, colour).astype(np.float32)
 
 
