@@ -6,9 +6,12 @@ failure is worth retrying is read from the client's exception types alone.
 """
 
 import base64
+import contextlib
 import functools
 import logging
+import time
 
+from django import db
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -138,7 +141,36 @@ def submit_job(job_id, token):
         return
     # In the log first: if saving it fails, staff can still find the prediction.
     logger.info("job %s: FASHN accepted prediction %s", job.pk, prediction_id)
-    services.record_submission(job, prediction_id)
+    _save_prediction_id(job, prediction_id)
+
+
+def _save_prediction_id(job, prediction_id):
+    """Save the id, riding out a short database outage while the step's lease lasts.
+
+    The prediction exists and is being charged: losing its id now would leave the job to the
+    sweeper, which can only fail it as SubmissionUnconfirmed. So a database error is retried,
+    on a fresh connection, until the lease taken by ``claim_step`` (``next_action_at``) ends.
+    """
+    lease_end = job.next_action_at
+    pause = 0.2
+    while True:
+        try:
+            services.record_submission(job, prediction_id)
+            return
+        except (db.OperationalError, db.InterfaceError) as error:
+            left = (lease_end - timezone.now()).total_seconds() - 0.25
+            if left <= 0:
+                raise
+            logger.warning(
+                "job %s: saving prediction %s failed (%r), trying again",
+                job.pk,
+                prediction_id,
+                error,
+            )
+            with contextlib.suppress(db.Error):
+                db.connection.close()
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 2.0)
 
 
 def _handle_submit_error(job, error, limits):
