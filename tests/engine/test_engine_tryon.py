@@ -300,3 +300,19 @@ def test_the_index_lists_both_models(engine):
         "face-to-model",
         "tryon-v1.6",
     ]
+
+
+def test_the_official_sdk_runs_a_tryon(engine, model_uri, garment_uri):
+    import fashn
+
+    sdk = fashn.Fashn(api_key=engine.api_key, base_url=engine.url, max_retries=0)
+    result = sdk.predictions.subscribe(
+        model_name="tryon-v1.6",
+        inputs={"model_image": model_uri, "garment_image": garment_uri, "category": "tops"},
+        poll_interval=50,
+    )
+    assert result.status == "completed"
+    assert result.error is None
+    assert len(result.output) == 1
+    image = requests.get(result.output[0], timeout=5)
+    assert Image.open(io.BytesIO(image.content)).size == MODEL_SIZE
