@@ -23,6 +23,7 @@ import numpy as np
 
 from . import shading
 from .body import Figure
+from .compose import skin_shade
 from .imaging import blur
 from .shading import Light
 from .tryon_garment import Garment
@@ -306,6 +307,74 @@ def _cylinder(across: np.ndarray, light: Light, flat: float) -> np.ndarray:
     return table[np.rint((across + 1.0) * 128).astype(np.intp)]
 
 
+def _old_top_colour(person: Person) -> np.ndarray | None:
+    """The colour the person wore on the chest (median), or None when there is no chest."""
+    fig = person.figure
+    u = fig.unit
+    y0, y1 = int(fig.y(Figure.BUST - 0.3)), int(fig.y(Figure.BUST + 0.3))
+    x0, x1 = int(fig.cx - 0.4 * u), int(fig.cx + 0.4 * u)
+    h, w = person.rgb.shape[:2]
+    y0, y1, x0, x1 = max(0, y0), min(h, y1), max(0, x0), min(w, x1)
+    if y1 - y0 < 2 or x1 - x0 < 2:
+        return None
+    inside = person.silhouette[y0:y1, x0:x1] > 0.5
+    if inside.sum() < 16:
+        return None
+    return np.median(person.rgb[y0:y1, x0:x1][inside].astype(np.float32), axis=0)
+
+
+def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
+    """Paint skin, in place, over the old top's sleeves along the arms and over its shoulders.
+
+    The new garment goes on afterwards: where its sleeves are shorter than the old ones (a tee
+    on a long-sleeved avatar, a sleeveless dress), bare arms show instead of the old sleeves.
+    Only pixels of the old top's colour are painted, lit by the old sleeve's own light (its
+    luminance over the chest's), so the arm keeps its roundness and its shadows.
+    """
+    old = _old_top_colour(person)
+    if old is None:
+        return
+    fig = person.figure
+    u, b = fig.unit, fig.build
+    h, w = out.shape[:2]
+    old_luma = max(float(old @ LUMA), 1.0)
+    for side in (-1, 1):
+        joint, elbow, wrist = fig.arm_axis(side)
+        top, bottom = joint[1] - 0.45 * u, wrist[1] + 0.1 * u
+        y0, y1 = max(0, int(top)), min(h, int(bottom) + 1)
+        reach = (b.arm + 0.45) * u
+        x0 = max(0, int(min(joint[0], elbow[0], wrist[0]) - reach))
+        x1 = min(w, int(max(joint[0], elbow[0], wrist[0]) + reach) + 1)
+        if y1 <= y0 or x1 <= x0:
+            continue
+        ys = np.arange(y0, y1, dtype=np.float32)[:, None] + 0.5
+        xs = np.arange(x0, x1, dtype=np.float32)[None, :] + 0.5
+        centre = np.interp(ys, [joint[1], elbow[1], wrist[1]], [joint[0], elbow[0], wrist[0]])
+        half = np.interp(ys, [top, joint[1], elbow[1], wrist[1]], [0.5, 0.45, 0.42, 0.4]) * u
+        tube = np.clip((half - np.abs(xs - centre)) / (0.04 * u), 0.0, 1.0)
+        rgb = person.rgb[y0:y1, x0:x1].astype(np.float32)
+        # Smoothed: the photo's grain is the garment's; the skin gets its own below.
+        rgb = cv2.GaussianBlur(rgb, (0, 0), max(1.0, 0.03 * u))
+        ratio = (rgb @ LUMA) / old_luma
+        # The old top's colour under any light: compare with it scaled to each pixel's
+        # brightness (grain, equal in all channels, cancels), relative to a floor so that a
+        # black top's noise does not count as colour.
+        distance = np.abs(rgb - old * ratio[..., None]).max(axis=2) / max(old_luma, 60.0)
+        same = np.clip((0.12 - distance) / 0.05, 0.0, 1.0) * ((ratio > 0.35) & (ratio < 1.3))
+        # Grown by a few pixels: the old sleeve's edge pixels, half sleeve and half backdrop,
+        # would otherwise stay as a dark or light outline round the new bare arm.
+        same = cv2.dilate(same.astype(np.float32), np.ones((5, 5), np.uint8))
+        person_there = np.clip((person.silhouette[y0:y1, x0:x1] - 0.2) / 0.2, 0.0, 1.0)
+        alpha = cv2.GaussianBlur(same * tube * person_there, (0, 0), 1.0)
+        if not alpha.any():
+            continue
+        skin = skin_shade(person.skin, np.clip(ratio, 0.35, 1.2))
+        skin += shading.grain(alpha.shape, noise, seed)[..., None]
+        region = out[y0:y1, x0:x1].astype(np.float32)
+        region += (skin - region) * alpha[..., None]
+        out[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+
+
 def _noise_sigma(person: Person, fig: Figure) -> float:
     """The photo's grain, measured on a patch of the chest: what the garment must carry too."""
     u = fig.unit
@@ -364,6 +433,8 @@ def fit_garment(person: Person, g: Garment, category: str, seed: int) -> np.ndar
     # A soft shadow where the garment stands off the body onto what lies behind it.
     shadow = blur(alpha, 0.06 * fig.unit, shrink=4)
     out = person.rgb.copy()
+    if category != "bottoms":
+        bare_arms(person, out, sigma, fit.grain_seed)
     region = out[by0:by1, bx0:bx1].astype(np.float32)
     region *= (1.0 - 0.15 * np.clip(shadow - alpha, 0.0, 1.0) * keep)[..., None]
     region += (rgb - region) * alpha[..., None]

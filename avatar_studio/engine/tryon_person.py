@@ -18,9 +18,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from .analysis import MIN_FACE_PX, light_side
+from .analysis import MIN_FACE_PX, light_side, skin_tone
 from .body import NEUTRAL, Figure
-from .compose import NECK_LENGTH
+from .compose import NECK_LENGTH, body_skin
 from .detection import detect_faces
 from .errors import RuntimeFailure
 from .landmarks import face_geometry
@@ -45,6 +45,7 @@ class Person:
     head: np.ndarray  # 0..1 where the head and neck must stay on top of any garment
     near_body: np.ndarray  # 0..1: the silhouette grown by a few pixels (what a garment may cover)
     light: float  # -1 (key light from the image's left) .. 1
+    skin: np.ndarray  # float32 RGB of bare arms and shoulders, as the avatars draw them
 
 
 def decode_model_image(data: bytes) -> tuple[np.ndarray, tuple[int, int]]:
@@ -162,6 +163,7 @@ def find_person(data: bytes) -> Person:
         head=head_mask(silhouette, figure),
         near_body=grown(silhouette, 0.08 * unit),
         light=light_side(rgb, geometry),
+        skin=body_skin(skin_tone(rgb, geometry), None),
     )
 
 
