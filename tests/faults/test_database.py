@@ -12,6 +12,8 @@ from contextlib import contextmanager
 import pytest
 from django.db import connection
 
+from avatar_studio.avatars.models import PredictionAttempt
+
 from ..support.processes import TcpProxy, sqlite_write_lock
 from ..support.reliability import expect_outcome, make_jobs
 from ..support.waiting import wait_for
@@ -57,7 +59,7 @@ def outage(spawn_worker):
 def test_database_gone_while_jobs_are_polled(outage, engine, alice, case):
     engine.configure(processing_seconds=2)
     jobs = make_jobs(alice, 3)
-    wait_for(lambda: engine.stats()["runs_accepted"] == 3, timeout=20, message="3 predictions")
+    wait_for(lambda: _saved(jobs) == 3, timeout=20, message="3 prediction ids saved")
     with outage() as how:
         item = case(
             SECTION,
@@ -100,3 +102,7 @@ def test_database_gone_right_after_a_run(outage, engine, alice, case):
         time.sleep(OUTAGE_SECONDS)
 
     expect_outcome(item, jobs, engine, statuses={"completed": 1}, runs_accepted=1)
+
+
+def _saved(jobs):
+    return PredictionAttempt.objects.filter(job__in=jobs).count()

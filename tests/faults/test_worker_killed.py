@@ -6,6 +6,8 @@ A new worker takes over and beat's sweeper recovers the job once its step's leas
 
 import pytest
 
+from avatar_studio.avatars.models import PredictionAttempt
+
 from ..support.reliability import expect_outcome, make_jobs
 from ..support.waiting import wait_for
 
@@ -82,15 +84,19 @@ def test_killed_with_many_jobs_in_flight(spawn_worker, engine, alice, case):
     item = case(
         SECTION,
         "worker SIGKILLed with 4 jobs in flight (predictions take 2 s)",
-        "4 jobs; kill once all 4 are submitted; a new worker starts",
+        "4 jobs; kill once all 4 prediction ids are saved; a new worker starts",
         "all complete; 4 /v1/run calls, 4 attempts",
     )
     engine.configure(processing_seconds=2)
     worker = spawn_worker()
     jobs = make_jobs(alice, 4)
-    wait_for(lambda: engine.stats()["runs_accepted"] == 4, timeout=20, message="4 predictions")
+    wait_for(lambda: _saved(jobs) == 4, timeout=20, message="4 prediction ids saved")
     worker.kill()
     spawn_worker()
 
     outcome = expect_outcome(item, jobs, engine, statuses={"completed": 4}, runs_accepted=4)
     assert outcome.attempts == 4
+
+
+def _saved(jobs):
+    return PredictionAttempt.objects.filter(job__in=jobs).count()

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.db import connection
+from django.utils import timezone
 from PIL import Image
 
 from avatar_studio.avatars.models import AvatarJob
@@ -78,6 +79,8 @@ def settle(jobs, engine, *, timeout=45.0, linger=0.3):
         return fresh if all(job.is_terminal for job in fresh) else None
 
     fresh = wait_for(all_terminal, timeout=timeout, message=f"{len(ids)} job(s) to end")
+    # Seen from here, not the jobs' finished_at: that is stamped before a write that may wait.
+    seen_at = timezone.now()
     time.sleep(linger)
     fresh = list(AvatarJob.objects.filter(pk__in=ids).prefetch_related("attempts"))
     stats = engine.stats()
@@ -106,7 +109,7 @@ def settle(jobs, engine, *, timeout=45.0, linger=0.3):
             problems.append(f"job {job.pk}: attempts for unknown predictions {unknown}")
         if job.status == "completed":
             problems += _check_results(job)
-    seconds = max(((job.finished_at or job.created_at) - job.created_at) for job in fresh)
+    seconds = max(seen_at - job.created_at for job in fresh)
     return Outcome(
         statuses=dict(Counter(status_label(job) for job in fresh)),
         run_calls=stats["run_calls"],
