@@ -2,18 +2,20 @@
 
     .venv/bin/python bench/tracking.py [--jobs 1000] [--processing-seconds 60]
                                        [--status-rate 100] [--naive-jobs 4] [--warmup 10]
+                                       [--create-rate 20]
 
 Ours: one Celery worker process (prefork, concurrency 2: two worker slots) runs the pipeline
 against an offline engine whose in-flight limit is raised to ``--jobs`` and whose predictions
-take T = ``--processing-seconds``. A burst of ``--jobs`` jobs is created at once
-(``services.create_job``, as the upload view does); each is submitted, then polled by short
-tasks that re-schedule themselves (``avatars.cadence``), so a worker slot is held only while a
-step runs. The status
-budget is ``--status-rate`` calls per second on both sides (the engine's limit and
-``FASHN_STATUS_RATE``); the run limit is raised to twice the burst per 60 s on both sides so that
-submitting 1,000 jobs is not what is measured. Before the burst, ``--warmup`` jobs run to
-completion so that the cadence has learnt T (a deployment has history; an empty database polls
-with the fixed schedule).
+take T = ``--processing-seconds``. ``--jobs`` jobs are created ``--create-rate`` per second
+(20: all 1,000 within 50 s, so all are in flight together before the first ends at T = 60 s; 0
+creates them as fast as this process can) through ``services.create_job``, as the upload view
+does. Each is submitted, then polled by short tasks that re-schedule themselves
+(``avatars.cadence``), so a worker slot is held only while a step runs. The status budget is
+``--status-rate`` calls per second on both sides (the engine's limit and ``FASHN_STATUS_RATE``);
+the run limit is raised to twice ``--jobs`` per 60 s on both sides so that FASHN's 50 runs per
+minute is not what is measured. Before them, ``--warmup`` jobs run to completion so that the
+cadence has learnt T (a deployment has history; an empty database polls with the fixed
+schedule).
 
 Naive, side by side in the same run, on a second engine with the same configuration (its own
 limits, as another account would have): 2 worker slots (threads) each running the official
@@ -112,10 +114,14 @@ class Naive:
         self.elapsed = time.monotonic() - self.started
 
 
-def create_jobs(services, user, selfie, count, first_seed):
+def create_jobs(services, user, selfie, count, first_seed, rate=0.0):
+    """``count`` jobs, ``rate`` per second (0: as fast as this process can)."""
     from django.core.files.base import ContentFile
 
+    started = time.monotonic()
     for i in range(count):
+        if rate:
+            time.sleep(max(0.0, started + i / rate - time.monotonic()))
         services.create_job(
             owner=user,
             selfie_name="selfie.jpg",
@@ -134,6 +140,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--status-rate", type=int, default=100, help="status calls per second")
     parser.add_argument("--naive-jobs", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument(
+        "--create-rate", type=float, default=20.0, help="jobs created per second (0: a burst)"
+    )
     args = parser.parse_args(argv)
     T = args.processing_seconds
 
@@ -192,13 +201,13 @@ def main(argv: list[str] | None = None) -> None:
             warm_seconds = time.monotonic() - warm_started
             print(f"  (warm-up: {args.warmup} jobs in {warm_seconds:.0f} s)", flush=True)
 
-            # The burst, with the naive design running beside it.
+            # The jobs, with the naive design running beside them.
             base_status = engine.stats()["status_calls"]
             naive = Naive(naive_engine, args.naive_jobs, selfie)
             naive.start()
             started = time.monotonic()
             cpu_start = cpu.seconds()
-            create_jobs(services, user, selfie, args.jobs, 0)
+            create_jobs(services, user, selfie, args.jobs, 0, args.create_rate)
             created = time.monotonic() - started
             jobs = AvatarJob.objects.filter(owner=user)
             samples = []  # (t, cpu seconds, status calls, engine in flight, predicting, finished)
@@ -241,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
     attempts = PredictionAttempt.objects.filter(job__owner=user).count()
     peak_engine = max(s[3] for s in samples)
     peak_db = max(s[4] for s in samples)
-    # Status calls: mean over the burst, and the busiest 1 s sample interval.
+    # Status calls: mean over the run, and the busiest 1 s sample interval.
     pairs = zip(samples, samples[1:], strict=False)
     rates = [(b[2] - a[2]) / (b[0] - a[0]) for a, b in pairs if b[0] > a[0]]
     status_total = samples[-1][2]
@@ -259,8 +268,9 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"engines: max_in_flight={config['max_in_flight']}, T={T:g} s, status limit "
         f"{args.status_rate}/s (FASHN_STATUS_RATE {args.status_rate}/1), run limit "
-        f"{config['run_limit']}/60 s (raised so that submitting the burst is not the bottleneck); "
-        f"warm-up {args.warmup} jobs; {args.jobs} jobs created in {created:.1f} s"
+        f"{config['run_limit']}/60 s (raised so that the run limit is not the bottleneck); "
+        f"warm-up {args.warmup} jobs; {args.jobs} jobs created in {created:.1f} s "
+        f"({f'{args.create_rate:g} per second' if args.create_rate else 'a burst'})"
     )
     print()
     header = (
@@ -289,7 +299,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"ours, create to submitted: median {statistics.median(waits):.2f} s, p90 "
         f"{machine.percentile(waits, 0.9):.2f} s, max {max(waits):.2f} s over {len(waits)} jobs "
-        f"(the burst was created in {created:.1f} s); peak jobs in submitted/in_queue/processing "
+        f"(created in {created:.1f} s); peak jobs in submitted/in_queue/processing "
         f"in the database {peak_db}; /v1/run calls {stats['run_calls'] - args.warmup} for "
         f"{args.jobs} jobs, engine refusals {stats.get('rejected') or 'none'}; failed: "
         f"{errors or 'none'}; attempts {attempts}"
