@@ -6,7 +6,7 @@ the version whenever the text changes in substance.
 
 from django.conf import settings
 
-CONSENT_VERSION = "2026-11-24"
+CONSENT_VERSION = "2026-11-24.2"  # .2: selfies are deleted on a schedule
 
 
 def consent_text():
@@ -23,6 +23,13 @@ def consent_text():
         )
     return (
         "I agree that Avatar Studio uses this selfie to make an AI-generated avatar of me. "
-        f"{processor} The selfie and the avatars are kept privately in my account until I delete "
-        "them, which removes the files at once."
+        f"{processor} {_selfie_retention()} The avatars are kept privately in my account until I "
+        "delete them, which removes the files at once."
     )
+
+
+def _selfie_retention():
+    hours = settings.AVATAR_COMPLETED_SELFIE_RETENTION_HOURS
+    made = f"{hours:g} hours after the avatar is made" if hours else "as soon as the avatar is made"
+    days = settings.AVATAR_FAILED_SELFIE_RETENTION_DAYS
+    return f"The selfie is deleted {made}, or {days} days after a failed attempt (so I can retry)."
