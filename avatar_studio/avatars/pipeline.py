@@ -188,7 +188,7 @@ def _handle_submit_error(job, error, limits):
         _wake_waiting_job()
         return
     logger.error("job %s: submission refused: %r", job.pk, error)
-    if isinstance(error, fashn.UnauthorizedError):
+    if isinstance(error, fashn.UnauthorizedError | fashn.ConfigurationError):
         services.fail_job(job, SERVICE_MISCONFIGURED)
     elif isinstance(error, fashn.OutOfCreditsError):
         services.fail_job(job, OUT_OF_CREDITS)

@@ -9,6 +9,7 @@ from .client import DEFAULT_BASE_URL, USER_AGENT, FashnClient, parse_retry_after
 from .errors import (
     BadRequestError,
     ConcurrencyLimitError,
+    ConfigurationError,
     FashnConnectionError,
     FashnError,
     FashnHTTPError,
@@ -68,6 +69,7 @@ __all__ = [
     "CONTENT_MODERATION_ERROR",
     "CREDITS_USED_HEADER",
     "ConcurrencyLimitError",
+    "ConfigurationError",
     "Credits",
     "DEFAULT_ASPECT_RATIO",
     "DEFAULT_BASE_URL",

@@ -22,6 +22,7 @@ from requests.adapters import HTTPAdapter
 from .errors import (
     BadRequestError,
     ConcurrencyLimitError,
+    ConfigurationError,
     FashnConnectionError,
     FashnError,
     FashnHTTPError,
@@ -192,10 +193,12 @@ class FashnClient:
             ) from None
 
     def _scrub(self, error: FashnError) -> FashnError:
-        # Belt and braces: no message we build contains the key, but a server could echo it.
-        if self._api_key in error.message:
-            error.message = error.message.replace(self._api_key, "***")
-            error.args = (error.message,)
+        # Belt and braces: no message we build contains the key, but a server could echo it,
+        # and an error about a malformed key quotes it, perhaps escaped (repr).
+        for form in {self._api_key, repr(self._api_key)[1:-1]}:
+            if form and form in error.message:
+                error.message = error.message.replace(form, "***")
+        error.args = (error.message,)
         return error
 
 
@@ -237,6 +240,8 @@ def transport_error(
     ``may_have_sent`` is True for /v1/run: then anything past connection setup means the
     server may have received it.
     """
+    if isinstance(exc, _NOT_SENDABLE):
+        return ConfigurationError(f"{what}: the request could not be built ({exc})")
     if isinstance(exc, requests.ConnectTimeout):
         return FashnConnectionError(f"{what}: connect timed out", maybe_submitted=False)
     if isinstance(exc, requests.ReadTimeout):
@@ -252,6 +257,15 @@ def transport_error(
     return FashnConnectionError(
         f"{what}: connection failed ({_describe(reason)})", maybe_submitted=may_have_sent
     )
+
+
+# Raised while preparing the request, before any connection: bad header value, bad URL.
+_NOT_SENDABLE = (
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+)
 
 
 def _root_reason(exc: BaseException) -> object:

@@ -172,6 +172,13 @@ class ProtocolError(FashnError):
     retryable = True
 
 
+class ConfigurationError(FashnError):
+    """The request could not even be built: a malformed API key or base URL. Nothing was sent,
+    and nothing will change until the configuration does."""
+
+    retryable = False
+
+
 # --- Output downloads ---------------------------------------------------------------------
 
 
