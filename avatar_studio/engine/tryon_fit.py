@@ -335,14 +335,16 @@ def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
     if old is None:
         return
     fig = person.figure
-    u, b = fig.unit, fig.build
+    u = fig.unit
     h, w = out.shape[:2]
     old_luma = max(float(old @ LUMA), 1.0)
+    # Skin under light levels 0.35 .. 1.2, as a table: looked up per pixel, not computed.
+    skin_table = skin_shade(person.skin, np.linspace(0.35, 1.2, 256, dtype=np.float32))
     for side in (-1, 1):
         joint, elbow, wrist = fig.arm_axis(side)
         top, bottom = joint[1] - 0.45 * u, wrist[1] + 0.1 * u
         y0, y1 = max(0, int(top)), min(h, int(bottom) + 1)
-        reach = (b.arm + 0.45) * u
+        reach = 0.52 * u  # the widest the tube gets, and its soft edge
         x0 = max(0, int(min(joint[0], elbow[0], wrist[0]) - reach))
         x1 = min(w, int(max(joint[0], elbow[0], wrist[0]) + reach) + 1)
         if y1 <= y0 or x1 <= x0:
@@ -353,8 +355,6 @@ def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
         half = np.interp(ys, [top, joint[1], elbow[1], wrist[1]], [0.5, 0.45, 0.42, 0.4]) * u
         tube = np.clip((half - np.abs(xs - centre)) / (0.04 * u), 0.0, 1.0)
         rgb = person.rgb[y0:y1, x0:x1].astype(np.float32)
-        # Smoothed: the photo's grain is the garment's; the skin gets its own below.
-        rgb = cv2.GaussianBlur(rgb, (0, 0), max(1.0, 0.03 * u))
         ratio = (rgb @ LUMA) / old_luma
         # The old top's colour under any light: compare with it scaled to each pixel's
         # brightness (grain, equal in all channels, cancels), relative to a floor so that a
@@ -363,12 +363,16 @@ def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
         same = np.clip((0.12 - distance) / 0.05, 0.0, 1.0) * ((ratio > 0.35) & (ratio < 1.3))
         # Grown by a few pixels: the old sleeve's edge pixels, half sleeve and half backdrop,
         # would otherwise stay as a dark or light outline round the new bare arm.
-        same = cv2.dilate(same.astype(np.float32), np.ones((5, 5), np.uint8))
+        grow = 2 * max(2, round(0.03 * u)) + 1
+        same = cv2.dilate(same.astype(np.float32), np.ones((grow, grow), np.uint8))
         person_there = np.clip((person.silhouette[y0:y1, x0:x1] - 0.2) / 0.2, 0.0, 1.0)
         alpha = cv2.GaussianBlur(same * tube * person_there, (0, 0), 1.0)
         if not alpha.any():
             continue
-        skin = skin_shade(person.skin, np.clip(ratio, 0.35, 1.2))
+        # The light smoothed: the photo's grain belongs to the old sleeve; skin gets its own.
+        light = cv2.GaussianBlur(ratio, (0, 0), max(1.0, 0.03 * u))
+        index = np.rint((np.clip(light, 0.35, 1.2) - 0.35) * (255 / 0.85)).astype(np.intp)
+        skin = skin_table[index]
         skin += shading.grain(alpha.shape, noise, seed)[..., None]
         region = out[y0:y1, x0:x1].astype(np.float32)
         region += (skin - region) * alpha[..., None]

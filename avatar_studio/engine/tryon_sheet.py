@@ -26,7 +26,7 @@ PRODUCT_HEIGHT = 150
 GAP = 8
 HEADER = 30
 BACKGROUND = (250, 250, 250)
-AVATARS = ((0, "athletic build", 11), (0, "curvy figure", 12), (1, "slender frame", 13))
+AVATARS = ((0, "athletic build", 11), (0, "curvy figure", 28), (1, "slender frame", 17))
 
 
 def sample_garments() -> list[tuple[str, Image.Image]]:
