@@ -24,7 +24,9 @@ from rest_framework.views import APIView
 
 from avatar_studio.avatars import selectors, services
 from avatar_studio.avatars.consent import CONSENT_VERSION
+from avatar_studio.avatars.failures import SELFIE_MISSING, message_for
 from avatar_studio.avatars.media import private_file_response
+from avatar_studio.avatars.models import JobStatus
 from avatar_studio.avatars.quota import QuotaExceeded, daily_quota
 from avatar_studio.fashn import SEED_MAX
 
@@ -218,6 +220,9 @@ class AvatarRetry(APIView):
         job = selectors.get_owned_job(request.user, job_id)
         serializer = RetrySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        if job.status == JobStatus.FAILED and not job.selfie:
+            # Deleted under the retention policy (avatars.retention): nothing to send again.
+            raise Conflict(message_for(SELFIE_MISSING))
         new_seed = (
             secrets.randbelow(SEED_MAX + 1) if serializer.validated_data["new_seed"] else None
         )

@@ -213,6 +213,17 @@ def test_only_a_failed_avatar_can_be_retried(alice_api, alice, status):
     assert AvatarJob.objects.get(pk=job.pk).status == status
 
 
+def test_a_failed_avatar_whose_selfie_was_purged_cannot_be_retried(alice_api, alice):
+    job = make_finished_job(alice, status="failed")
+    job.selfie.delete(save=True)  # as the retention purge leaves it
+
+    response = alice_api.post(_detail(job) + "retry/", {}, format="json")
+
+    assert response.status_code == 409
+    assert "Upload your selfie once more" in _error(response)["message"]
+    assert AvatarJob.objects.get(pk=job.pk).status == "failed"
+
+
 def test_a_bad_retry_field_is_named(alice_api, alice):
     job = make_finished_job(alice, status="failed")
 
