@@ -222,21 +222,6 @@ def sqlite_write_lock(path):
         connection.close()
 
 
-def hold_in_background(context_factory, seconds):
-    """Enter ``context_factory()`` in a thread, hold it ``seconds``, then leave. Returns the
-    thread and an event set once the context has been entered."""
-    entered = threading.Event()
-
-    def run():
-        with context_factory():
-            entered.set()
-            time.sleep(seconds)
-
-    thread = threading.Thread(target=run, daemon=True, name="hold")
-    thread.start()
-    return thread, entered
-
-
 class Supervisor:
     """Keeps one worker running, as a process manager (systemd, a Procfile runner) does: when
     the worker process exits, a new one is started. ``restarts`` counts them."""
