@@ -186,7 +186,7 @@ def _sleeve_layer(person: Person, g: Garment, side: int, fit: Fit, body_half: fl
     along_lo, length_g, width_g, spread = shape.along_lo, shape.length, shape.width, shape.spread
     centres, middles = shape.centres, shape.middles
 
-    joint, elbow, wrist = fig.arm_axis(side)
+    joint, elbow, wrist = person.arm_axis(side)
     direction = wrist - joint
     arm_length = float(np.linalg.norm(direction))
     direction = direction / max(arm_length, 1e-6)
@@ -338,13 +338,14 @@ def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
     u = fig.unit
     h, w = out.shape[:2]
     old_luma = max(float(old @ LUMA), 1.0)
+    skin_luma = max(float(person.skin @ LUMA), 60.0)
     # Skin under light levels 0.35 .. 1.2, as a table: looked up per pixel, not computed.
     skin_table = skin_shade(person.skin, np.linspace(0.35, 1.2, 256, dtype=np.float32))
     for side in (-1, 1):
-        joint, elbow, wrist = fig.arm_axis(side)
+        joint, elbow, wrist = person.arm_axis(side)
         top, bottom = joint[1] - 0.45 * u, wrist[1] + 0.1 * u
         y0, y1 = max(0, int(top)), min(h, int(bottom) + 1)
-        reach = 0.52 * u  # the widest the tube gets, and its soft edge
+        reach = (fig.build.arm + 0.2) * u  # the widest the tube gets, and its soft edge
         x0 = max(0, int(min(joint[0], elbow[0], wrist[0]) - reach))
         x1 = min(w, int(max(joint[0], elbow[0], wrist[0]) + reach) + 1)
         if y1 <= y0 or x1 <= x0:
@@ -352,8 +353,33 @@ def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
         ys = np.arange(y0, y1, dtype=np.float32)[:, None] + 0.5
         xs = np.arange(x0, x1, dtype=np.float32)[None, :] + 0.5
         centre = np.interp(ys, [joint[1], elbow[1], wrist[1]], [joint[0], elbow[0], wrist[0]])
-        half = np.interp(ys, [top, joint[1], elbow[1], wrist[1]], [0.5, 0.45, 0.42, 0.4]) * u
-        tube = np.clip((half - np.abs(xs - centre)) / (0.04 * u), 0.0, 1.0)
+        # The arm as the figure draws it, sleeve included, and a few pixels more: a light top
+        # on a light backdrop matches both, and the segmenter may have lost the arm in it.
+        r = fig.build.arm
+        half = (
+            np.interp(
+                ys,
+                [top, joint[1], elbow[1], wrist[1]],
+                [r + 0.15, r + 0.07, 0.8 * r + 0.07, 0.6 * r + 0.07],
+            )
+            * u
+        )
+        tube = np.clip((half - np.abs(xs - centre)) / (0.03 * u) + 0.5, 0.0, 1.0)
+        # The arm itself, as the avatars draw it with a sleeve on: where the segmenter lost
+        # the arm (a light top on a light backdrop), this alone says where it is.
+        tight = (
+            np.interp(
+                ys,
+                [top, joint[1], elbow[1], wrist[1]],
+                [r + 0.03, r + 0.03, 0.78 * r + 0.03, 0.55 * r + 0.03],
+            )
+            * u
+        )
+        arm = np.clip((tight - np.abs(xs - centre)) / (0.02 * u) + 0.5, 0.0, 1.0)
+        person_there = np.clip((person.silhouette[y0:y1, x0:x1] - 0.3) / 0.2, 0.0, 1.0)
+        shoulder = fig.shoulder_line(xs.ravel().astype(np.float64)).astype(np.float32)[None, :]
+        below = np.clip((ys - shoulder) / (0.03 * u) + 0.5, 0.0, 1.0)
+        where = tube * np.maximum(person_there, arm) * below
         rgb = person.rgb[y0:y1, x0:x1].astype(np.float32)
         ratio = (rgb @ LUMA) / old_luma
         # The old top's colour under any light: compare with it scaled to each pixel's
@@ -361,12 +387,15 @@ def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
         # black top's noise does not count as colour.
         distance = np.abs(rgb - old * ratio[..., None]).max(axis=2) / max(old_luma, 60.0)
         same = np.clip((0.12 - distance) / 0.05, 0.0, 1.0) * ((ratio > 0.35) & (ratio < 1.3))
+        # A top close to skin colour (camel, beige): what is nearer the skin already is skin.
+        skin_ratio = (rgb @ LUMA) / skin_luma
+        to_skin = np.abs(rgb - person.skin * skin_ratio[..., None]).max(axis=2) / skin_luma
+        same = same * np.clip((to_skin - distance) / 0.03 + 0.5, 0.0, 1.0)
         # Grown by a few pixels: the old sleeve's edge pixels, half sleeve and half backdrop,
         # would otherwise stay as a dark or light outline round the new bare arm.
         grow = 2 * max(2, round(0.03 * u)) + 1
         same = cv2.dilate(same.astype(np.float32), np.ones((grow, grow), np.uint8))
-        person_there = np.clip((person.silhouette[y0:y1, x0:x1] - 0.2) / 0.2, 0.0, 1.0)
-        alpha = cv2.GaussianBlur(same * tube * person_there, (0, 0), 1.0)
+        alpha = cv2.GaussianBlur(same * where, (0, 0), 1.0)
         if not alpha.any():
             continue
         # The light smoothed: the photo's grain belongs to the old sleeve; skin gets its own.

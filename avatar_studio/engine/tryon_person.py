@@ -46,6 +46,11 @@ class Person:
     near_body: np.ndarray  # 0..1: the silhouette grown by a few pixels (what a garment may cover)
     light: float  # -1 (key light from the image's left) .. 1
     skin: np.ndarray  # float32 RGB of bare arms and shoulders, as the avatars draw them
+    arms: dict  # side (-1 the image's left, 1) -> shoulder joint, elbow, wrist (x, y)
+
+    def arm_axis(self, side: int) -> tuple[np.ndarray, ...]:
+        """Where one arm hangs: the figure's arm moved onto the silhouette's."""
+        return self.arms[side]
 
 
 def decode_model_image(data: bytes) -> tuple[np.ndarray, tuple[int, int]]:
@@ -111,6 +116,13 @@ def _width_at(silhouette: np.ndarray, y: float, cx: float) -> float | None:
     return float(right[0] - left[-1] - 1)
 
 
+def _inside_arm(arm: tuple[np.ndarray, ...], arm_half: float, y: float, cx: float) -> float:
+    """Distance from the body's middle to the inner edge of an arm at height ``y``."""
+    joint, elbow, wrist = arm
+    x = float(np.interp(y, [joint[1], elbow[1], wrist[1]], [joint[0], elbow[0], wrist[0]]))
+    return abs(x - cx) - 0.7 * arm_half
+
+
 def _measured(expected: float, width: float | None, low: float, high: float) -> float:
     if width is None:
         return expected
@@ -147,13 +159,20 @@ def find_person(data: bytes) -> Person:
         arm=NEUTRAL.arm * k,
         neck=NEUTRAL.neck * min(k, 1.1),
     )
-    waist = _width_at(silhouette, average.y(Figure.WAIST), cx)
-    hip = _width_at(silhouette, average.y(Figure.HIP), cx)
-    build = replace(
-        build,
-        waist=_measured(NEUTRAL.waist * k * unit, waist, 0.85, 1.5) / unit,
-        hip=_measured(NEUTRAL.hip * k * unit, hip, 0.85, 1.5) / unit,
-    )
+    # Where the arms hang, then the waist and the hips between them: a run of person pixels
+    # that reaches an arm is the torso and the arm run together and is cut at the arm.
+    scaled = Figure(build, cx=cx, unit=unit, chin=float(chin[1]), notch=notch, neck_top_x=cx)
+    arms = {side: _arm_on_silhouette(silhouette, scaled, side) for side in (-1, 1)}
+    widths = {}
+    for name, level in (("waist", Figure.WAIST), ("hip", Figure.HIP)):
+        y = scaled.y(level)
+        width = _width_at(silhouette, y, cx)
+        if width is not None:
+            room = min(_inside_arm(arms[side], build.arm * unit, y, cx) for side in (-1, 1))
+            width = min(width, 2 * room)
+        expected = getattr(NEUTRAL, name) * k * unit
+        widths[name] = _measured(expected, width, 0.85, 1.5) / unit
+    build = replace(build, **widths)
     figure = Figure(build, cx=cx, unit=unit, chin=float(chin[1]), notch=notch, neck_top_x=cx)
     return Person(
         rgb=rgb,
@@ -164,7 +183,38 @@ def find_person(data: bytes) -> Person:
         near_body=grown(silhouette, 0.08 * unit),
         light=light_side(rgb, geometry),
         skin=body_skin(skin_tone(rgb, geometry), None),
+        arms=arms,
     )
+
+
+def _arm_on_silhouette(silhouette: np.ndarray, fig: Figure, side: int) -> tuple[np.ndarray, ...]:
+    """Shoulder joint, elbow and wrist of one arm, moved onto the arm the silhouette shows.
+
+    The figure places the arms from the build; the silhouette's outer edge at the elbow and the
+    wrist says where they hang. An arm seen apart from the body is trusted; an edge running on
+    into the body only when it is close to the guess (the segmenter may have lost a thin arm
+    and be showing the hip); otherwise the figure's guess stands.
+    """
+    joint, elbow, wrist = fig.arm_axis(side)
+    h, w = silhouette.shape
+    u, r = fig.unit, fig.build.arm
+    moved = []
+    for point, half in ((elbow, 0.78 * r * u), (wrist, 0.55 * r * u)):
+        row = int(round(point[1]))
+        found = None
+        if 0 <= row < h:
+            inside = silhouette[row] > 0.5
+            x0, x1 = max(0, int(point[0] - 0.8 * u)), min(w, int(point[0] + 0.8 * u))
+            hits = np.flatnonzero(inside[x0:x1])
+            if hits.size:
+                edge = x0 + (hits[-1] + 1 if side > 0 else hits[0])
+                between = inside[min(edge, int(fig.cx)) : max(edge, int(fig.cx))]
+                apart = not between.all()  # a gap between the arm and the body's middle
+                centre = edge - side * half
+                if apart or abs(centre - point[0]) < 0.25 * u:
+                    found = np.array([centre, point[1]])
+        moved.append(point if found is None else found)
+    return joint, moved[0], moved[1]
 
 
 def grown(silhouette: np.ndarray, radius: float) -> np.ndarray:

@@ -205,3 +205,22 @@ def test_a_garment_photo_that_is_not_an_image_is_an_image_load_error():
     with pytest.raises(RuntimeFailure) as refused:
         cut_out(b"GIF89a but not really")
     assert refused.value.name == "ImageLoadError"
+
+
+def test_bare_arms_replace_the_old_long_sleeves_below_a_short_sleeve(face_jpeg):
+    avatar = render_avatar(face_jpeg, "2:3", 28)  # seed 28: a long-sleeved light top
+    assert avatar.outfit.sleeves == "long"
+    model = png(Image.fromarray(avatar.rgb))
+    person = find_person(model)
+    joint, elbow, wrist = person.figure.arm_axis(1)
+    x, y = (elbow + wrist) / 2
+    r = int(0.08 * person.figure.unit)
+    box = (slice(int(y) - r, int(y) + r), slice(int(x) - r, int(x) + r))
+    before = np.median(avatar.rgb[box].reshape(-1, 3).astype(np.float32), axis=0)
+    after = np.median(render(model, garments.tshirt(RED))[box].reshape(-1, 3), axis=0)
+    old_top = avatar.outfit.top
+    assert np.abs(before - old_top).max() < 40  # the forearm wore the old sleeve
+    # ... and is skin now: the body's skin colour, lit about as the sleeve was.
+    skin = person.skin / np.linalg.norm(person.skin)
+    assert float(after @ skin / np.linalg.norm(after)) > 0.995
+    assert np.abs(after - old_top).max() > 25
