@@ -314,3 +314,25 @@ def record_first_completed_status(engine) -> dict:
 
     store.get = first_seen
     return seen
+
+
+def record_runs(engine) -> list:
+    """Wall-clock times at which the engine admitted a prediction (its store's ``create``)."""
+    store = engine.app.store
+    admitted = []
+    create = store.create
+
+    def recorded(*args, **kwargs):
+        prediction = create(*args, **kwargs)
+        admitted.append(time.time())
+        return prediction
+
+    store.create = recorded
+    return admitted
+
+
+def refill_gaps(seen, admitted, slots) -> list[float]:
+    """With a backlog, each ended prediction's slot is refilled by the next admitted one: the
+    k-th completion seen pairs with admission number k + ``slots``. Seconds between them."""
+    seen_times, admitted = sorted(seen), sorted(admitted)
+    return [admitted[k + slots] - t for k, t in enumerate(seen_times) if k + slots < len(admitted)]

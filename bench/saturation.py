@@ -1,7 +1,7 @@
 """Provider saturation benchmark (issue 8, target 1): a burst of jobs against 6 in-flight slots.
 
     .venv/bin/python bench/saturation.py [--jobs 300] [--processing-seconds 3] [--workers 1]
-                                         [--modes polling,webhooks]
+                                         [--concurrency 2] [--modes polling,webhooks]
 
 A burst of ``--jobs`` jobs is created at once through ``services.create_job`` (as the upload
 view does) and run by real Celery worker processes (prefork, concurrency 2 each) against the
@@ -50,7 +50,8 @@ RUN_RATE = (600, 60)
 MODES = ("polling", "webhooks")
 
 
-def run_mode(mode, args, engine, media_root, user, selfie, ended, webhooks):
+def run_mode(mode, args, engine, media_root, user, selfie, hooks):
+    ended, seen, admitted, webhooks = hooks
     from django.core.files.base import ContentFile
 
     from avatar_studio import celery_app
@@ -61,6 +62,8 @@ def run_mode(mode, args, engine, media_root, user, selfie, ended, webhooks):
     engine.reset()
     machine.reset_job_tables()
     ended.clear()
+    seen.clear()
+    admitted.clear()
     webhooks.update(sent=0, delivered=0)
     tag = f"bench-saturation-{os.getpid()}-{mode}"
     extra = {"FASHN_MAX_IN_FLIGHT": 6, "FASHN_RUN_RATE": f"{RUN_RATE[0]}/{RUN_RATE[1]}"}
@@ -80,7 +83,7 @@ def run_mode(mode, args, engine, media_root, user, selfie, ended, webhooks):
         for i in range(args.workers):
             name = f"{tag}-{i}"
             log = log_dir / f"worker-{mode}-{i}.log"
-            workers.append(machine.start_worker(log, name, env))
+            workers.append(machine.start_worker(log, name, env, args.concurrency))
             machine.worker_ready(workers[-1], log, name)
         started = time.monotonic()
         for i in range(args.jobs):
@@ -123,6 +126,8 @@ def run_mode(mode, args, engine, media_root, user, selfie, ended, webhooks):
     return {
         "mode": mode,
         "lags": lags,
+        "seen": [seen[pid] - ended[pid][0] for pid in seen if pid in ended],
+        "refill": machine.refill_gaps(seen.values(), admitted, 6),
         "webhooks": dict(webhooks),
         "created": created,
         "completed": completed,
@@ -134,8 +139,8 @@ def run_mode(mode, args, engine, media_root, user, selfie, ended, webhooks):
     }
 
 
-def median_lag(row):
-    return statistics.median(row["lags"]) if row["lags"] else float("nan")
+def median_of(values):
+    return statistics.median(values) if values else float("nan")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -143,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=300)
     parser.add_argument("--processing-seconds", type=float, default=3.0)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=2, help="prefork processes per worker")
     parser.add_argument("--modes", default=",".join(MODES))
     args = parser.parse_args(argv)
     modes = [m for m in args.modes.split(",") if m]
@@ -176,21 +182,23 @@ def main(argv: list[str] | None = None) -> None:
         user = User.objects.create_user("bench-saturation", "sat@example.com", "bench-password")
         selfie = machine.small_selfie()
         ended = machine.record_completions(engine)
-        webhooks = machine.count_webhooks()
+        seen = machine.record_first_completed_status(engine)
+        admitted = machine.record_runs(engine)
+        hooks = (ended, seen, admitted, machine.count_webhooks())
         for mode in modes:
-            rows.append(run_mode(mode, args, engine, media.name, user, selfie, ended, webhooks))
+            rows.append(run_mode(mode, args, engine, media.name, user, selfie, hooks))
             print(f"  ({mode} done, load average {machine.load_average()})", flush=True)
 
     created = " / ".join(f"{r['created']:.1f}" for r in rows)
     print(
         f"{args.jobs} jobs per mode, each burst created in {created} s; {args.workers} Celery "
-        f"worker process(es), prefork concurrency 2; engine max_in_flight=6, processing T={T:g} s, "
-        f"run limit {RUN_RATE[0]}/{RUN_RATE[1]} s, status limit 50/10 s"
+        f"worker process(es), prefork concurrency {args.concurrency}; engine max_in_flight=6, "
+        f"processing T={T:g} s, run limit {RUN_RATE[0]}/{RUN_RATE[1]} s, status limit 50/10 s"
     )
     print()
     header = (
         f"{'mode':<9}{'jobs':>5}{'done':>6}{'failed':>8}{'wall s':>8}{'jobs/s':>8}{'6/T':>6}"
-        f"{'ratio':>7}{'busy slots':>12}{'lag med s':>11}{'429s':>6}{'status/10s':>12}"
+        f"{'ratio':>7}{'busy slots':>12}{'seen med s':>12}{'429s':>6}{'status/10s':>12}"
         f"{'status/job':>12}{'runs':>6}"
     )
     print(header)
@@ -203,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"{r['mode']:<9}{args.jobs:>5}{r['completed']:>6}{r['failed']:>8}{r['elapsed']:>8.1f}"
             f"{throughput:>8.2f}{ideal:>6.2f}{throughput / ideal:>7.0%}{r['busy']:>12.2f}"
-            f"{median_lag(r):>11.2f}{refused:>6}"
+            f"{median_of(r['seen']):>12.2f}{refused:>6}"
             f"{stats['status_calls'] / r['elapsed'] * 10:>12.1f}"
             f"{stats['status_calls'] / args.jobs:>12.2f}{stats['run_calls']:>6}"
         )
@@ -214,8 +222,22 @@ def main(argv: list[str] | None = None) -> None:
             f"{r['mode']}: engine refusals by type: {stats.get('rejected') or 'none'}; failed "
             f"jobs' errors: {r['errors'] or 'none'}; status calls {stats['status_calls']}, output "
             f"downloads {stats['output_calls']}; webhooks sent {r['webhooks']['sent']}, delivered "
-            f"{r['webhooks']['delivered']}; engine end to job finished: median {median_lag(r):.2f} "
-            f"s, p90 {machine.percentile(r['lags'], 0.9):.2f} s"
+            f"{r['webhooks']['delivered']}; engine end to completion seen by a status call: median "
+            f"{median_of(r['seen']):.2f} s, p90 {machine.percentile(r['seen'], 0.9):.2f} s; from "
+            f"that to the slot's next /v1/run admitted: median {median_of(r['refill']):.2f} s, p90 "
+            f"{machine.percentile(r['refill'], 0.9):.2f} s; to job "
+            f"finished: median {median_of(r['lags']):.2f} s, p90 "
+            f"{machine.percentile(r['lags'], 0.9):.2f} s"
+        )
+    for r in rows:
+        idle = 6 * r["elapsed"] / args.jobs - T
+        seen_mean = statistics.fmean(r["seen"]) if r["seen"] else float("nan")
+        refill_mean = statistics.fmean(r["refill"]) if r["refill"] else float("nan")
+        print(
+            f"{r['mode']}: each slot cycle took T + {idle:.3f} s on average (6 x wall / jobs - T): "
+            f"completion seen {seen_mean:.3f} s after the engine's end, the next run admitted "
+            f"{refill_mean:.3f} s after that (means), the rest "
+            f"{idle - seen_mean - refill_mean:.3f} s (first submissions, last storage, sampling)"
         )
     print(f"load average at end: {machine.load_average()}")
     media.cleanup()
