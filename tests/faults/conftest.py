@@ -59,9 +59,10 @@ def fault_env(engine_server, redis_url, fault_media):
     }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def beat(fault_env, django_db_setup, tmp_path_factory):
-    """Celery beat, sending the sweeper every second for the whole suite."""
+    """Celery beat, sending the sweeper every second while this suite runs (and only then: the
+    tests after it in a full run count the sweeper's work themselves)."""
     process = CeleryBeat(fault_env, tmp_path_factory.mktemp("beat")).start()
     yield process
     process.stop()
