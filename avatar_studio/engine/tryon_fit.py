@@ -329,83 +329,91 @@ def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
     The new garment goes on afterwards: where its sleeves are shorter than the old ones (a tee
     on a long-sleeved avatar, a sleeveless dress), bare arms show instead of the old sleeves.
     Only pixels of the old top's colour are painted, lit by the old sleeve's own light (its
-    luminance over the chest's), so the arm keeps its roundness and its shadows.
+    luminance over the chest's), so the arm keeps its roundness and its shadows. Worked out at
+    half size: an arm's colour and light are smooth.
     """
     old = _old_top_colour(person)
     if old is None:
         return
-    fig = person.figure
-    u = fig.unit
     h, w = out.shape[:2]
-    old_luma = max(float(old @ LUMA), 1.0)
-    skin_luma = max(float(person.skin @ LUMA), 60.0)
     # Skin under light levels 0.35 .. 1.2, as a table: looked up per pixel, not computed.
     skin_table = skin_shade(person.skin, np.linspace(0.35, 1.2, 256, dtype=np.float32))
     for side in (-1, 1):
         joint, elbow, wrist = person.arm_axis(side)
-        top, bottom = joint[1] - 0.45 * u, wrist[1] + 0.1 * u
-        y0, y1 = max(0, int(top)), min(h, int(bottom) + 1)
-        reach = (fig.build.arm + 0.2) * u  # the widest the tube gets, and its soft edge
+        u = person.figure.unit
+        reach = (person.figure.build.arm + 0.2) * u  # the widest the tube gets, and its edge
+        y0, y1 = max(0, int(joint[1] - 0.45 * u)), min(h, int(wrist[1] + 0.1 * u) + 1)
         x0 = max(0, int(min(joint[0], elbow[0], wrist[0]) - reach))
         x1 = min(w, int(max(joint[0], elbow[0], wrist[0]) + reach) + 1)
-        if y1 <= y0 or x1 <= x0:
+        if y1 - y0 < 4 or x1 - x0 < 4:
             continue
-        ys = np.arange(y0, y1, dtype=np.float32)[:, None] + 0.5
-        xs = np.arange(x0, x1, dtype=np.float32)[None, :] + 0.5
-        centre = np.interp(ys, [joint[1], elbow[1], wrist[1]], [joint[0], elbow[0], wrist[0]])
-        # The arm as the figure draws it, sleeve included, and a few pixels more: a light top
-        # on a light backdrop matches both, and the segmenter may have lost the arm in it.
-        r = fig.build.arm
-        half = (
-            np.interp(
-                ys,
-                [top, joint[1], elbow[1], wrist[1]],
-                [r + 0.15, r + 0.07, 0.8 * r + 0.07, 0.6 * r + 0.07],
-            )
-            * u
+        small = (max(2, (x1 - x0) // 2), max(2, (y1 - y0) // 2))
+        ys = y0 + (np.arange(small[1], dtype=np.float32)[:, None] + 0.5) * (y1 - y0) / small[1]
+        xs = x0 + (np.arange(small[0], dtype=np.float32)[None, :] + 0.5) * (x1 - x0) / small[0]
+        rgb = cv2.resize(person.rgb[y0:y1, x0:x1], small, interpolation=cv2.INTER_AREA)
+        silhouette = cv2.resize(
+            person.silhouette[y0:y1, x0:x1], small, interpolation=cv2.INTER_AREA
         )
-        tube = np.clip((half - np.abs(xs - centre)) / (0.03 * u) + 0.5, 0.0, 1.0)
-        # The arm itself, as the avatars draw it with a sleeve on: where the segmenter lost
-        # the arm (a light top on a light backdrop), this alone says where it is.
-        tight = (
-            np.interp(
-                ys,
-                [top, joint[1], elbow[1], wrist[1]],
-                [r + 0.03, r + 0.03, 0.78 * r + 0.03, 0.55 * r + 0.03],
-            )
-            * u
-        )
-        arm = np.clip((tight - np.abs(xs - centre)) / (0.02 * u) + 0.5, 0.0, 1.0)
-        person_there = np.clip((person.silhouette[y0:y1, x0:x1] - 0.3) / 0.2, 0.0, 1.0)
-        shoulder = fig.shoulder_line(xs.ravel().astype(np.float64)).astype(np.float32)[None, :]
-        below = np.clip((ys - shoulder) / (0.03 * u) + 0.5, 0.0, 1.0)
-        where = tube * np.maximum(person_there, arm) * below
-        rgb = person.rgb[y0:y1, x0:x1].astype(np.float32)
-        ratio = (rgb @ LUMA) / old_luma
-        # The old top's colour under any light: compare with it scaled to each pixel's
-        # brightness (grain, equal in all channels, cancels), relative to a floor so that a
-        # black top's noise does not count as colour.
-        distance = np.abs(rgb - old * ratio[..., None]).max(axis=2) / max(old_luma, 60.0)
-        same = np.clip((0.12 - distance) / 0.05, 0.0, 1.0) * ((ratio > 0.35) & (ratio < 1.3))
-        # A top close to skin colour (camel, beige): what is nearer the skin already is skin.
-        skin_ratio = (rgb @ LUMA) / skin_luma
-        to_skin = np.abs(rgb - person.skin * skin_ratio[..., None]).max(axis=2) / skin_luma
-        same = same * np.clip((to_skin - distance) / 0.03 + 0.5, 0.0, 1.0)
-        # Grown by a few pixels: the old sleeve's edge pixels, half sleeve and half backdrop,
+        where = _arm_region(person, side, xs, ys, silhouette)
+        same, ratio = _old_sleeve(rgb.astype(np.float32), old, person.skin)
+        # Grown by a pixel or two: the old sleeve's edge pixels, half sleeve and half backdrop,
         # would otherwise stay as a dark or light outline round the new bare arm.
-        grow = 2 * max(2, round(0.03 * u)) + 1
-        same = cv2.dilate(same.astype(np.float32), np.ones((grow, grow), np.uint8))
-        alpha = cv2.GaussianBlur(same * where, (0, 0), 1.0)
+        grow = 2 * max(1, round(0.015 * u)) + 1
+        same = cv2.dilate(same, np.ones((grow, grow), np.uint8))
+        alpha = cv2.GaussianBlur(same * where, (0, 0), 0.6)
         if not alpha.any():
             continue
         # The light smoothed: the photo's grain belongs to the old sleeve; skin gets its own.
-        light = cv2.GaussianBlur(ratio, (0, 0), max(1.0, 0.03 * u))
+        light = cv2.GaussianBlur(ratio, (0, 0), max(1.0, 0.015 * u))
+        full = (x1 - x0, y1 - y0)
+        alpha = cv2.resize(alpha, full, interpolation=cv2.INTER_LINEAR)
+        light = cv2.resize(light, full, interpolation=cv2.INTER_LINEAR)
         index = np.rint((np.clip(light, 0.35, 1.2) - 0.35) * (255 / 0.85)).astype(np.intp)
         skin = skin_table[index]
         skin += shading.grain(alpha.shape, noise, seed)[..., None]
         region = out[y0:y1, x0:x1].astype(np.float32)
         region += (skin - region) * alpha[..., None]
         out[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+
+
+def _arm_region(person: Person, side: int, xs, ys, silhouette: np.ndarray) -> np.ndarray:
+    """0..1 where an arm (with the old sleeve on) can be, on the grid ``xs`` x ``ys``."""
+    fig = person.figure
+    u, r = fig.unit, fig.build.arm
+    joint, elbow, wrist = person.arm_axis(side)
+    top = joint[1] - 0.45 * u
+    levels = [top, joint[1], elbow[1], wrist[1]]
+    centre = np.interp(ys, levels[1:], [joint[0], elbow[0], wrist[0]])
+    # The arm as the figure draws it, sleeve included, and a few pixels more; within it, the
+    # silhouette, or where the segmenter lost the arm (a light top on a light backdrop), the
+    # arm itself as the avatars draw it.
+    loose = np.interp(ys, levels, [r + 0.15, r + 0.07, 0.8 * r + 0.07, 0.6 * r + 0.07]) * u
+    tight = np.interp(ys, levels, [r + 0.03, r + 0.03, 0.78 * r + 0.03, 0.55 * r + 0.03]) * u
+    off = np.abs(xs - centre)
+    tube = np.clip((loose - off) / (0.03 * u) + 0.5, 0.0, 1.0)
+    arm = np.clip((tight - off) / (0.02 * u) + 0.5, 0.0, 1.0)
+    person_there = np.clip((silhouette - 0.3) / 0.2, 0.0, 1.0)
+    shoulder = fig.shoulder_line(xs.ravel().astype(np.float64)).astype(np.float32)[None, :]
+    below = np.clip((ys - shoulder) / (0.03 * u) + 0.5, 0.0, 1.0)
+    return (tube * np.maximum(person_there, arm) * below).astype(np.float32)
+
+
+def _old_sleeve(rgb: np.ndarray, old: np.ndarray, skin: np.ndarray):
+    """(0..1 where a pixel is the old top's colour and not skin, its light relative to the top).
+
+    Colours are compared scaled to each pixel's brightness (grain, equal in all channels,
+    cancels), relative to a floor so that a black top's noise does not count as colour.
+    """
+    old_luma = max(float(old @ LUMA), 1.0)
+    skin_luma = max(float(skin @ LUMA), 60.0)
+    luma = rgb @ LUMA
+    ratio = luma / old_luma
+    distance = np.abs(rgb - old * ratio[..., None]).max(axis=2) / max(old_luma, 60.0)
+    same = np.clip((0.12 - distance) / 0.05, 0.0, 1.0) * ((ratio > 0.35) & (ratio < 1.3))
+    # A top close to skin colour (camel, beige): what is nearer the skin already is skin.
+    to_skin = np.abs(rgb - skin * (luma / skin_luma)[..., None]).max(axis=2) / skin_luma
+    same = same * np.clip((to_skin - distance - 0.03) / 0.03 + 0.5, 0.0, 1.0)
+    return same.astype(np.float32), ratio.astype(np.float32)
 
 
 def _noise_sigma(person: Person, fig: Figure) -> float:
