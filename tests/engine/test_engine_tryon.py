@@ -316,3 +316,20 @@ def test_the_official_sdk_runs_a_tryon(engine, model_uri, garment_uri):
     assert len(result.output) == 1
     image = requests.get(result.output[0], timeout=5)
     assert Image.open(io.BytesIO(image.content)).size == MODEL_SIZE
+
+
+def test_a_tryon_follows_the_configured_processing_schedule(engine, client, model_uri, garment_uri):
+    engine.configure(starting_seconds=0.15, in_queue_seconds=0.15, processing_seconds=0.3)
+    started = time.monotonic()
+    prediction_id = client.run_tryon(TryOnInputs(model_uri, garment_uri))
+    seen = []
+    while True:
+        prediction = client.status(prediction_id)
+        seen.append(prediction.status)
+        if prediction.is_terminal:
+            break
+        time.sleep(0.02)
+    assert time.monotonic() - started >= 0.6
+    assert seen[0] is PredictionStatus.STARTING
+    assert {PredictionStatus.IN_QUEUE, PredictionStatus.PROCESSING} <= set(seen)
+    assert seen[-1] is PredictionStatus.COMPLETED
