@@ -45,6 +45,9 @@ def store_outputs(job, attempt, outputs):
         raise fashn.OutputUnavailableError("the prediction completed without any output")
     stored = []
     policy = OutputHostPolicy.from_settings()
+    # All downloads together must end well inside the step's lease: past it the sweeper would
+    # start the same step again beside this one.
+    seconds_each = download_budget_seconds() / len(outputs)
     try:
         for index, output in enumerate(outputs):
             if job.return_base64 and output[:5].lower() != "data:":
@@ -56,6 +59,8 @@ def store_outputs(job, attempt, outputs):
                 downloaded = fashn.download_output(
                     output,
                     max_bytes=settings.AVATAR_OUTPUT_MAX_BYTES,
+                    timeout=(settings.FASHN_CONNECT_TIMEOUT, settings.FASHN_READ_TIMEOUT),
+                    total_seconds=seconds_each,
                     allowed_hosts=policy.hosts,
                     session=session,
                 )
@@ -64,6 +69,11 @@ def store_outputs(job, attempt, outputs):
         delete_stored(stored)
         raise
     return stored
+
+
+def download_budget_seconds():
+    """How long copying one prediction's outputs may take: half the step's lease."""
+    return settings.AVATAR_STEP_LEASE_SECONDS / 2
 
 
 class OutputHostPolicy:

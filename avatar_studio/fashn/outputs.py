@@ -13,14 +13,18 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 from .client import USER_AGENT, http_error, transport_error
 from .errors import (
+    FashnConnectionError,
     FashnError,
+    FashnTimeoutError,
     OutputHostNotAllowedError,
     OutputTooLargeError,
     OutputUnavailableError,
@@ -69,6 +73,7 @@ def download_output(
     *,
     max_bytes: int,
     timeout: tuple[float, float] = (5, 30),
+    total_seconds: float | None = None,
     allowed_hosts: set[str] | frozenset[str] | None = None,
     session: requests.Session | None = None,
 ) -> DownloadedImage:
@@ -78,7 +83,9 @@ def download_output(
     ``OutputHostNotAllowedError``) when retrying cannot help, and a retryable
     ``FashnError`` (``ServerError``, ``RateLimitError``, ``FashnTimeoutError``,
     ``FashnConnectionError``) when it can. ``allowed_hosts`` (lower-case host names),
-    when given, is checked for the URL and every redirect.
+    when given, is checked for the URL and every redirect. ``total_seconds`` bounds the whole
+    download, redirects included: ``timeout`` alone lets a server that trickles bytes take
+    forever, since each read only waits for the next few bytes.
     """
     if max_bytes <= 0:
         raise ValueError("max_bytes must be positive")
@@ -91,10 +98,30 @@ def download_output(
         raise OutputUnavailableError(
             f"output is neither an http(s) URL nor a data URI ({scheme!r})"
         )
+    deadline = _Deadline(total_seconds)
     if session is not None:
-        return _download_url(session, output, max_bytes, timeout, allowed_hosts)
+        return _download_url(session, output, max_bytes, timeout, deadline, allowed_hosts)
     with requests.Session() as own_session:
-        return _download_url(own_session, output, max_bytes, timeout, allowed_hosts)
+        return _download_url(own_session, output, max_bytes, timeout, deadline, allowed_hosts)
+
+
+class _Deadline:
+    """The time left for one download; no limit when ``total_seconds`` is None."""
+
+    def __init__(self, total_seconds: float | None) -> None:
+        self.total = total_seconds
+        self.ends = None if total_seconds is None else time.monotonic() + total_seconds
+
+    def timeout(self, timeout: tuple[float, float]) -> tuple[float, float]:
+        if self.ends is None:
+            return timeout
+        left = max(0.01, self.ends - time.monotonic())
+        return (min(timeout[0], left), min(timeout[1], left))
+
+    def check(self, what: str) -> None:
+        if self.ends is not None and time.monotonic() > self.ends:
+            message = f"{what} took longer than {self.total:g} s"
+            raise FashnTimeoutError(message, maybe_submitted=False)
 
 
 def _decode_data_uri(output: str, max_bytes: int) -> DownloadedImage:
@@ -129,6 +156,7 @@ def _download_url(
     url: str,
     max_bytes: int,
     timeout: tuple[float, float],
+    deadline: _Deadline,
     allowed_hosts: set[str] | frozenset[str] | None,
 ) -> DownloadedImage:
     # Redirects are followed by hand so every hop passes the host check.
@@ -139,7 +167,7 @@ def _download_url(
             response = session.get(
                 url,
                 stream=True,
-                timeout=timeout,
+                timeout=deadline.timeout(timeout),
                 allow_redirects=False,
                 headers={"User-Agent": USER_AGENT, "Accept": "image/*"},
             )
@@ -154,7 +182,7 @@ def _download_url(
                 continue
             if response.status_code >= 400:
                 raise _download_http_error(response, what)
-            return _checked(_read_limited(response, what, max_bytes), what)
+            return _checked(_read_limited(response, what, max_bytes, deadline), what)
     raise OutputUnavailableError(
         f"output {_display(url)} redirects more than {_MAX_REDIRECTS} times"
     )
@@ -167,20 +195,29 @@ def _download_http_error(response: requests.Response, what: str) -> FashnError:
     return OutputUnavailableError(f"{what} answered {status}: the output is gone or refused")
 
 
-def _read_limited(response: requests.Response, what: str, max_bytes: int) -> bytes:
+def _read_limited(
+    response: requests.Response, what: str, max_bytes: int, deadline: _Deadline
+) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise OutputTooLargeError(f"{what} is {declared} bytes, over the {max_bytes} limit")
     chunks: list[bytes] = []
     size = 0
     try:
-        for chunk in response.iter_content(_CHUNK_BYTES):
+        # read1 returns whatever has arrived (iter_content waits for whole chunks), so a server
+        # trickling a byte a second still meets the deadline check.
+        while chunk := response.raw.read1(_CHUNK_BYTES, decode_content=True):
             size += len(chunk)
             if size > max_bytes:
                 raise OutputTooLargeError(f"{what} is over the {max_bytes} byte limit")
             chunks.append(chunk)
-    except requests.RequestException as exc:
-        raise transport_error(exc, what, may_have_sent=False) from exc
+            deadline.check(what)
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise FashnTimeoutError(f"{what}: no data in time", maybe_submitted=False) from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise FashnConnectionError(
+            f"{what}: the connection broke while reading ({exc})", maybe_submitted=False
+        ) from exc
     return b"".join(chunks)
 
 

@@ -3,12 +3,14 @@
 import base64
 import http.server
 import threading
+import time
 
 import pytest
 
 from avatar_studio.fashn import (
     FaceToModelInputs,
     FashnConnectionError,
+    FashnTimeoutError,
     OutputHostNotAllowedError,
     OutputTooLargeError,
     OutputUnavailableError,
@@ -114,6 +116,39 @@ def test_size_limit_is_enforced_while_streaming_without_content_length():
             download_output(url, max_bytes=256 * 1024)
         server.shutdown()
     assert sum(sent) < 64 * 1024 * 1024
+
+
+def test_a_trickling_download_ends_at_its_time_budget():
+    # Each byte comes well within the read timeout, so only an overall budget can stop it.
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+            try:
+                for byte in b"\x89PNG\r\n\x1a\n" + bytes(200):
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                pass  # the client gave up, as it should
+
+        def log_message(self, *args):
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle) as server:
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/out.png"
+        started = time.monotonic()
+        with pytest.raises(FashnTimeoutError) as raised:
+            download_output(url, max_bytes=MAX, timeout=(2, 2), total_seconds=0.8)
+        took = time.monotonic() - started
+        server.shutdown()
+    assert 0.8 <= took < 2.0
+    assert raised.value.retryable is True
+    assert "took longer than 0.8 s" in str(raised.value)
 
 
 def test_size_limit_applies_to_normal_outputs_too(completed):
