@@ -29,7 +29,7 @@ FACE = "data:image/jpeg;base64,/9j/"
     [
         ([1, 2], "JSON object"),
         ({"inputs": {"face_image": FACE}}, "model_name is required"),
-        ({"model_name": "tryon-v1.6", "inputs": {"face_image": FACE}}, "Unknown model_name"),
+        ({"model_name": "tryon-v9", "inputs": {"face_image": FACE}}, "Unknown model_name"),
         ({"model_name": 7, "inputs": {"face_image": FACE}}, "model_name must be a string"),
         ({"model_name": "face-to-model"}, "inputs is required"),
         ({"model_name": "face-to-model", "inputs": "x"}, "inputs must be a JSON object"),

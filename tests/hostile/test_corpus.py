@@ -49,8 +49,12 @@ def _assert_clean_jpeg(job):
         assert min(image.size) >= 64
 
 
+def _seen(record, case, channel, outcome):
+    record.setdefault(case.name, {"expected": case.refused or "accepted"})[channel] = outcome
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
-def test_the_upload_form(case, client, alice, media_root):
+def test_the_upload_form(case, client, alice, media_root, hostile_record):
     client.force_login(alice)
     form = {"face_image": _upload(case), "prompt": "athletic build", "aspect_ratio": "2:3"}
     form.update({"seed": "42", "output_format": "jpeg", "consent": "on"})
@@ -63,15 +67,18 @@ def test_the_upload_form(case, client, alice, media_root):
         assert response["Location"] == reverse("avatars:job", args=[job.pk])
         assert job.selfie.name == f"selfies/{alice.pk}/{job.pk}.jpg"
         _assert_clean_jpeg(job)
+        _seen(hostile_record, case, "form", "accepted: stored as a clean JPEG, job created")
     else:
         assert response.status_code == 200  # the form again, with the reason
-        assert case.refused in html.unescape(response.content.decode())
+        page = html.unescape(response.content.decode())
+        assert case.refused in page
         assert not AvatarJob.objects.exists()
         assert _stored_files(media_root) == []
+        _seen(hostile_record, case, "form", "refused: the form again, with the message")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
-def test_the_api(case, alice, media_root):
+def test_the_api(case, alice, media_root, hostile_record):
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=alice).key}")
     fields = {"face_image": _upload(case), "consent": True, "prompt": "athletic build"}
@@ -82,6 +89,7 @@ def test_the_api(case, alice, media_root):
         assert response.status_code == 201, response.content
         job = AvatarJob.objects.get()
         _assert_clean_jpeg(job)
+        _seen(hostile_record, case, "api", "accepted (201): stored as a clean JPEG")
     else:
         assert response.status_code == 400
         error = response.json()["error"]
@@ -89,6 +97,8 @@ def test_the_api(case, alice, media_root):
         assert any(case.refused in message for message in error["fields"]["face_image"])
         assert not AvatarJob.objects.exists()
         assert _stored_files(media_root) == []
+        [message] = error["fields"]["face_image"]
+        _seen(hostile_record, case, "api", f"refused (400): {message}")
 
 
 def test_the_corpus_is_big_enough_and_names_are_unique():
