@@ -106,3 +106,26 @@ def test_database_gone_right_after_a_run(outage, engine, alice, case):
 
 def _saved(jobs):
     return PredictionAttempt.objects.filter(job__in=jobs).count()
+
+
+def test_database_gone_longer_than_the_lease_after_a_run(outage, engine, alice, case):
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "SQLite waits out a held lock; which waiting write wins after it is left to chance"
+        )
+    engine.add_faults({"on": "run", "delay_seconds": 1.0})
+    jobs = make_jobs(alice)
+    wait_for(lambda: engine.stats()["run_calls"] >= 1, timeout=20, message="a /v1/run call")
+    with outage() as how:
+        item = case(
+            SECTION,
+            f"{how}, 6 s (longer than the 4 s step lease), from the moment /v1/run is sent",
+            "1 job; the id cannot be saved before the lease ends",
+            "fails SubmissionUnconfirmed once the database is back; 1 /v1/run call, never re-sent",
+        )
+        time.sleep(6.0)
+
+    outcome = expect_outcome(
+        item, jobs, engine, statuses={"failed SubmissionUnconfirmed": 1}, runs_accepted=1
+    )
+    assert outcome.run_calls == 1
