@@ -11,6 +11,7 @@ limiter (tests/pipeline and the fault suite cover that).
 """
 
 import io
+import json
 import re
 import threading
 import time
@@ -20,6 +21,7 @@ from statistics import median
 import pytest
 import requests
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 from PIL import Image
 from rest_framework.authtoken.models import Token
@@ -28,11 +30,13 @@ from avatar_studio.avatars.models import AvatarJob, JobStatus
 
 from ..support import crafted
 from ..support.faces import astronaut_jpeg
+from ..support.reliability import BASE_DIR
 from ..support.webserver import Gunicorn
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 PEOPLE = 200
+LOAD_ARTIFACT = BASE_DIR / "test-artifacts" / "load.json"
 MAX_IN_FLIGHT = 6
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 JOB_PAGE = re.compile(r"^/avatars/[0-9a-f-]{36}/$")
@@ -150,10 +154,31 @@ def test_two_hundred_people_submit_at_once(
     assert "ConcurrencyLimitExceeded" not in stats["rejected"]
 
     seconds = sorted(answer[3] for answer in answers)
+    figures = {
+        "people": PEOPLE,
+        "by_form": len(sessions),
+        "by_api": len(tokens),
+        "answers_ok": sum(ok for _kind, ok, _status, _seconds in answers),
+        "answer_median_s": round(median(seconds), 2),
+        "answer_p95_s": round(seconds[int(0.95 * len(seconds))], 2),
+        "answer_max_s": round(seconds[-1], 2),
+        "completed": sum(job.status == JobStatus.COMPLETED for job in jobs),
+        "all_completed_after_s": round(all_done, 1),
+        "runs_accepted": stats["runs_accepted"],
+        "max_in_flight_seen": stats["max_in_flight_seen"],
+        "rejected": stats["rejected"],
+    }
+    _record(figures)
     with capsys.disabled():
-        print(
-            f"\nload: {PEOPLE} submissions, answers median {median(seconds):.2f} s, "
-            f"p95 {seconds[int(0.95 * len(seconds))]:.2f} s, max {seconds[-1]:.2f} s; "
-            f"all completed {all_done:.1f} s after the last answer; "
-            f"engine max in flight {stats['max_in_flight_seen']}, rejected {stats['rejected']}"
-        )
+        print(f"\nload: {json.dumps(figures)}")
+
+
+def _record(figures):
+    """Keep the figures for docs/RELIABILITY.md (bench/reliability_table.py), per database."""
+    try:
+        data = json.loads(LOAD_ARTIFACT.read_text())
+    except (OSError, ValueError):
+        data = {}
+    data[connection.vendor] = figures
+    LOAD_ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
+    LOAD_ARTIFACT.write_text(json.dumps(data, indent=2) + "\n")
