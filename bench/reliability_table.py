@@ -39,7 +39,7 @@ def cell(text):
 
 def observed(case):
     if case is None:
-        return "not run"
+        return "not run on this database"
     mark = {"passed": "pass", "failed": "**FAIL**"}.get(case["result"], case["result"])
     return f"{mark}: {case['observed'] or '(nothing seen)'}"
 
