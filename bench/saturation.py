@@ -85,6 +85,8 @@ def run_mode(mode, args, engine, media_root, user, selfie, hooks):
             log = log_dir / f"worker-{mode}-{i}.log"
             workers.append(machine.start_worker(log, name, env, args.concurrency))
             machine.worker_ready(workers[-1], log, name)
+        cpus = [machine.TreeCpu(process.pid) for process in workers]
+        cpu_start = sum(cpu.seconds() for cpu in cpus)
         started = time.monotonic()
         for i in range(args.jobs):
             services.create_job(
@@ -111,6 +113,7 @@ def run_mode(mode, args, engine, media_root, user, selfie, hooks):
                 break
             time.sleep(0.25)
         elapsed = time.monotonic() - started
+        worker_cpu = sum(cpu.seconds() for cpu in cpus) - cpu_start
     finally:
         for process in workers:
             machine.stop(process)
@@ -134,6 +137,7 @@ def run_mode(mode, args, engine, media_root, user, selfie, hooks):
         "failed": failed,
         "errors": errors,
         "elapsed": elapsed,
+        "cpu": worker_cpu,
         "busy": statistics.mean(s[1] for s in steady) if steady else float("nan"),
         "stats": stats,
     }
@@ -237,7 +241,8 @@ def main(argv: list[str] | None = None) -> None:
             f"{r['mode']}: each slot cycle took T + {idle:.3f} s on average (6 x wall / jobs - T): "
             f"completion seen {seen_mean:.3f} s after the engine's end, the next run admitted "
             f"{refill_mean:.3f} s after that (means), the rest "
-            f"{idle - seen_mean - refill_mean:.3f} s (first submissions, last storage, sampling)"
+            f"{idle - seen_mean - refill_mean:.3f} s (first submissions, last storage, sampling); "
+            f"worker CPU {r['cpu'] / r['elapsed']:.2f} cores on average"
         )
     print(f"load average at end: {machine.load_average()}")
     media.cleanup()
