@@ -4,7 +4,10 @@ submitted again to get a second copy."""
 
 import pytest
 
-from ..support.reliability import expect_outcome, make_jobs
+from avatar_studio.avatars import pipeline
+from avatar_studio.avatars.models import AvatarJob
+
+from ..support.reliability import expect_outcome, make_jobs, settle
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -50,14 +53,36 @@ def test_an_output_url_that_hangs_once(engine, alice, case):
     item = case(
         SECTION,
         "the output URL hangs 8 s once (longer than the step's 4 s lease)",
-        "1 job; the sweeper re-issues the poll while the first download still hangs",
-        "completes with its image stored; the late download does not remove it",
+        "1 job",
+        "the download gives up within its budget (half the lease) and the next poll fetches it; "
+        "completes with its image stored",
     )
     engine.add_faults({"on": "output", "delay_seconds": 8})
     jobs = make_jobs(alice)
 
-    # Look only once the hanging download has answered and its step has finished.
+    # Look only once the hanging request has ended at the engine too.
     expect_outcome(item, jobs, engine, statuses=DONE, runs_accepted=1, linger=4.0)
+    assert engine.stats()["output_calls"] == 2
+
+
+def test_a_late_step_does_not_remove_a_completed_result(engine, alice, case):
+    item = case(
+        SECTION,
+        "a poll step that stalled past its lease stores the same outputs after another run "
+        "of it completed the job",
+        "1 job completed by the worker; then the stalled step's store runs (in the test process)",
+        "the job keeps its image and thumbnail; the late step removes only files nothing uses",
+    )
+    jobs = make_jobs(alice)
+    settle(jobs, engine)
+    job = AvatarJob.objects.get(pk=jobs[0].pk)
+    attempt = job.attempts.get()
+    prediction = pipeline.fashn_client().status(attempt.prediction_id)
+
+    pipeline._store_results(job, attempt, prediction)
+
+    expect_outcome(item, jobs, engine, statuses=DONE, runs_accepted=1)
+    assert job.results.count() == 1
 
 
 def test_a_huge_output(engine, alice, case, settings):

@@ -127,10 +127,10 @@ def expect_outcome(case, jobs, engine, *, statuses, runs_accepted=None, timeout=
     case.observed = outcome.summary()
     if outcome.problems:
         case.observed += "; PROBLEMS: " + "; ".join(outcome.problems)
-    assert outcome.problems == []
-    assert outcome.statuses == statuses
+    assert not outcome.problems, "; ".join(outcome.problems)
+    assert outcome.statuses == statuses, f"{outcome.statuses} != {statuses}"
     if runs_accepted is not None:
-        assert outcome.runs_accepted == runs_accepted
+        assert outcome.runs_accepted == runs_accepted, f"{outcome.runs_accepted} predictions"
     return outcome
 
 
