@@ -66,7 +66,9 @@ def _selfie():
 def _submit_with_the_form(base, session_id, selfie, start):
     http = requests.Session()
     http.cookies.set("sessionid", session_id)
-    page = http.get(f"{base}/", timeout=60)
+    # Not kept alive: gunicorn closes idle connections after 2 s, and the POST waits for the
+    # whole crowd at the barrier first; a POST sent on a connection closed meanwhile is lost.
+    page = http.get(f"{base}/", timeout=60, headers={"Connection": "close"})
     token = CSRF_INPUT.search(page.text).group(1)
     start.wait()
     began = time.monotonic()

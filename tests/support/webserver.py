@@ -43,6 +43,8 @@ class Gunicorn:
                 "60",
                 "--backlog",
                 "512",
+                # Its default control socket is one path per machine: parallel servers clash.
+                "--no-control-socket",
             ],
             cwd=BASE_DIR,
             env=env,

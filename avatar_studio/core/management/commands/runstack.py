@@ -89,6 +89,8 @@ class Command(BaseCommand):
                 "4",
                 "--access-logfile",
                 "-",
+                # gunicorn's control socket is one path per machine; it would clash with others.
+                "--no-control-socket",
             ],
             env,
         )
