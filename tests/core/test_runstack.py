@@ -69,6 +69,20 @@ def test_runstack_serves_the_whole_product_and_stops_on_ctrl_c(tmp_path, redis_u
 
         status = _make_an_avatar(f"http://127.0.0.1:{web_port}")
         assert status["status"] == "completed", status
+
+        # A worker that dies (Celery's does when Redis restarts under it) is started again.
+        worker = next(c for c in children if "worker" in c.cmdline())
+        worker_group = os.getpgid(worker.pid)
+        os.killpg(worker_group, signal.SIGKILL)
+        wait_for(
+            lambda: b"worker exited with code -9; starting it again" in log_path.read_bytes(),
+            timeout=15,
+            message="runstack to restart the worker",
+        )
+        children = psutil.Process(stack.pid).children()
+        assert len(children) == 4 and worker.pid not in [c.pid for c in children]
+        status = _make_an_avatar(f"http://127.0.0.1:{web_port}")
+        assert status["status"] == "completed", status
     finally:
         stack.send_signal(signal.SIGINT)
         stack.wait(timeout=30)

