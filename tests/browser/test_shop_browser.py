@@ -55,7 +55,8 @@ def test_a_shopper_sees_a_garment_on_herself_and_on_a_model(
 
     page.click("nav >> text=Shop")
     expect(page.locator(".product-card")).to_have_count(8)
-    page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    all_loaded = "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+    page.wait_for_function(all_loaded)
     screenshot(page, "shop-01-catalogue")
 
     page.click("text=Sunset logo tee")
