@@ -35,8 +35,10 @@ from .models import PREDICTING_STATUSES, AvatarResult, JobStatus
 
 logger = logging.getLogger(__name__)
 
-# How long to wait before asking for a slot again when all are taken and nobody wakes us.
-SLOT_RECHECK_SECONDS = 30.0
+# How long to wait before asking for a slot again when all are taken. A freed slot wakes the oldest
+# waiting job at once, so this is only the safety net (a lost wake-up, a crashed worker's slot
+# expiring): rechecking often only fills the queue with steps that find no slot.
+SLOT_RECHECK_SECONDS = 60.0
 
 
 def fashn_client():
@@ -111,16 +113,16 @@ def submit_job(job_id, token):
     if timezone.now() >= job.deadline_at:
         services.fail_job(job, DEADLINE_EXCEEDED)
         return
-    # Read before taking a slot: a missing input fails here, not in the middle of a submission.
+    limits = fashn_limits()
+    # The slot first: a job that finds none costs one Redis call, not reading its images.
+    if not limits.in_flight.acquire(job.pk, slot_lease_seconds()):
+        services.requeue(job, delay=services.jittered(SLOT_RECHECK_SECONDS), waiting_for_slot=True)
+        return
     try:
         model_name, inputs = prediction_request(job)
     except (FileNotFoundError, ValueError):  # a file is gone, or the job never had one
         services.fail_job(job, TRYON_INPUT_MISSING if job.is_tryon else SELFIE_MISSING)
-        return
-
-    limits = fashn_limits()
-    if not limits.in_flight.acquire(job.pk, slot_lease_seconds()):
-        services.requeue(job, delay=services.jittered(SLOT_RECHECK_SECONDS), waiting_for_slot=True)
+        _release_slot(job, limits)
         return
     wait = limits.run_rate.take()
     if wait:
@@ -234,9 +236,9 @@ def poll_job(job_id, token):
 
     status = prediction.status
     if status == fashn.PredictionStatus.COMPLETED:
-        # The prediction no longer counts against FASHN's in-flight limit: hand the slot on now
-        # rather than after the outputs are copied.
-        _release_slot(job, limits)
+        # The prediction no longer counts against FASHN's in-flight limit: hand the slot on now,
+        # submitting the next job from here, rather than after the outputs are copied.
+        _release_slot(job, limits, hand_over=True)
         _store_results(job, attempt, prediction)
     elif status in (
         fashn.PredictionStatus.FAILED,
@@ -288,15 +290,25 @@ def _not_kept(job, stored):
     return [output for output in stored if output[1] not in kept and output[2] not in kept]
 
 
-def _release_slot(job, limits):
+def _release_slot(job, limits, *, hand_over=False):
     limits.in_flight.release(job.pk)
-    _wake_waiting_job()
+    _wake_waiting_job(submit_now=hand_over)
 
 
-def _wake_waiting_job():
+def _wake_waiting_job(*, submit_now=False):
+    """Give a freed slot to the oldest job waiting for one.
+
+    ``submit_now`` submits it within this step: sent through the queue, its submit would wait
+    behind every step already there while the slot stays idle.
+    """
     waiting = services.next_job_waiting_for_slot()
-    if waiting is not None:
-        services.wake_job(waiting)
+    if waiting is None:
+        return
+    token = services.wake_job(waiting)
+    if token and submit_now:
+        # The woken step's own message is sent too; whichever claims the token first submits,
+        # the other finds it taken and does nothing.
+        submit_job(waiting.pk, token)
 
 
 # --- Recovery ----------------------------------------------------------------------------------

@@ -70,7 +70,8 @@ def _schedule(job_id, step, token, countdown=0.0):
 def _set_next_step(job_id, guard, step, delay, **fields):
     """Give the job a fresh step token and schedule that step, if it still matches ``guard``.
 
-    ``guard`` holds the filter conditions of the compare-and-swap. True if the job matched.
+    ``guard`` holds the filter conditions of the compare-and-swap. Returns the new step token if
+    the job matched, else None.
     """
     token = uuid.uuid4()
     matched = AvatarJob.objects.filter(pk=job_id, **guard).update(
@@ -79,9 +80,10 @@ def _set_next_step(job_id, guard, step, delay, **fields):
         updated_at=_now(),
         **fields,
     )
-    if matched:
-        _schedule(job_id, step, token, delay)
-    return bool(matched)
+    if not matched:
+        return None
+    _schedule(job_id, step, token, delay)
+    return token
 
 
 def jittered(seconds, spread=0.2):
