@@ -15,9 +15,11 @@ from . import services
 @csrf_exempt  # called by FASHN's servers, with no session; the URL's secret is the credential
 @require_POST
 def receive(request, token):
-    if not services.poll_now(token):
-        # Unknown secret, or the job is not waiting for a poll (already polling, or finished):
-        # either way there is nothing to bring forward. 404 tells a prober nothing more.
-        known = services.webhook_token_exists(token)
-        return JsonResponse({"status": "ignored"}, status=200 if known else 404)
+    job = services.job_for_webhook(token)
+    if job is None:
+        # Unknown, or an earlier attempt's secret: 404 tells a prober nothing more.
+        return JsonResponse({"status": "ignored"}, status=404)
+    if not services.poll_now(job, token):
+        # Already polling, or finished: there is nothing to bring forward.
+        return JsonResponse({"status": "ignored"})
     return JsonResponse({"status": "checking"})

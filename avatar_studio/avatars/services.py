@@ -293,25 +293,23 @@ def postpone_poll(job, *, delay):
     return _set_next_step(job.pk, {"status__in": PREDICTING_STATUSES}, STEP_POLL, delay)
 
 
-def poll_now(webhook_token):
-    """FASHN says the prediction with this webhook token changed: check its status at once.
+def job_for_webhook(webhook_token):
+    """The job whose current submission carries this webhook secret, or None."""
+    return AvatarJob.objects.filter(webhook_token=webhook_token).only("pk").first()
+
+
+def poll_now(job, webhook_token):
+    """FASHN says the job's prediction changed: check its status at once.
 
     Only a scheduled poll is brought forward (its old message then finds a stale token); a poll
     that is running right now will see the news itself. Returns True if a poll was scheduled.
     """
-    job = AvatarJob.objects.filter(webhook_token=webhook_token).only("pk").first()
-    if job is None:
-        return False
     guard = {
         "webhook_token": webhook_token,
         "status__in": PREDICTING_STATUSES,
         "step_token__isnull": False,
     }
-    return _set_next_step(job.pk, guard, STEP_POLL, 0.0)
-
-
-def webhook_token_exists(webhook_token):
-    return AvatarJob.objects.filter(webhook_token=webhook_token).exists()
+    return bool(_set_next_step(job.pk, guard, STEP_POLL, 0.0))
 
 
 def record_attempt_failure(job, attempt, *, status, error_name, error_message):
