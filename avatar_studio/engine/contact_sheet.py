@@ -97,12 +97,17 @@ def contact_sheet(seed: int = 11) -> Image.Image:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="docs/engine-contact-sheet.png")
-    parser.add_argument("--seed", type=int, default=11)
+    write_sheet(contact_sheet, __doc__, "docs/engine-contact-sheet.png", 11, argv)
+
+
+def write_sheet(build, doc: str, out: str, seed: int, argv: list[str] | None) -> None:
+    """The command line of a sheet module: ``build(seed)`` saved as a PNG at ``--out``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--out", default=out)
+    parser.add_argument("--seed", type=int, default=seed)
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    sheet = contact_sheet(args.seed)
+    sheet = build(args.seed)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(out, optimize=True)

@@ -9,15 +9,12 @@ per garment, its product photo on top. Every tile is a tryon-v1.6 output with ca
 
 from __future__ import annotations
 
-import argparse
 import io
-import time
-from pathlib import Path
 
 from PIL import Image, ImageDraw
 
 from . import tryon_samples as samples
-from .contact_sheet import _font, sample_faces
+from .contact_sheet import _font, sample_faces, write_sheet
 from .renderer import render_avatar
 from .tryon import render_tryon
 
@@ -75,16 +72,7 @@ def tryon_sheet(seed: int = 42) -> Image.Image:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="docs/engine-tryon-sheet.png")
-    parser.add_argument("--seed", type=int, default=42)
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    sheet = tryon_sheet(args.seed)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(out, optimize=True)
-    print(f"wrote {out} ({sheet.width}x{sheet.height}) in {time.perf_counter() - started:.1f} s")
+    write_sheet(tryon_sheet, __doc__, "docs/engine-tryon-sheet.png", 42, argv)
 
 
 if __name__ == "__main__":
