@@ -7,7 +7,6 @@ Everything listens on 127.0.0.1 and every process is started (and ended) by the 
 import os
 import select
 import shutil
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -20,7 +19,7 @@ from pathlib import Path
 from avatar_studio.core.localredis import answers, free_port
 
 from .waiting import wait_for
-from .worker import BASE_DIR, database_url
+from .worker import BASE_DIR, database_url, stop_process_group
 
 
 class CeleryBeat:
@@ -64,13 +63,7 @@ class CeleryBeat:
         return b"Sending due task" in self.log_path.read_bytes()
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        if stop_process_group(self.process, timeout=10):
             self.log.close()
 
 

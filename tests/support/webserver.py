@@ -1,7 +1,6 @@
 """The real web server, gunicorn, in a child process on the test database, Redis and media."""
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ import requests
 from avatar_studio.core.localredis import free_port
 
 from .waiting import wait_for
-from .worker import BASE_DIR, database_url
+from .worker import BASE_DIR, database_url, stop_process_group
 
 
 class Gunicorn:
@@ -64,11 +63,5 @@ class Gunicorn:
             return False
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process_group(self.process, timeout=15)
         self.log.close()

@@ -25,6 +25,21 @@ def database_url():
     return f"postgres://{host}/{db['NAME']}"
 
 
+def stop_process_group(process, timeout=15):
+    """SIGTERM a child started in a session of its own, and its children; SIGKILL if it lingers.
+
+    Returns True if it was still running."""
+    if process is None or process.poll() is not None:
+        return False
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    return True
+
+
 class CeleryWorker:
     def __init__(self, env, log_path, *, database_url=None):
         self.env = env
@@ -82,11 +97,5 @@ class CeleryWorker:
         self.log.close()
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        if stop_process_group(self.process, timeout=15):
             self.log.close()
