@@ -3,6 +3,10 @@
 Built on ``requests`` alone and importing nothing from Django, so it can be read, tested and
 reused on its own. Every error says by its ``retryable`` and ``maybe_submitted`` attributes
 whether the caller may try again, and whether a run may already exist on FASHN's side.
+
+Submit with ``FashnClient.run_face_to_model`` or ``FashnClient.run_tryon``. The protocol's
+rules (defaults, seed range, running or ended, can a retry succeed) each live once, in
+``types``; see its docstring.
 """
 
 from .client import DEFAULT_BASE_URL, USER_AGENT, FashnClient, parse_retry_after
@@ -32,6 +36,8 @@ from .types import (
     DEFAULT_ASPECT_RATIO,
     DEFAULT_OUTPUT_FORMAT,
     DEFAULT_SEED,
+    DEFAULT_TRYON_CATEGORY,
+    DEFAULT_TRYON_MODE,
     FACE_TO_MODEL,
     GENERATION_MODES,
     IMAGE_LOAD_ERROR,
@@ -45,9 +51,11 @@ from .types import (
     POSE_ERROR,
     RESOLUTIONS,
     RETRYABLE_RUNTIME_ERRORS,
+    RUNNING_STATUSES,
     RUNTIME_ERROR_NAMES,
     SEED_MAX,
     SEED_MIN,
+    TERMINAL_STATUSES,
     THIRD_PARTY_ERROR,
     THIRD_PARTY_PROVIDER_ERROR,
     TRYON,
@@ -61,6 +69,10 @@ from .types import (
     PredictionError,
     PredictionStatus,
     TryOnInputs,
+    is_running_status,
+    is_terminal_status,
+    random_seed,
+    retry_can_succeed,
 )
 
 __all__ = [
@@ -75,6 +87,8 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_OUTPUT_FORMAT",
     "DEFAULT_SEED",
+    "DEFAULT_TRYON_CATEGORY",
+    "DEFAULT_TRYON_MODE",
     "DownloadedImage",
     "FACE_TO_MODEL",
     "FaceToModelInputs",
@@ -104,11 +118,13 @@ __all__ = [
     "ProtocolError",
     "RESOLUTIONS",
     "RETRYABLE_RUNTIME_ERRORS",
+    "RUNNING_STATUSES",
     "RUNTIME_ERROR_NAMES",
     "RateLimitError",
     "SEED_MAX",
     "SEED_MIN",
     "ServerError",
+    "TERMINAL_STATUSES",
     "THIRD_PARTY_ERROR",
     "THIRD_PARTY_PROVIDER_ERROR",
     "TRYON",
@@ -120,6 +136,10 @@ __all__ = [
     "USER_AGENT",
     "UnauthorizedError",
     "download_output",
+    "is_running_status",
+    "is_terminal_status",
     "parse_retry_after",
+    "random_seed",
+    "retry_can_succeed",
     "sniff_image_type",
 ]

@@ -44,7 +44,7 @@ from .types import (
     TryOnInputs,
 )
 
-__all__ = ["DEFAULT_BASE_URL", "USER_AGENT", "FashnClient"]
+__all__ = ["DEFAULT_BASE_URL", "USER_AGENT", "FashnClient", "parse_retry_after"]
 
 DEFAULT_BASE_URL = "https://api.fashn.ai"
 USER_AGENT = "avatar-studio"
@@ -98,10 +98,27 @@ class FashnClient:
 
     # --- endpoints --------------------------------------------------------------------
 
+    def run_face_to_model(
+        self, inputs: FaceToModelInputs, *, webhook_url: str | None = None
+    ) -> str:
+        """Submit a face-to-model prediction; return its id. Sent once, never retried."""
+        _require(inputs, FaceToModelInputs)
+        return self.run(FACE_TO_MODEL, inputs.to_payload(), webhook_url=webhook_url)
+
+    def run_tryon(self, inputs: TryOnInputs, *, webhook_url: str | None = None) -> str:
+        """Submit a tryon-v1.6 prediction; return its id. Sent once, never retried."""
+        _require(inputs, TryOnInputs)
+        return self.run(TRYON, inputs.to_payload(), webhook_url=webhook_url)
+
     def run(
         self, model_name: str, inputs: dict[str, Any], *, webhook_url: str | None = None
     ) -> str:
-        """Submit a prediction; return its id. Sent once, never retried."""
+        """Send ``POST /v1/run`` with an already built ``inputs`` payload; return the id.
+
+        The wire form under ``run_face_to_model`` and ``run_tryon``, which are the way to
+        submit: they send validated inputs under the model name that matches them. Nothing
+        here checks ``inputs`` against ``model_name``.
+        """
         params = {"webhook_url": webhook_url} if webhook_url else None
         response = self._request(
             "POST",
@@ -118,16 +135,6 @@ class FashnClient:
                 maybe_submitted=True,
             )
         return prediction_id
-
-    def run_face_to_model(
-        self, inputs: FaceToModelInputs, *, webhook_url: str | None = None
-    ) -> str:
-        """Submit a face-to-model prediction; return its id."""
-        return self.run(FACE_TO_MODEL, inputs.to_payload(), webhook_url=webhook_url)
-
-    def run_tryon(self, inputs: TryOnInputs, *, webhook_url: str | None = None) -> str:
-        """Submit a tryon-v1.6 prediction; return its id."""
-        return self.run(TRYON, inputs.to_payload(), webhook_url=webhook_url)
 
     def status(self, prediction_id: str) -> Prediction:
         """Read a prediction's status once."""
@@ -333,6 +340,13 @@ def parse_retry_after(value: str | None) -> float | None:
     if not math.isfinite(seconds):
         return None
     return max(0.0, seconds)
+
+
+def _require(inputs: object, expected: type) -> None:
+    # Other inputs under this model name would reach FASHN and come back as a 400 that ends the
+    # job; refusing before anything is sent points at the caller's bug instead.
+    if not isinstance(inputs, expected):
+        raise TypeError(f"expected {expected.__name__}, got {type(inputs).__name__}")
 
 
 def _parse_int(value: str | None) -> int | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 __all__ = [
     "BadRequestError",
     "ConcurrencyLimitError",
+    "ConfigurationError",
     "FashnConnectionError",
     "FashnError",
     "FashnHTTPError",

@@ -1,12 +1,20 @@
-"""Values of the FASHN protocol: face-to-model inputs, prediction status, runtime errors.
+"""Values and rules of the FASHN protocol: inputs, prediction status, runtime errors.
 
-The constants (``ASPECT_RATIOS``, ``OUTPUT_FORMATS``, ...) are the single source of the
-allowed values, so forms and the offline engine can offer exactly what the protocol accepts.
+This module is the one home of each protocol rule, so the app never rebuilds one:
+
+* allowed values and defaults: ``ASPECT_RATIOS``, ``DEFAULT_SEED``, ... (forms, serializers
+  and models offer exactly what the protocol accepts);
+* the seed range and a fresh seed: ``SEED_MIN``, ``SEED_MAX``, ``random_seed()``;
+* whether a prediction still runs or has ended: ``is_running_status()``,
+  ``is_terminal_status()`` (plain status strings, as stored) and ``PredictionStatus.is_terminal``;
+* whether a new prediction can succeed where an ended one did not:
+  ``retry_can_succeed(status, error_name)`` and ``Prediction.retry_can_succeed``.
 """
 
 from __future__ import annotations
 
 import enum
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +29,8 @@ __all__ = [
     "DEFAULT_ASPECT_RATIO",
     "DEFAULT_OUTPUT_FORMAT",
     "DEFAULT_SEED",
+    "DEFAULT_TRYON_CATEGORY",
+    "DEFAULT_TRYON_MODE",
     "FACE_TO_MODEL",
     "FaceToModelInputs",
     "GENERATION_MODES",
@@ -38,9 +48,11 @@ __all__ = [
     "PredictionStatus",
     "RESOLUTIONS",
     "RETRYABLE_RUNTIME_ERRORS",
+    "RUNNING_STATUSES",
     "RUNTIME_ERROR_NAMES",
     "SEED_MAX",
     "SEED_MIN",
+    "TERMINAL_STATUSES",
     "THIRD_PARTY_ERROR",
     "THIRD_PARTY_PROVIDER_ERROR",
     "TRYON",
@@ -49,6 +61,10 @@ __all__ = [
     "TryOnInputs",
     "UNAVAILABLE_ERROR",
     "UNKNOWN_ERROR",
+    "is_running_status",
+    "is_terminal_status",
+    "random_seed",
+    "retry_can_succeed",
 ]
 
 FACE_TO_MODEL = "face-to-model"
@@ -64,7 +80,9 @@ RESOLUTIONS = ("1k", "2k", "4k")
 GENERATION_MODES = ("fast", "balanced", "quality")
 # Inputs of tryon-v1.6 (virtual try-on: a garment onto a model image), as documented by FASHN.
 TRYON_CATEGORIES = ("auto", "tops", "bottoms", "one-pieces")
+DEFAULT_TRYON_CATEGORY = "auto"
 TRYON_MODES = ("performance", "balanced", "quality")
+DEFAULT_TRYON_MODE = "balanced"
 SEED_MIN = 0
 SEED_MAX = 2**32 - 1
 DEFAULT_SEED = 42
@@ -100,6 +118,13 @@ PERMANENT_RUNTIME_ERRORS = frozenset(
     {IMAGE_LOAD_ERROR, CONTENT_MODERATION_ERROR, INPUT_VALIDATION_ERROR, POSE_ERROR}
 )
 RUNTIME_ERROR_NAMES = RETRYABLE_RUNTIME_ERRORS | PERMANENT_RUNTIME_ERRORS
+
+
+def random_seed() -> int:
+    """A seed drawn uniformly from ``SEED_MIN`` to ``SEED_MAX``, both included."""
+    # secrets, not random: seeding the random module (tests, benchmarks) must not make every
+    # "new look" the same.
+    return SEED_MIN + secrets.randbelow(SEED_MAX - SEED_MIN + 1)
 
 
 @dataclass(frozen=True)
@@ -158,11 +183,9 @@ class FaceToModelInputs:
         return payload
 
     def __repr__(self) -> str:
-        # A data URI selfie is megabytes long: keep logs readable.
-        face = _short(self.face_image)
         return (
-            f"FaceToModelInputs(face_image={face!r}, prompt={self.prompt!r}, "
-            f"aspect_ratio={self.aspect_ratio!r}, seed={self.seed}, "
+            f"FaceToModelInputs(face_image={_short(self.face_image, 80)}, "
+            f"prompt={self.prompt!r}, aspect_ratio={self.aspect_ratio!r}, seed={self.seed}, "
             f"output_format={self.output_format!r}, return_base64={self.return_base64}, "
             f"resolution={self.resolution!r}, generation_mode={self.generation_mode!r}, "
             f"num_images={self.num_images})"
@@ -175,8 +198,8 @@ class TryOnInputs:
 
     model_image: str
     garment_image: str
-    category: str = "auto"
-    mode: str = "balanced"
+    category: str = DEFAULT_TRYON_CATEGORY
+    mode: str = DEFAULT_TRYON_MODE
     seed: int = DEFAULT_SEED
     num_samples: int = 1
     output_format: str = DEFAULT_OUTPUT_FORMAT
@@ -208,16 +231,11 @@ class TryOnInputs:
 
     def __repr__(self) -> str:
         return (
-            f"TryOnInputs(model_image={_short(self.model_image)!r}, "
-            f"garment_image={_short(self.garment_image)!r}, category={self.category!r}, "
+            f"TryOnInputs(model_image={_short(self.model_image, 80)}, "
+            f"garment_image={_short(self.garment_image, 80)}, category={self.category!r}, "
             f"mode={self.mode!r}, seed={self.seed}, num_samples={self.num_samples}, "
             f"output_format={self.output_format!r}, return_base64={self.return_base64})"
         )
-
-
-def _short(image: str) -> str:
-    # A data URI is megabytes long: keep logs readable.
-    return image if len(image) <= 80 else image[:60] + "..."
 
 
 def _check_image(name: str, value: object) -> None:
@@ -260,12 +278,42 @@ class PredictionStatus(enum.StrEnum):
     @property
     def is_terminal(self) -> bool:
         """True once the prediction will not change any more."""
-        return self not in _RUNNING
+        return is_terminal_status(self)
 
 
-_RUNNING = frozenset(
+RUNNING_STATUSES = frozenset(
     {PredictionStatus.STARTING, PredictionStatus.IN_QUEUE, PredictionStatus.PROCESSING}
 )
+TERMINAL_STATUSES = frozenset(PredictionStatus) - RUNNING_STATUSES
+
+
+def is_running_status(status: str) -> bool:
+    """True for a status string FASHN gives while the prediction may still change.
+
+    Takes the plain string as stored (``"in_queue"``); a string that is no FASHN status is
+    neither running nor terminal.
+    """
+    return status in RUNNING_STATUSES
+
+
+def is_terminal_status(status: str) -> bool:
+    """True for a status string after which the prediction never changes (completed, failed,
+    canceled, time_out)."""
+    return status in TERMINAL_STATUSES
+
+
+def retry_can_succeed(status: str, error_name: str | None) -> bool:
+    """True when a new prediction with the same inputs can succeed where this one ended.
+
+    Takes the plain strings a caller stores: the final status and the runtime error name
+    (``""`` or None when there was none). Whether attempts are left is the caller's business.
+    """
+    if status == PredictionStatus.TIME_OUT:
+        # FASHN ran out of time: nothing was said against the inputs.
+        return True
+    # canceled is someone's decision, completed needs no retry, and an error name we do not
+    # know cannot be assumed transient.
+    return status == PredictionStatus.FAILED and error_name in RETRYABLE_RUNTIME_ERRORS
 
 
 @dataclass(frozen=True)
@@ -277,8 +325,12 @@ class PredictionError:
 
     @property
     def retryable(self) -> bool:
-        """True when a new prediction with the same inputs can succeed."""
-        return self.name in RETRYABLE_RUNTIME_ERRORS
+        """True when a failed prediction with this error can succeed on a new attempt.
+
+        For a prediction that ended otherwise (time_out, canceled) ask
+        ``Prediction.retry_can_succeed``: the status decides there, not the error.
+        """
+        return retry_can_succeed(PredictionStatus.FAILED, self.name)
 
 
 @dataclass(frozen=True)
@@ -304,14 +356,9 @@ class Prediction:
         return self.status is PredictionStatus.COMPLETED
 
     @property
-    def is_failed(self) -> bool:
-        """True for any terminal status other than completed (failed, canceled, time_out)."""
-        return self.status.is_terminal and self.status is not PredictionStatus.COMPLETED
-
-    @property
-    def error_is_retryable(self) -> bool:
-        """True when FASHN's runtime error says a new attempt can succeed."""
-        return self.error is not None and self.error.retryable
+    def retry_can_succeed(self) -> bool:
+        """True when this prediction ended without an image and a new one can succeed."""
+        return retry_can_succeed(self.status, self.error.name if self.error else None)
 
     @classmethod
     def from_response(cls, data: object, *, credits_used: int | None = None) -> Prediction:
@@ -408,5 +455,7 @@ class Credits:
 
 
 def _short(value: object, limit: int = 200) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, for messages and reprs."""
+    # Data URIs and answer bodies can be megabytes long: keep logs readable.
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."

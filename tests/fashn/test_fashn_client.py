@@ -56,8 +56,10 @@ def test_canceled_and_time_out_are_terminal_and_not_completed(
     prediction_id = client.run_face_to_model(FaceToModelInputs(face_image=face_data_uri))
     prediction = wait_for(client, prediction_id)
     assert prediction.status == final_status
-    assert prediction.is_failed and not prediction.is_completed
+    assert prediction.is_terminal and not prediction.is_completed
     assert prediction.outputs == []
+    # FASHN running out of time says nothing against the inputs; a cancel is someone's choice.
+    assert prediction.retry_can_succeed is (final_status == "time_out")
 
 
 @pytest.mark.parametrize("error_name", sorted(RUNTIME_ERROR_NAMES))
@@ -76,7 +78,8 @@ def test_every_runtime_error_is_parsed(engine, client, face_data_uri, wait_for, 
     assert prediction.status is PredictionStatus.FAILED
     assert prediction.error.name == error_name
     assert prediction.error.message == f"engine says {error_name}"
-    assert prediction.error_is_retryable is (error_name in _RETRYABLE)
+    assert prediction.retry_can_succeed is (error_name in _RETRYABLE)
+    assert prediction.error.retryable is (error_name in _RETRYABLE)
     assert prediction.outputs == []
 
 

@@ -55,7 +55,7 @@ def test_status_terminality(status, terminal):
 def test_both_output_shapes_give_a_list(output):
     prediction = Prediction.from_response({"id": "p1", "status": "completed", "output": output})
     assert prediction.outputs == ["https://a/1.png", "https://a/2.png"]
-    assert prediction.is_completed and not prediction.is_failed
+    assert prediction.is_completed and not prediction.retry_can_succeed
 
 
 @pytest.mark.parametrize("body", [{}, {"output": None}, {"output": {"images": None}}])
@@ -87,13 +87,13 @@ def test_answers_that_break_the_protocol_raise_protocol_error(body):
 def test_failed_without_error_gets_an_unknown_error():
     prediction = Prediction.from_response({"id": "p1", "status": "failed", "error": None})
     assert prediction.error.name == UNKNOWN_ERROR
-    assert not prediction.error_is_retryable
+    assert not prediction.retry_can_succeed
 
 
 def test_bare_string_error_keeps_a_known_name():
     prediction = Prediction.from_response({"id": "p", "status": "failed", "error": "PipelineError"})
     assert prediction.error.name == "PipelineError"
-    assert prediction.error_is_retryable
+    assert prediction.retry_can_succeed
 
 
 def test_credits_parse_and_default_missing_parts_to_zero():
