@@ -44,9 +44,13 @@ from PIL import Image  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from avatar_studio.engine import renderer, running_engine, tryon, tryon_samples  # noqa: E402
-from avatar_studio.engine.inputs import TryOnInputs  # noqa: E402
-from avatar_studio.engine.renderer import BASE_SIZES, RenderOptions, render_avatars  # noqa: E402
+from offline_engine import running_engine  # noqa: E402
+from offline_engine.avatar import renderer  # noqa: E402
+from offline_engine.avatar.renderer import BASE_SIZES, RenderOptions, render_avatars  # noqa: E402
+from offline_engine.protocol.inputs import TryOnInputs  # noqa: E402
+from offline_engine.protocol.model_runner import run_tryon  # noqa: E402
+from offline_engine.tryon import renderer as tryon  # noqa: E402
+from tools import garment_samples  # noqa: E402
 
 cv2.setNumThreads(1)
 
@@ -77,7 +81,7 @@ def tryon_inputs(selfie: bytes, output_format: str) -> TryOnInputs:
     """A 2:3 avatar of the selfie (PNG, as the app sends it) in a striped t-shirt (PNG)."""
     buffer = io.BytesIO()
     Image.fromarray(renderer.render_avatar(selfie).rgb).save(buffer, "PNG")
-    garment = tryon_samples.png_bytes(tryon_samples.tshirt(stripes=(240, 232, 210)))
+    garment = garment_samples.png_bytes(garment_samples.tshirt(stripes=(240, 232, 210)))
     return TryOnInputs(
         model_image=data_uri(buffer.getvalue(), "image/png"),
         garment_image=data_uri(garment, "image/png"),
@@ -91,7 +95,7 @@ def time_tryon(inputs: TryOnInputs, runs: int, cached: bool) -> list[float]:
         if not cached:
             _clear_cache()
         started = time.perf_counter()
-        tryon.run_tryon(inputs)
+        run_tryon(inputs)
         times.append((time.perf_counter() - started) * 1000)
     return times
 
@@ -99,7 +103,7 @@ def time_tryon(inputs: TryOnInputs, runs: int, cached: bool) -> list[float]:
 def tryon_peak_mb(inputs: TryOnInputs) -> float:
     _clear_cache()
     tracemalloc.start()
-    tryon.run_tryon(inputs)
+    run_tryon(inputs)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return peak / 2**20
@@ -188,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     print("-" * len(header))
     for fmt in ("jpeg", "png"):
         inputs = tryon_inputs(data, fmt)
-        tryon.run_tryon(inputs)
+        run_tryon(inputs)
         fresh = time_tryon(inputs, args.runs, cached=False)
         cached = time_tryon(inputs, args.runs, cached=True)
         print(

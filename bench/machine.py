@@ -86,8 +86,8 @@ def canned_render():
 @contextmanager
 def bench_engine(*, canned=True, keep_predictions=None, **overrides):
     """``running_engine`` with the canned renderer (and, if given, more ended predictions kept)."""
-    from avatar_studio.engine import EngineConfig, EngineHandle, make_server, predictions
-    from avatar_studio.engine.app import EngineApp
+    from offline_engine import EngineApp, EngineConfig, EngineHandle, make_server
+    from offline_engine.protocol import predictions
 
     if keep_predictions:
         predictions.MAX_KEPT_PREDICTIONS = keep_predictions
@@ -268,7 +268,7 @@ def percentile(values, fraction) -> float:
 
 def count_webhooks() -> dict:
     """Count the engine's webhook deliveries in this process: {"sent": n, "delivered": n}."""
-    from avatar_studio.engine import webhooks
+    from offline_engine.protocol import webhooks
 
     counts = {"sent": 0, "delivered": 0}
     deliver = webhooks.deliver

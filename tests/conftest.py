@@ -12,7 +12,7 @@ from django.conf import settings as django_settings
 
 from avatar_studio import celery_app
 from avatar_studio.core.localredis import find_or_start_redis
-from avatar_studio.engine import running_engine
+from offline_engine import running_engine
 
 from .support.worker import CeleryWorker
 

@@ -58,8 +58,8 @@ def astronaut() -> Image.Image:
 @pytest.fixture(scope="session")
 def grace_hopper() -> bytes:
     """A second real face: Grace Hopper's US Navy portrait (public domain), with glasses and a
-    cap in front of a flag, as matplotlib ships it; carried in the engine's samples."""
-    from avatar_studio.engine.contact_sheet import SAMPLES
+    cap in front of a flag, as matplotlib ships it; carried in tools/samples/."""
+    from tools.engine_contact_sheet import SAMPLES
 
     return (SAMPLES / "grace_hopper.jpg").read_bytes()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from avatar_studio.engine import EngineConfig, running_engine
+from offline_engine import EngineConfig, running_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,7 +82,7 @@ def test_running_engine_overrides_are_what_reset_restores():
 def test_command_line_serves_until_sigterm():
     env = {**os.environ, "ENGINE_API_KEY": "cli-key", "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "avatar_studio.engine", "--host", "127.0.0.1", "--port", "0"],
+        [sys.executable, "-m", "offline_engine", "--host", "127.0.0.1", "--port", "0"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

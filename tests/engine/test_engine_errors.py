@@ -10,7 +10,7 @@ import pytest
 import requests
 from PIL import Image
 
-from avatar_studio.engine.loading import is_loopback_host, is_loopback_url
+from offline_engine.protocol.image_loading import is_loopback_host, is_loopback_url
 
 from .conftest import data_uri, jpeg_bytes
 

@@ -247,7 +247,7 @@ def test_webhook_receives_the_status_json_on_completion(api, loopback_site):
 
 
 def test_oldest_finished_predictions_are_forgotten(api, monkeypatch):
-    from avatar_studio.engine import predictions
+    from offline_engine.protocol import predictions
 
     monkeypatch.setattr(predictions, "MAX_KEPT_PREDICTIONS", 2)
     first = api.submit()

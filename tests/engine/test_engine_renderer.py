@@ -11,11 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from avatar_studio.engine import modelfiles
-from avatar_studio.engine.analysis import decode_image, find_face
-from avatar_studio.engine.body import Build, prompt_terms
-from avatar_studio.engine.errors import RuntimeFailure
-from avatar_studio.engine.renderer import (
+from offline_engine.avatar.analysis import decode_image, find_face
+from offline_engine.avatar.body import Build, prompt_terms
+from offline_engine.avatar.renderer import (
     BASE_SIZES,
     RenderOptions,
     build_from_prompt,
@@ -23,6 +21,8 @@ from avatar_studio.engine.renderer import (
     render_avatar,
     render_avatars,
 )
+from offline_engine.errors import RuntimeFailure
+from offline_engine.vision import networks
 
 from .conftest import jpeg_bytes
 
@@ -257,17 +257,17 @@ def test_an_unreadable_image_is_an_image_load_error():
 
 
 def test_model_files_are_checked_against_their_digests(tmp_path, monkeypatch):
-    for name in (modelfiles.FACE_DETECTOR, "SHA256SUMS"):
-        (tmp_path / name).write_bytes((modelfiles.MODEL_DIR / name).read_bytes())
-    tampered = bytearray((tmp_path / modelfiles.FACE_DETECTOR).read_bytes())
+    for name in (networks.FACE_DETECTOR, "SHA256SUMS"):
+        (tmp_path / name).write_bytes((networks.WEIGHTS_DIR / name).read_bytes())
+    tampered = bytearray((tmp_path / networks.FACE_DETECTOR).read_bytes())
     tampered[1000] ^= 0xFF
-    (tmp_path / modelfiles.FACE_DETECTOR).write_bytes(bytes(tampered))
-    monkeypatch.setattr(modelfiles, "MODEL_DIR", tmp_path)
-    modelfiles.model_bytes.cache_clear()
-    modelfiles.expected_digests.cache_clear()
+    (tmp_path / networks.FACE_DETECTOR).write_bytes(bytes(tampered))
+    monkeypatch.setattr(networks, "WEIGHTS_DIR", tmp_path)
+    networks.model_bytes.cache_clear()
+    networks.expected_digests.cache_clear()
     try:
-        with pytest.raises(modelfiles.ModelFileError, match="sha256"):
-            modelfiles.model_bytes(modelfiles.FACE_DETECTOR)
+        with pytest.raises(networks.ModelFileError, match="sha256"):
+            networks.model_bytes(networks.FACE_DETECTOR)
     finally:
-        modelfiles.model_bytes.cache_clear()
-        modelfiles.expected_digests.cache_clear()
+        networks.model_bytes.cache_clear()
+        networks.expected_digests.cache_clear()

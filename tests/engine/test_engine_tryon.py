@@ -18,9 +18,9 @@ import pytest
 import requests
 from PIL import Image
 
-from avatar_studio.engine import tryon
-from avatar_studio.engine.renderer import render_avatar
 from avatar_studio.fashn import FashnClient, OutOfCreditsError, PredictionStatus, TryOnInputs
+from offline_engine.avatar.renderer import render_avatar
+from offline_engine.tryon import renderer as tryon
 from tests.support import garments
 from tests.support.faces import flat_image
 

@@ -1,8 +1,8 @@
 """What a try-on looks like: the garment's colour on the torso, the face untouched, categories.
 
-Renders straight through ``tryon.render_tryon`` (no HTTP) on an avatar made by this engine, with
-garments drawn by tests/support/garments.py, and measures the output where the person's figure
-says the torso, the hips and the face are.
+Renders straight through ``tryon.renderer.render_tryon`` (no HTTP) on an avatar made by this
+engine, with garments drawn by tests/support/garments.py, and measures the output where the
+person's figure says the torso, the hips and the face are.
 """
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from avatar_studio.engine.analysis import decode_image, find_face
-from avatar_studio.engine.body import Figure
-from avatar_studio.engine.errors import RuntimeFailure
-from avatar_studio.engine.inputs import TryOnInputs
-from avatar_studio.engine.renderer import render_avatar
-from avatar_studio.engine.tryon import render_tryon, run_tryon
-from avatar_studio.engine.tryon_garment import cut_out
-from avatar_studio.engine.tryon_person import find_person
+from offline_engine.avatar.analysis import decode_image, find_face
+from offline_engine.avatar.body import Figure
+from offline_engine.avatar.renderer import render_avatar
+from offline_engine.errors import RuntimeFailure
+from offline_engine.protocol.inputs import TryOnInputs
+from offline_engine.protocol.model_runner import run_tryon
+from offline_engine.tryon.garment import cut_out
+from offline_engine.tryon.person import find_person
+from offline_engine.tryon.renderer import render_tryon
 from tests.support import garments
 
 from .conftest import data_uri

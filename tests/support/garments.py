@@ -1,6 +1,6 @@
-"""Garment product photos for the try-on tests: the engine's own samples, drawn with Pillow."""
+"""Garment product photos for the try-on tests: the engine's samples (tools/), drawn with Pillow."""
 
-from avatar_studio.engine.tryon_samples import (  # noqa: F401
+from tools.garment_samples import (  # noqa: F401
     blouse,
     dress,
     hoodie,

@@ -74,7 +74,7 @@ class Command(BaseCommand):
                 [
                     python,
                     "-m",
-                    "avatar_studio.engine",
+                    "offline_engine",
                     "--host",
                     settings.OFFLINE_ENGINE_HOST,
                     "--port",

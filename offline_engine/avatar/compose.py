@@ -1,0 +1,452 @@
+"""One avatar: the head placed at a natural size, the dressed figure under it, light and grain.
+
+The canvas is laid out in face widths: the face (cheekbone to cheekbone) is FACE_WIDTH of the
+canvas width, the eyes sit EYE_Y from the top (lower when big hair needs the room), and the body
+hangs from the chin, so a longer aspect ratio only shows more of it, downwards.
+
+The body and the backdrop are smooth, so they are drawn and shaded at half size (a quarter of
+the work) and scaled up; the head is pasted at full size afterwards, and grain matched to the
+photo's goes on everything but the head.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..imaging import smoothstep
+from . import shading
+from .analysis import FRAME_SIDE, SEGMENT_SIZE, Analysis
+from .body import BodyMasks, Build, Figure, Part, build_from_prompt, profile, tube
+from .head import HeadLayer, cut_out
+from .shading import Light
+
+FACE_WIDTH = 0.2  # canvas widths
+EYE_Y = 0.265  # canvas widths from the top
+TOP_MARGIN = 0.045  # the least room left above the hair
+NECK_LENGTH = 0.55  # chin to the neck's base at the front, in face widths
+WORK_SCALE = 2
+
+# Tops and trousers a catalogue shoot would use; the seed picks one of each.
+TOP_COLOURS = [
+    (38, 52, 84),  # navy
+    (58, 60, 66),  # charcoal
+    (226, 223, 216),  # off-white
+    (148, 149, 152),  # heather grey
+    (34, 34, 37),  # black
+    (92, 98, 66),  # olive
+    (112, 38, 50),  # burgundy
+    (176, 140, 98),  # camel
+    (112, 138, 168),  # dusty blue
+    (138, 154, 128),  # sage
+    (170, 92, 68),  # terracotta
+    (44, 78, 62),  # forest
+]
+TROUSER_COLOURS = [(46, 56, 78), (36, 36, 40), (190, 176, 150), (88, 90, 96), (62, 80, 110)]
+NECKLINES = ("crew", "crew", "scoop", "v")
+SLEEVES = ("short", "short", "long")
+
+
+@dataclass(frozen=True)
+class Outfit:
+    top: np.ndarray
+    trousers: np.ndarray
+    neckline: str
+    sleeves: str
+    backdrop_tone: float
+
+
+def choose_outfit(rng: random.Random) -> Outfit:
+    jitter = np.array([rng.uniform(0.94, 1.06) for _ in range(3)], np.float32)
+    top = np.clip(np.array(rng.choice(TOP_COLOURS), np.float32) * jitter, 0, 255)
+    trousers = np.array(rng.choice(TROUSER_COLOURS), np.float32)
+    return Outfit(top, trousers, rng.choice(NECKLINES), rng.choice(SLEEVES), rng.uniform(-1, 1))
+
+
+@dataclass
+class Avatar:
+    rgb: np.ndarray  # uint8, height x width x 3
+    head: HeadLayer
+    figure: Figure  # in work pixels (canvas pixels / WORK_SCALE), like the masks
+    masks: BodyMasks  # coverage at work size
+    build: Build
+    outfit: Outfit
+
+
+def _paste_mask(target: np.ndarray, part: Part | None) -> None:
+    if part is None:
+        return
+    region = target[part.rows, part.cols]
+    np.maximum(region, part.coverage, out=region)
+
+
+def _neckline(fig: Figure, style: str, xs: np.ndarray) -> np.ndarray:
+    """y of the neckline's lower edge at each column (above it, skin shows)."""
+    b, u = fig.build, fig.unit
+    width, depth = {
+        "crew": (b.neck + 0.13, 0.14),
+        "scoop": (b.neck + 0.36, 0.55),
+        "v": (b.neck + 0.2, 0.85),
+    }[style]
+    t = np.clip(np.abs(xs - fig.cx) / (width * u), 0.0, 1.0)
+    curve = np.sqrt(1.0 - t * t) if style != "v" else (1.0 - t) ** 1.15
+    return fig.notch + (-0.32 + (depth + 0.32) * curve) * u
+
+
+def _arm_rows(fig: Figure, side: int, end_y: float, extra: float):
+    """(y0, centre per row, half width per row) for one arm from its cap down to ``end_y``."""
+    b, u = fig.build, fig.unit
+    joint, elbow, wrist = fig.arm_axis(side)
+    r = b.arm * u + extra
+    y0 = joint[1] - 0.2 * u  # starts inside the torso's deltoid and fades in
+    ys = y0 + np.arange(max(2, int(end_y - y0)), dtype=np.float64)
+    centre = np.interp(ys, [joint[1], elbow[1], wrist[1]], [joint[0], elbow[0], wrist[0]])
+    keys = [
+        (y0, r),
+        (joint[1], r),
+        (joint[1] + 0.7 * u, r * 0.97),
+        (elbow[1] - 0.3 * u, r * 0.84 + extra * 0.2),
+        (elbow[1], r * 0.78 + extra * 0.3),
+        (elbow[1] + 0.5 * u, r * 0.82 + extra * 0.3),
+        (wrist[1], r * 0.55 + extra * 0.5),
+        (wrist[1] + u, r * 0.55 + extra * 0.5),
+    ]
+    return y0, centre, profile(keys, ys)
+
+
+def _hand_rows(fig: Figure, side: int):
+    b, u = fig.build, fig.unit
+    _, elbow, wrist = fig.arm_axis(side)
+    length = fig.HAND * u * b.length
+    y0 = wrist[1] - 0.1 * u
+    ys = y0 + np.arange(int(length + 0.1 * u), dtype=np.float64)
+    t = (ys - wrist[1]) / length
+    lean = (wrist[0] - elbow[0]) / max(wrist[1] - elbow[1], 1.0) * 0.5
+    centre = wrist[0] + lean * (ys - wrist[1])
+    w = b.arm * u * 0.55  # the wrist, as the arm ends
+    keys = [(-0.1, w), (0.0, w), (0.3, 0.2 * u), (0.5, 0.19 * u), (0.8, 0.16 * u), (1.0, 0.14 * u)]
+    return y0, centre, profile(keys, t), t
+
+
+def compose(a: Analysis, width: int, height: int, seed: int, prompt: str) -> Avatar:
+    """One avatar as an RGB uint8 array of ``width`` x ``height``."""
+    rng = random.Random(seed)
+    outfit = choose_outfit(rng)
+    build = build_from_prompt(prompt, a.build_hint, rng)
+    light = Light(a.light)
+    lm = a.landmarks
+
+    # --- where the head goes (full-size canvas pixels) ---
+    unit = FACE_WIDTH * width
+    anchor_y = EYE_Y * width - float(lm.eye_mid[1]) * unit
+    hair_rows = np.flatnonzero(a.person.max(axis=1) > 0.5)
+    if hair_rows.size:
+        crown_v = a.frame.top + hair_rows[0] / SEGMENT_SIZE * FRAME_SIDE
+        crown_y = anchor_y + crown_v * unit
+        if crown_y < TOP_MARGIN * width:  # big hair or a hat: move everything down
+            anchor_y += TOP_MARGIN * width - crown_y
+    anchor = (width / 2, anchor_y)
+    chin_y = anchor_y + float(lm.chin[1]) * unit
+    neck_u = float((lm.right_jaw[0] + lm.left_jaw[0]) / 4 + lm.chin[0] / 2)
+    head = cut_out(a, unit, anchor, build.neck)
+
+    # --- the figure at work size ---
+    k = WORK_SCALE
+    ww, wh = width // k, height // k
+    wu = unit / k
+    fig = Figure(
+        build,
+        cx=width / 2 / k,
+        unit=wu,
+        chin=chin_y / k,
+        notch=(chin_y + NECK_LENGTH * unit) / k,
+        neck_top_x=(width / 2 + neck_u * unit) / k,
+    )
+    shape = (wh, ww)
+    xs = np.arange(ww, dtype=np.float64) + 0.5
+    bottom = wh + 2.0
+
+    torso_y0 = float(fig.shoulder_line(np.array([fig.cx]))[0]) - 1
+    ys = torso_y0 + np.arange(int(fig.y(fig.CROTCH) + 0.25 * wu - torso_y0), dtype=np.float64)
+    torso = tube(
+        torso_y0, np.full(len(ys), fig.cx), fig.torso_half(ys), shape, top=fig.shoulder_line(xs)
+    )
+    legs = []
+    leg_y0 = fig.y(fig.CROTCH) - 0.7 * wu
+    if leg_y0 < bottom:
+        lys = leg_y0 + np.arange(int(bottom - leg_y0) + 2, dtype=np.float64)
+        for side in (-1, 1):
+            half = profile(
+                [(leg_y0, 0.5 * build.hip * wu), (leg_y0 + 3.5 * wu, 0.41 * build.hip * wu)], lys
+            )
+            centre = fig.cx + side * (0.5 * build.hip * wu + 0.012 * wu) + 0 * lys
+            legs.append(tube(leg_y0, centre, half, shape))
+
+    neck_y0 = fig.chin - 0.5 * wu
+    nys = neck_y0 + np.arange(int(fig.notch + 0.32 * wu - neck_y0), dtype=np.float64)
+    n = build.neck
+    neck_half = profile(
+        [
+            (neck_y0, n * wu),
+            (fig.chin + 0.3 * wu, (n + 0.02) * wu),
+            (fig.notch - 0.05 * wu, (n + 0.12) * wu),
+            (fig.notch + 0.32 * wu, (n + 0.34) * wu),
+        ],
+        nys,
+    )
+    neck_centre = np.interp(nys, [fig.chin, fig.notch], [fig.neck_top_x, fig.cx])
+    neck = tube(neck_y0, neck_centre, neck_half, shape)
+
+    arms, sleeves, hands, thumbs = [], [], [], []
+    for side in (-1, 1):
+        joint, elbow, wrist = fig.arm_axis(side)
+        end = joint[1] + 0.95 * wu if outfit.sleeves == "short" else wrist[1] - 0.03 * wu
+        # The bare arm starts under the sleeve's hem: skin never shows through the sleeve.
+        y0, c, h = _arm_rows(fig, side, wrist[1] + 0.05 * wu, 0.0)
+        start = int(max(0, end - 0.15 * wu - y0))
+        arms.append(tube(y0 + start, c[start:], h[start:], shape))
+        y0, c, h = _arm_rows(fig, side, end, 0.025 * wu)
+        sleeves.append(_faded(tube(y0, c, h, shape), 0.7 * wu))
+        y0, c, h, t = _hand_rows(fig, side)
+        hands.append(tube(y0, c, h, shape, cap_bottom=True))
+        tys = y0 + np.arange(len(t))
+        inner = c - side * 0.12 * wu
+        sel = (t > 0.18) & (t < 0.62)
+        if sel.any():
+            th = profile([(0.18, 0.05 * wu), (0.3, 0.07 * wu), (0.62, 0.05 * wu)], t[sel])
+            thumbs.append(tube(tys[sel][0], inner[sel], th, shape, cap_top=True, cap_bottom=True))
+
+    # --- coverage maps for shadows and measurements ---
+    def full(*parts: Part | None) -> np.ndarray:
+        m = np.zeros(shape, np.float32)
+        for p in parts:
+            _paste_mask(m, p)
+        return m
+
+    neckline_y = _neckline(fig, outfit.neckline, xs).astype(np.float32)
+    hem_y = fig.y(fig.BELT) + 0.12 * wu
+    rows_all = (np.arange(wh, dtype=np.float32) + 0.5)[:, None]
+    below_neckline = np.clip(rows_all - neckline_y[None, :] + 0.5, 0, 1)
+    below_hem = np.clip(rows_all - hem_y + 0.5, 0, 1)
+    torso_full = full(torso)
+    fabric_full = torso_full * below_neckline
+    trousers_full = np.maximum(torso_full * below_hem, full(*legs))
+    top_full = np.clip(fabric_full - torso_full * below_hem, 0, 1)
+    arms_full = full(*arms, *sleeves)
+    sleeve_full = full(*sleeves)
+    hands_full = full(*hands, *thumbs)
+    skin_full = np.maximum.reduce(
+        [torso_full * (1 - below_neckline), full(neck), np.clip(full(*arms) - sleeve_full, 0, 1),
+         hands_full]
+    )  # fmt: skip
+    body_full = np.maximum.reduce([torso_full, trousers_full, arms_full, hands_full, full(neck)])
+
+    head_small = np.zeros(shape, np.float32)
+    hx, hy = head.placement.origin
+    hsmall = cv2.resize(
+        head.alpha,
+        (max(1, head.alpha.shape[1] // k), max(1, head.alpha.shape[0] // k)),
+        interpolation=cv2.INTER_AREA,
+    )
+    _paste_array(head_small, hsmall, hx // k, hy // k)
+
+    # --- shadows ---
+    shift = lambda du, dv: (round(du * wu), round(dv * wu))  # noqa: E731
+    head_shadow = shading.contact_shadow(head_small, shift(-0.05 * light.side, 0.1), 0.06 * wu)
+    arm_shadow = shading.contact_shadow(
+        full(arms[0], sleeves[0]), shift(0.07, 0.02), 0.07 * wu
+    ) + shading.contact_shadow(full(arms[1], sleeves[1]), shift(-0.07, 0.02), 0.07 * wu)
+    # Arms shade the torso's sides only below the armpits (above, they grow out of it).
+    below_armpit = smoothstep(fig.y(fig.ARMPIT) - 0.3 * wu, fig.y(fig.ARMPIT) + 0.3 * wu, rows_all)
+    arm_shadow = arm_shadow * below_armpit
+    neckline_shadow = shading.contact_shadow(fabric_full, shift(0, -0.02), 0.025 * wu)
+    sleeve_shadow = shading.contact_shadow(sleeve_full, shift(0, 0.02), 0.03 * wu)
+    hem_shadow = shading.contact_shadow(top_full, shift(0, 0.025), 0.035 * wu)
+    thumb_shadow = shading.contact_shadow(full(*thumbs), shift(0, 0.01), 0.02 * wu)
+
+    canvas = shading.backdrop(ww, wh, outfit.backdrop_tone)
+    cast = shading.contact_shadow(
+        np.maximum(body_full, head_small), shift(-0.14 * light.side, 0.06), 0.3 * wu
+    )
+    canvas *= (1.0 - 0.11 * cast)[..., None]
+
+    front = light.front()
+    skin = body_skin(a.skin, head.neck_colour) / front
+    top_rgb = outfit.top / front
+    trouser_rgb = outfit.trousers / front
+
+    # Torso: skin above the neckline, the top, the trousers below the hem, one shading.
+    if torso is not None:
+        r, c = torso.rows, torso.cols
+        yy = (np.arange(r.start, r.stop, dtype=np.float32) + 0.5)[:, None]
+        xx = (np.arange(c.start, c.stop, dtype=np.float32) + 0.5)[None, :]
+        top_line = fig.shoulder_line(xs)[c][None, :].astype(np.float32)
+        tilt = -0.9 * np.exp(-np.maximum(yy - top_line, 0) / (0.3 * wu))
+        uu = torso.u.copy()
+        for bx in (-1, 1):  # bust
+            cx_b, cy_b = fig.cx + bx * 0.47 * build.chest * wu, fig.y(fig.BUST)
+            rb = (0.36 + 0.12 * build.bust) * wu
+            wgt = np.exp(-(((xx - cx_b) / rb) ** 2 + ((yy - cy_b) / rb) ** 2)) * build.bust
+            tilt = tilt + 0.75 * wgt * (yy - cy_b) / rb
+            uu = uu + 0.35 * wgt * (xx - cx_b) / rb
+        if build.belly > 0:
+            cy_b, ry = fig.y(2.95), 1.05 * wu
+            rx = (build.waist + 0.2) * wu
+            wgt = np.exp(-(((xx - fig.cx) / rx) ** 2 + ((yy - cy_b) / ry) ** 2)) * build.belly
+            tilt = tilt + 0.8 * wgt * (yy - cy_b) / ry
+            uu = uu + 0.3 * wgt * (xx - fig.cx) / rx
+        # Over the deltoids the torso turns into the arm: shade it as the arm's cylinder there,
+        # so the sleeve continues it without a band.
+        for side in (-1, 1):
+            joint, _, _ = fig.arm_axis(side)
+            arm_u = (xx - joint[0]) / (build.arm * wu)
+            zone = smoothstep(
+                (build.shoulder - 2.2 * build.arm) * wu,
+                (build.shoulder - 1.2 * build.arm) * wu,
+                side * (xx - fig.cx),
+            )
+            zone = zone * (1.0 - smoothstep(joint[1], fig.y(fig.ARMPIT), yy))
+            uu = uu * (1.0 - zone) + np.clip(arm_u, -1, 1) * zone
+        sh = shading.shade(np.clip(uu, -1, 1), light, tilt=tilt, flat=0.35)
+        sh *= 1.0 - 0.42 * np.clip(arm_shadow[r, c], 0, 1)
+        sh *= 1.0 - 0.5 * head_shadow[r, c]
+        cov = torso.coverage
+        f_top = top_full[r, c]
+        f_tr = trousers_full[r, c]
+        f_skin = np.clip(cov - f_top - f_tr, 0, 1)
+        rib = smoothstep(0.0, 0.06 * wu, yy - neckline_y[c][None, :])
+        rib = 0.93 + 0.07 * rib
+        hem = 1.0 - 0.06 * smoothstep(hem_y - 0.05 * wu, hem_y, yy)
+        fly = 1.0 - 0.1 * np.exp(-(((xx - fig.cx) / 0.6) ** 2)) * (yy > hem_y + 0.1 * wu) * (
+            yy < fig.y(fig.CROTCH) - 0.3 * wu
+        )
+        colour = (
+            skin_shade(skin, sh)
+            / np.maximum(sh, 1e-3)[..., None]
+            * (f_skin * (1.0 - 0.28 * neckline_shadow[r, c]))[..., None]
+            + top_rgb * (f_top * rib * hem)[..., None]
+            + trouser_rgb * (f_tr * fly * (1.0 - 0.3 * hem_shadow[r, c]))[..., None]
+        ) / np.maximum(cov, 1e-4)[..., None]
+        _over(canvas, torso, colour * sh[..., None])
+
+    for leg in legs:
+        if leg is None:
+            continue
+        sh = shading.shade(leg.u, light, flat=0.15)
+        _over(canvas, leg, trouser_rgb * sh[..., None])
+
+    if neck is not None:
+        r, c = neck.rows, neck.cols
+        yy = (np.arange(r.start, r.stop, dtype=np.float32) + 0.5)[:, None]
+        sh = shading.shade(neck.u, light)
+        sh *= 1.0 - 0.3 * head_shadow[r, c]
+        sh *= 0.9 + 0.1 * smoothstep(fig.chin, fig.notch, yy)  # under the jaw, less light
+        sh *= 1.0 - 0.2 * neckline_shadow[r, c]
+        neck_rgb = skin
+        fade = 1.0 - smoothstep(fig.notch - 0.1 * wu, fig.notch + 0.3 * wu, yy)
+        _over(canvas, neck, skin_shade(neck_rgb, sh), fade * (1.0 - fabric_full[r, c]))
+
+    for arm, sleeve in zip(arms, sleeves, strict=True):
+        if arm is not None and outfit.sleeves == "short":
+            r, c = arm.rows, arm.cols
+            sh = shading.shade(arm.u, light, gloss=0.05)
+            sh *= 1.0 - 0.35 * sleeve_shadow[r, c]
+            sh *= 1.0 - 0.4 * head_shadow[r, c]
+            _over(canvas, arm, skin_shade(skin, sh))
+        if sleeve is not None:
+            r, c = sleeve.rows, sleeve.cols
+            sh = shading.shade(sleeve.u, light)
+            sh *= 1.0 - 0.4 * head_shadow[r, c]
+            _over(canvas, sleeve, top_rgb * sh[..., None])
+
+    for hand in hands:
+        if hand is None:
+            continue
+        r, c = hand.rows, hand.cols
+        sh = shading.shade(hand.u, light, gloss=0.04)
+        fingers = sum(np.exp(-(((hand.u - off) / 0.07) ** 2)) for off in (-0.34, 0.0, 0.34))
+        sh *= 1.0 - 0.12 * fingers * smoothstep(0.55, 0.7, hand.v)
+        sh *= 1.0 - 0.3 * thumb_shadow[r, c]
+        sh *= 1.0 - 0.3 * sleeve_shadow[r, c]
+        _over(canvas, hand, skin_shade(skin, sh))
+    for thumb in thumbs:
+        if thumb is None:
+            continue
+        sh = shading.shade(thumb.u, light, gloss=0.04)
+        _over(canvas, thumb, skin_shade(skin, sh))
+
+    # --- to full size, grain, the head ---
+    canvas = cv2.resize(canvas, (width, height), interpolation=cv2.INTER_LINEAR)
+    head_full = np.zeros((height, width), np.float32)
+    _paste_array(head_full, head.alpha, hx, hy)
+    coarse = max(1.0, head.placement.scale)
+    noise = shading.grain((height, width), head.grain, seed, coarse)
+    canvas += (noise * (1.0 - head_full))[..., None]
+    region, alpha = _region(canvas, head.alpha, hx, hy)
+    if region is not None:
+        ry, rx = region
+        src = head.rgb[ry[0] - hy : ry[1] - hy, rx[0] - hx : rx[1] - hx]
+        dst = canvas[ry[0] : ry[1], rx[0] : rx[1]]
+        dst += (src - dst) * alpha[..., None]
+    rgb = np.clip(canvas + 0.5, 0, 255).astype(np.uint8)
+
+    masks = BodyMasks(top_full, trousers_full, arms_full, skin_full)
+    return Avatar(rgb, head, fig, masks, build, outfit)
+
+
+def body_skin(cheeks: np.ndarray, neck: np.ndarray | None) -> np.ndarray:
+    """The body's skin colour: the cheeks' (and the real neck's, when seen), a little less red.
+
+    Cheeks carry blush and make-up; a neck, a chest and arms are a touch paler and less
+    saturated, and a drawn surface with no pores shows colour more strongly than skin does.
+    """
+    luma = np.array([0.299, 0.587, 0.114], np.float32)
+    tone = cheeks.astype(np.float32)
+    grey = float(tone @ luma)
+    tone = grey + (tone - grey) * 0.92
+    if neck is not None:
+        # Only the brightness follows the neck (in the jaw's shadow, so lifted a little); its
+        # hue could be a collar's or a shadow's.
+        ratio = float(neck.astype(np.float32) @ luma) / 0.88 / max(grey, 1.0)
+        tone = tone * (0.5 + 0.5 * min(1.05, max(0.8, ratio)))
+    return np.clip(tone * 0.98, 0, 255)
+
+
+def skin_shade(skin: np.ndarray, sh: np.ndarray) -> np.ndarray:
+    """Skin colour under a shading factor: shadows on skin turn warmer, not greyer (light that
+    enters skin comes back out reddened), so blue falls off faster than red."""
+    s = np.clip(sh, 1e-3, None)[..., None]
+    return skin * s ** np.array([0.92, 1.05, 1.18], np.float32)
+
+
+def _faded(part: Part | None, rows: float) -> Part | None:
+    """The part fading in over its first ``rows`` (where it grows out of another part)."""
+    if part is not None:
+        ramp = np.clip((np.arange(part.coverage.shape[0], dtype=np.float32) + 0.5) / rows, 0, 1)
+        part.coverage = part.coverage * (ramp * ramp * (3 - 2 * ramp))[:, None]
+    return part
+
+
+def _over(canvas: np.ndarray, part: Part, colour: np.ndarray, weight=None) -> None:
+    cov = part.coverage if weight is None else part.coverage * weight
+    region = canvas[part.rows, part.cols]
+    region += (colour - region) * cov[..., None]
+
+
+def _region(canvas: np.ndarray, alpha: np.ndarray, x0: int, y0: int):
+    H, W = canvas.shape[:2]
+    h, w = alpha.shape
+    cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(W, x0 + w), min(H, y0 + h)
+    if cx0 >= cx1 or cy0 >= cy1:
+        return None, None
+    return ((cy0, cy1), (cx0, cx1)), alpha[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+
+
+def _paste_array(target: np.ndarray, values: np.ndarray, x0: int, y0: int) -> None:
+    region, clipped = _region(target, values, x0, y0)
+    if region is not None:
+        (a, b), (c, d) = region
+        target[a:b, c:d] = clipped

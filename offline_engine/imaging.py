@@ -1,0 +1,78 @@
+"""Small image operations shared by the vision models, the avatar, the try-on and the outputs."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import cv2
+import numpy as np
+from PIL import Image
+
+
+def warp_region(
+    image: np.ndarray,
+    out_to_image: np.ndarray,
+    size: tuple[int, int],
+    *,
+    border: int = cv2.BORDER_REPLICATE,
+    interpolation: int = cv2.INTER_LINEAR,
+) -> np.ndarray:
+    """Sample ``image`` on an output grid of ``size`` (w, h) through a 2x3 affine.
+
+    ``out_to_image`` maps output pixels to image pixels. Only the region the output covers is
+    touched, and when the output is much smaller than that region it is first shrunk with
+    area averaging, so that a big photo is not aliased by point sampling.
+    """
+    w, h = size
+    corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], np.float64) @ out_to_image.T
+    x0, y0 = np.floor(corners.min(axis=0)).astype(int) - 2
+    x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 2
+    ih, iw = image.shape[:2]
+    cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(iw, x1), min(ih, y1)
+    if cx0 >= cx1 or cy0 >= cy1:  # entirely outside: the border rule alone decides
+        cx0, cy0 = min(max(0, x0), iw - 1), min(max(0, y0), ih - 1)
+        cx1, cy1 = cx0 + 1, cy0 + 1
+    crop = image[cy0:cy1, cx0:cx1]
+    matrix = out_to_image.astype(np.float64).copy()
+    matrix[:, 2] -= (cx0, cy0)
+    step = math.sqrt(abs(np.linalg.det(matrix[:, :2])))  # image pixels per output pixel
+    if step > 1.5:
+        k = 1.0 / step
+        small = (max(1, round(crop.shape[1] * k)), max(1, round(crop.shape[0] * k)))
+        fx, fy = small[0] / crop.shape[1], small[1] / crop.shape[0]
+        crop = cv2.resize(crop, small, interpolation=cv2.INTER_AREA)
+        # Pixel centres: x_small = (x + 0.5) * f - 0.5.
+        matrix = np.array([[fx, 0, 0.5 * fx - 0.5], [0, fy, 0.5 * fy - 0.5]]) @ np.vstack(
+            [matrix, [0, 0, 1]]
+        )
+    return cv2.warpAffine(
+        crop, matrix, (w, h), flags=interpolation | cv2.WARP_INVERSE_MAP, borderMode=border
+    )
+
+
+def blur(image: np.ndarray, sigma: float, shrink: int = 4) -> np.ndarray:
+    """A wide Gaussian blur done at 1/``shrink`` size: shadows and glows need no detail."""
+    h, w = image.shape[:2]
+    sw, sh = max(1, w // shrink), max(1, h // shrink)
+    small = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), max(0.5, sigma / shrink))
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
+    t = np.clip((x - edge0) / (edge1 - edge0), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def encode(rgb: np.ndarray, output_format: str, size: tuple[int, int]) -> bytes:
+    image = Image.fromarray(rgb)
+    if image.size != size:
+        image = image.resize(size, Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    if output_format == "png":
+        # Level 1: five times faster than the default and only slightly larger.
+        image.save(buffer, format="PNG", compress_level=1)
+    else:
+        image.save(buffer, format="JPEG", quality=92)
+    return buffer.getvalue()

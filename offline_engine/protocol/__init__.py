@@ -1,0 +1,1 @@
+"""FASHN's HTTP protocol: the WSGI app, its server, predictions, limits, faults and webhooks."""

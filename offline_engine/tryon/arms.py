@@ -1,0 +1,128 @@
+"""Bare arms for a try-on: skin painted over the old top's sleeves before the garment goes on.
+
+An avatar may wear a long-sleeved top; dressed in a tee or a sleeveless dress, its forearms or
+shoulders must show skin, not the old sleeves. Along where each arm hangs (``Person.arm_axis``),
+pixels of the old top's colour (the chest's median) that are not nearer skin are painted with
+the body's skin colour, lit by the old sleeve's own light, with the photo's grain.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..avatar import shading
+from ..avatar.body import Figure
+from ..avatar.compose import skin_shade
+from .person import Person
+
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def _old_top_colour(person: Person) -> np.ndarray | None:
+    """The colour the person wore on the chest (median), or None when there is no chest."""
+    fig = person.figure
+    u = fig.unit
+    y0, y1 = int(fig.y(Figure.BUST - 0.3)), int(fig.y(Figure.BUST + 0.3))
+    x0, x1 = int(fig.cx - 0.4 * u), int(fig.cx + 0.4 * u)
+    h, w = person.rgb.shape[:2]
+    y0, y1, x0, x1 = max(0, y0), min(h, y1), max(0, x0), min(w, x1)
+    if y1 - y0 < 2 or x1 - x0 < 2:
+        return None
+    inside = person.silhouette[y0:y1, x0:x1] > 0.5
+    if inside.sum() < 16:
+        return None
+    return np.median(person.rgb[y0:y1, x0:x1][inside].astype(np.float32), axis=0)
+
+
+def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
+    """Paint skin, in place, over the old top's sleeves along the arms and over its shoulders.
+
+    The new garment goes on afterwards: where its sleeves are shorter than the old ones (a tee
+    on a long-sleeved avatar, a sleeveless dress), bare arms show instead of the old sleeves.
+    Only pixels of the old top's colour are painted, lit by the old sleeve's own light (its
+    luminance over the chest's), so the arm keeps its roundness and its shadows. Worked out at
+    half size: an arm's colour and light are smooth.
+    """
+    old = _old_top_colour(person)
+    if old is None:
+        return
+    h, w = out.shape[:2]
+    # Skin under light levels 0.35 .. 1.2, as a table: looked up per pixel, not computed.
+    skin_table = skin_shade(person.skin, np.linspace(0.35, 1.2, 256, dtype=np.float32))
+    for side in (-1, 1):
+        joint, elbow, wrist = person.arm_axis(side)
+        u = person.figure.unit
+        reach = (person.figure.build.arm + 0.2) * u  # the widest the tube gets, and its edge
+        y0, y1 = max(0, int(joint[1] - 0.45 * u)), min(h, int(wrist[1] + 0.1 * u) + 1)
+        x0 = max(0, int(min(joint[0], elbow[0], wrist[0]) - reach))
+        x1 = min(w, int(max(joint[0], elbow[0], wrist[0]) + reach) + 1)
+        if y1 - y0 < 4 or x1 - x0 < 4:
+            continue
+        small = (max(2, (x1 - x0) // 2), max(2, (y1 - y0) // 2))
+        ys = y0 + (np.arange(small[1], dtype=np.float32)[:, None] + 0.5) * (y1 - y0) / small[1]
+        xs = x0 + (np.arange(small[0], dtype=np.float32)[None, :] + 0.5) * (x1 - x0) / small[0]
+        rgb = cv2.resize(person.rgb[y0:y1, x0:x1], small, interpolation=cv2.INTER_AREA)
+        silhouette = cv2.resize(
+            person.silhouette[y0:y1, x0:x1], small, interpolation=cv2.INTER_AREA
+        )
+        where = _arm_region(person, side, xs, ys, silhouette)
+        same, ratio = _old_sleeve(rgb.astype(np.float32), old, person.skin)
+        # Grown by a pixel or two: the old sleeve's edge pixels, half sleeve and half backdrop,
+        # would otherwise stay as a dark or light outline round the new bare arm.
+        grow = 2 * max(1, round(0.015 * u)) + 1
+        same = cv2.dilate(same, np.ones((grow, grow), np.uint8))
+        alpha = cv2.GaussianBlur(same * where, (0, 0), 0.6)
+        if not alpha.any():
+            continue
+        # The light smoothed: the photo's grain belongs to the old sleeve; skin gets its own.
+        light = cv2.GaussianBlur(ratio, (0, 0), max(1.0, 0.015 * u))
+        full = (x1 - x0, y1 - y0)
+        alpha = cv2.resize(alpha, full, interpolation=cv2.INTER_LINEAR)
+        light = cv2.resize(light, full, interpolation=cv2.INTER_LINEAR)
+        index = np.rint((np.clip(light, 0.35, 1.2) - 0.35) * (255 / 0.85)).astype(np.intp)
+        skin = skin_table[index]
+        skin += shading.grain(alpha.shape, noise, seed)[..., None]
+        region = out[y0:y1, x0:x1].astype(np.float32)
+        region += (skin - region) * alpha[..., None]
+        out[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+
+
+def _arm_region(person: Person, side: int, xs, ys, silhouette: np.ndarray) -> np.ndarray:
+    """0..1 where an arm (with the old sleeve on) can be, on the grid ``xs`` x ``ys``."""
+    fig = person.figure
+    u, r = fig.unit, fig.build.arm
+    joint, elbow, wrist = person.arm_axis(side)
+    top = joint[1] - 0.45 * u
+    levels = [top, joint[1], elbow[1], wrist[1]]
+    centre = np.interp(ys, levels[1:], [joint[0], elbow[0], wrist[0]])
+    # The arm as the figure draws it, sleeve included, and a few pixels more; within it, the
+    # silhouette, or where the segmenter lost the arm (a light top on a light backdrop), the
+    # arm itself as the avatars draw it.
+    loose = np.interp(ys, levels, [r + 0.15, r + 0.07, 0.8 * r + 0.07, 0.6 * r + 0.07]) * u
+    tight = np.interp(ys, levels, [r + 0.03, r + 0.03, 0.78 * r + 0.03, 0.55 * r + 0.03]) * u
+    off = np.abs(xs - centre)
+    tube = np.clip((loose - off) / (0.03 * u) + 0.5, 0.0, 1.0)
+    arm = np.clip((tight - off) / (0.02 * u) + 0.5, 0.0, 1.0)
+    person_there = np.clip((silhouette - 0.3) / 0.2, 0.0, 1.0)
+    shoulder = fig.shoulder_line(xs.ravel().astype(np.float64)).astype(np.float32)[None, :]
+    below = np.clip((ys - shoulder) / (0.03 * u) + 0.5, 0.0, 1.0)
+    return (tube * np.maximum(person_there, arm) * below).astype(np.float32)
+
+
+def _old_sleeve(rgb: np.ndarray, old: np.ndarray, skin: np.ndarray):
+    """(0..1 where a pixel is the old top's colour and not skin, its light relative to the top).
+
+    Colours are compared scaled to each pixel's brightness (grain, equal in all channels,
+    cancels), relative to a floor so that a black top's noise does not count as colour.
+    """
+    old_luma = max(float(old @ LUMA), 1.0)
+    skin_luma = max(float(skin @ LUMA), 60.0)
+    luma = rgb @ LUMA
+    ratio = luma / old_luma
+    distance = np.abs(rgb - old * ratio[..., None]).max(axis=2) / max(old_luma, 60.0)
+    same = np.clip((0.12 - distance) / 0.05, 0.0, 1.0) * ((ratio > 0.35) & (ratio < 1.3))
+    # A top close to skin colour (camel, beige): what is nearer the skin already is skin.
+    to_skin = np.abs(rgb - skin * (luma / skin_luma)[..., None]).max(axis=2) / skin_luma
+    same = same * np.clip((to_skin - distance - 0.03) / 0.03 + 0.5, 0.0, 1.0)
+    return same.astype(np.float32), ratio.astype(np.float32)
