@@ -7,6 +7,10 @@ hangs from the chin, so a longer aspect ratio only shows more of it, downwards.
 The body and the backdrop are smooth, so they are drawn and shaded at half size (a quarter of
 the work) and scaled up; the head is pasted at full size afterwards, and grain matched to the
 photo's goes on everything but the head.
+
+``compose()`` is the list of steps, each a function below: place the head, hang the figure from
+its chin, draw the parts, measure what covers what, cast the contact shadows, paint the parts
+over the backdrop, then finish at full size.
 """
 
 from __future__ import annotations
@@ -131,15 +135,93 @@ def _hand_rows(fig: Figure, side: int):
     return y0, centre, profile(keys, t), t
 
 
+@dataclass
+class Parts:
+    """The figure's rasterised parts at work size; a list holds one part per side (None: off
+    the canvas)."""
+
+    torso: Part | None
+    legs: list[Part | None]
+    neck: Part | None
+    arms: list[Part | None]  # the bare arms, from under the sleeves' hems
+    sleeves: list[Part | None]
+    hands: list[Part | None]
+    thumbs: list[Part | None]
+
+
+@dataclass
+class Coverage:
+    """Coverage maps (0..1 at work size) of what the figure wears, for shadows and measurements."""
+
+    neckline_y: np.ndarray  # per column: y of the neckline's lower edge
+    hem_y: float  # y of the top's hem
+    rows: np.ndarray  # pixel-centre y of each row, as a column vector
+    fabric: np.ndarray  # the torso below the neckline: top and trousers
+    top: np.ndarray
+    trousers: np.ndarray
+    arms: np.ndarray  # bare arms and sleeves
+    sleeves: np.ndarray
+    thumbs: np.ndarray
+    skin: np.ndarray
+    body: np.ndarray  # everything the figure covers but the head
+
+
+@dataclass
+class Shadows:
+    """Contact shadows (0..1 at work size) that darken the parts they fall on."""
+
+    head: np.ndarray  # the jaw and hair on the neck and shoulders
+    arms: np.ndarray  # on the torso's sides, below the armpits
+    neckline: np.ndarray
+    sleeves: np.ndarray  # under the sleeves' hems
+    hem: np.ndarray  # under the top's hem
+    thumbs: np.ndarray
+
+
+@dataclass
+class Palette:
+    """Surface colours before shading, divided by the key light's strength from the front."""
+
+    skin: np.ndarray
+    top: np.ndarray
+    trousers: np.ndarray
+
+
 def compose(a: Analysis, width: int, height: int, seed: int, prompt: str) -> Avatar:
     """One avatar as an RGB uint8 array of ``width`` x ``height``."""
     rng = random.Random(seed)
     outfit = choose_outfit(rng)
     build = build_from_prompt(prompt, a.build_hint, rng)
     light = Light(a.light)
-    lm = a.landmarks
 
-    # --- where the head goes (full-size canvas pixels) ---
+    unit, anchor = place_head(a, width)
+    head = cut_out(a, unit, anchor, build.neck)
+    fig = figure_under_head(a, build, width, unit, anchor)
+    shape = (height // WORK_SCALE, width // WORK_SCALE)
+    parts = draw_parts(fig, outfit, shape)
+    cover = coverage_maps(parts, fig, outfit, shape)
+    head_small = head_at_work_size(head, shape)
+    shadows = contact_shadows(parts, cover, fig, head_small, light)
+
+    canvas = backdrop_with_cast_shadow(outfit, cover, head_small, fig, light, shape)
+    palette = surface_colours(a, head, outfit, light)
+    paint_torso(canvas, parts.torso, fig, light, palette, cover, shadows)
+    paint_legs(canvas, parts.legs, light, palette)
+    paint_neck(canvas, parts.neck, fig, light, palette, cover, shadows)
+    paint_arms(canvas, parts, outfit, light, palette, shadows)
+    paint_hands(canvas, parts, light, palette, shadows)
+    rgb = finish_at_full_size(canvas, head, width, height, seed)
+
+    masks = BodyMasks(cover.top, cover.trousers, cover.arms, cover.skin)
+    return Avatar(rgb, head, fig, masks, build, outfit)
+
+
+def place_head(a: Analysis, width: int) -> tuple[float, tuple[float, float]]:
+    """Canvas pixels per face width, and where the face's origin goes (full-size pixels).
+
+    The eyes sit EYE_Y from the top unless the hair would then come within TOP_MARGIN of it.
+    """
+    lm = a.landmarks
     unit = FACE_WIDTH * width
     anchor_y = EYE_Y * width - float(lm.eye_mid[1]) * unit
     hair_rows = np.flatnonzero(a.person.max(axis=1) > 0.5)
@@ -148,32 +230,61 @@ def compose(a: Analysis, width: int, height: int, seed: int, prompt: str) -> Ava
         crown_y = anchor_y + crown_v * unit
         if crown_y < TOP_MARGIN * width:  # big hair or a hat: move everything down
             anchor_y += TOP_MARGIN * width - crown_y
-    anchor = (width / 2, anchor_y)
+    return unit, (width / 2, anchor_y)
+
+
+def figure_under_head(
+    a: Analysis, build: Build, width: int, unit: float, anchor: tuple[float, float]
+) -> Figure:
+    """The figure hanging from the placed head's chin, in work pixels."""
+    lm = a.landmarks
+    anchor_y = anchor[1]
     chin_y = anchor_y + float(lm.chin[1]) * unit
     neck_u = float((lm.right_jaw[0] + lm.left_jaw[0]) / 4 + lm.chin[0] / 2)
-    head = cut_out(a, unit, anchor, build.neck)
-
-    # --- the figure at work size ---
     k = WORK_SCALE
-    ww, wh = width // k, height // k
-    wu = unit / k
-    fig = Figure(
+    return Figure(
         build,
         cx=width / 2 / k,
-        unit=wu,
+        unit=unit / k,
         chin=chin_y / k,
         notch=(chin_y + NECK_LENGTH * unit) / k,
         neck_top_x=(width / 2 + neck_u * unit) / k,
     )
-    shape = (wh, ww)
-    xs = np.arange(ww, dtype=np.float64) + 0.5
-    bottom = wh + 2.0
 
+
+def _column_centres(shape: tuple[int, int]) -> np.ndarray:
+    return np.arange(shape[1], dtype=np.float64) + 0.5
+
+
+def draw_parts(fig: Figure, outfit: Outfit, shape: tuple[int, int]) -> Parts:
+    arms, sleeves, hands, thumbs = draw_arms_and_hands(fig, outfit, shape)
+    return Parts(
+        draw_torso(fig, shape),
+        draw_legs(fig, shape),
+        draw_neck(fig, shape),
+        arms,
+        sleeves,
+        hands,
+        thumbs,
+    )
+
+
+def draw_torso(fig: Figure, shape: tuple[int, int]) -> Part | None:
+    """From the shoulders' top line down past the crotch, deltoids included."""
+    wu = fig.unit
+    xs = _column_centres(shape)
     torso_y0 = float(fig.shoulder_line(np.array([fig.cx]))[0]) - 1
     ys = torso_y0 + np.arange(int(fig.y(fig.CROTCH) + 0.25 * wu - torso_y0), dtype=np.float64)
-    torso = tube(
+    return tube(
         torso_y0, np.full(len(ys), fig.cx), fig.torso_half(ys), shape, top=fig.shoulder_line(xs)
     )
+
+
+def draw_legs(fig: Figure, shape: tuple[int, int]) -> list[Part | None]:
+    """Two legs from just above the crotch to below the canvas's bottom (none if it ends
+    above them)."""
+    build, wu = fig.build, fig.unit
+    bottom = shape[0] + 2.0
     legs = []
     leg_y0 = fig.y(fig.CROTCH) - 0.7 * wu
     if leg_y0 < bottom:
@@ -184,10 +295,15 @@ def compose(a: Analysis, width: int, height: int, seed: int, prompt: str) -> Ava
             )
             centre = fig.cx + side * (0.5 * build.hip * wu + 0.012 * wu) + 0 * lys
             legs.append(tube(leg_y0, centre, half, shape))
+    return legs
 
+
+def draw_neck(fig: Figure, shape: tuple[int, int]) -> Part | None:
+    """From under the jaw to just below the notch, widening into the shoulders."""
+    wu = fig.unit
     neck_y0 = fig.chin - 0.5 * wu
     nys = neck_y0 + np.arange(int(fig.notch + 0.32 * wu - neck_y0), dtype=np.float64)
-    n = build.neck
+    n = fig.build.neck
     neck_half = profile(
         [
             (neck_y0, n * wu),
@@ -198,8 +314,12 @@ def compose(a: Analysis, width: int, height: int, seed: int, prompt: str) -> Ava
         nys,
     )
     neck_centre = np.interp(nys, [fig.chin, fig.notch], [fig.neck_top_x, fig.cx])
-    neck = tube(neck_y0, neck_centre, neck_half, shape)
+    return tube(neck_y0, neck_centre, neck_half, shape)
 
+
+def draw_arms_and_hands(fig: Figure, outfit: Outfit, shape: tuple[int, int]):
+    """Bare arms, sleeves, hands and thumbs, each a list with one part per side."""
+    wu = fig.unit
     arms, sleeves, hands, thumbs = [], [], [], []
     for side in (-1, 1):
         joint, elbow, wrist = fig.arm_axis(side)
@@ -218,32 +338,44 @@ def compose(a: Analysis, width: int, height: int, seed: int, prompt: str) -> Ava
         if sel.any():
             th = profile([(0.18, 0.05 * wu), (0.3, 0.07 * wu), (0.62, 0.05 * wu)], t[sel])
             thumbs.append(tube(tys[sel][0], inner[sel], th, shape, cap_top=True, cap_bottom=True))
+    return arms, sleeves, hands, thumbs
 
-    # --- coverage maps for shadows and measurements ---
-    def full(*parts: Part | None) -> np.ndarray:
-        m = np.zeros(shape, np.float32)
-        for p in parts:
-            _paste_mask(m, p)
-        return m
 
-    neckline_y = _neckline(fig, outfit.neckline, xs).astype(np.float32)
+def _coverage(shape: tuple[int, int], *parts: Part | None) -> np.ndarray:
+    m = np.zeros(shape, np.float32)
+    for p in parts:
+        _paste_mask(m, p)
+    return m
+
+
+def coverage_maps(parts: Parts, fig: Figure, outfit: Outfit, shape: tuple[int, int]) -> Coverage:
+    """Where skin, the top and the trousers show: the neckline and the top's hem cut the torso."""
+    wu = fig.unit
+    neckline_y = _neckline(fig, outfit.neckline, _column_centres(shape)).astype(np.float32)
     hem_y = fig.y(fig.BELT) + 0.12 * wu
-    rows_all = (np.arange(wh, dtype=np.float32) + 0.5)[:, None]
-    below_neckline = np.clip(rows_all - neckline_y[None, :] + 0.5, 0, 1)
-    below_hem = np.clip(rows_all - hem_y + 0.5, 0, 1)
-    torso_full = full(torso)
-    fabric_full = torso_full * below_neckline
-    trousers_full = np.maximum(torso_full * below_hem, full(*legs))
-    top_full = np.clip(fabric_full - torso_full * below_hem, 0, 1)
-    arms_full = full(*arms, *sleeves)
-    sleeve_full = full(*sleeves)
-    hands_full = full(*hands, *thumbs)
-    skin_full = np.maximum.reduce(
-        [torso_full * (1 - below_neckline), full(neck), np.clip(full(*arms) - sleeve_full, 0, 1),
-         hands_full]
-    )  # fmt: skip
-    body_full = np.maximum.reduce([torso_full, trousers_full, arms_full, hands_full, full(neck)])
+    rows = (np.arange(shape[0], dtype=np.float32) + 0.5)[:, None]
+    below_neckline = np.clip(rows - neckline_y[None, :] + 0.5, 0, 1)
+    below_hem = np.clip(rows - hem_y + 0.5, 0, 1)
+    torso = _coverage(shape, parts.torso)
+    neck = _coverage(shape, parts.neck)
+    fabric = torso * below_neckline
+    trousers = np.maximum(torso * below_hem, _coverage(shape, *parts.legs))
+    top = np.clip(fabric - torso * below_hem, 0, 1)
+    arms = _coverage(shape, *parts.arms, *parts.sleeves)
+    sleeves = _coverage(shape, *parts.sleeves)
+    hands = _coverage(shape, *parts.hands, *parts.thumbs)
+    bare_arms = np.clip(_coverage(shape, *parts.arms) - sleeves, 0, 1)
+    skin = np.maximum.reduce([torso * (1 - below_neckline), neck, bare_arms, hands])
+    body = np.maximum.reduce([torso, trousers, arms, hands, neck])
+    thumbs = _coverage(shape, *parts.thumbs)
+    return Coverage(
+        neckline_y, hem_y, rows, fabric, top, trousers, arms, sleeves, thumbs, skin, body
+    )
 
+
+def head_at_work_size(head: HeadLayer, shape: tuple[int, int]) -> np.ndarray:
+    """The head's alpha on the work canvas: what casts shadows on the neck and the backdrop."""
+    k = WORK_SCALE
     head_small = np.zeros(shape, np.float32)
     hx, hy = head.placement.origin
     hsmall = cv2.resize(
@@ -252,134 +384,228 @@ def compose(a: Analysis, width: int, height: int, seed: int, prompt: str) -> Ava
         interpolation=cv2.INTER_AREA,
     )
     _paste_array(head_small, hsmall, hx // k, hy // k)
+    return head_small
 
-    # --- shadows ---
-    shift = lambda du, dv: (round(du * wu), round(dv * wu))  # noqa: E731
-    head_shadow = shading.contact_shadow(head_small, shift(-0.05 * light.side, 0.1), 0.06 * wu)
-    arm_shadow = shading.contact_shadow(
-        full(arms[0], sleeves[0]), shift(0.07, 0.02), 0.07 * wu
-    ) + shading.contact_shadow(full(arms[1], sleeves[1]), shift(-0.07, 0.02), 0.07 * wu)
+
+def _shift(fig: Figure, du: float, dv: float) -> tuple[int, int]:
+    """An offset given in face widths, in whole work pixels."""
+    return round(du * fig.unit), round(dv * fig.unit)
+
+
+def contact_shadows(
+    parts: Parts, cover: Coverage, fig: Figure, head_small: np.ndarray, light: Light
+) -> Shadows:
+    wu = fig.unit
+    shape = head_small.shape
+    head = shading.contact_shadow(head_small, _shift(fig, -0.05 * light.side, 0.1), 0.06 * wu)
+    arms = shading.contact_shadow(
+        _coverage(shape, parts.arms[0], parts.sleeves[0]), _shift(fig, 0.07, 0.02), 0.07 * wu
+    ) + shading.contact_shadow(
+        _coverage(shape, parts.arms[1], parts.sleeves[1]), _shift(fig, -0.07, 0.02), 0.07 * wu
+    )
     # Arms shade the torso's sides only below the armpits (above, they grow out of it).
-    below_armpit = smoothstep(fig.y(fig.ARMPIT) - 0.3 * wu, fig.y(fig.ARMPIT) + 0.3 * wu, rows_all)
-    arm_shadow = arm_shadow * below_armpit
-    neckline_shadow = shading.contact_shadow(fabric_full, shift(0, -0.02), 0.025 * wu)
-    sleeve_shadow = shading.contact_shadow(sleeve_full, shift(0, 0.02), 0.03 * wu)
-    hem_shadow = shading.contact_shadow(top_full, shift(0, 0.025), 0.035 * wu)
-    thumb_shadow = shading.contact_shadow(full(*thumbs), shift(0, 0.01), 0.02 * wu)
+    armpit = fig.y(fig.ARMPIT)
+    below_armpit = smoothstep(armpit - 0.3 * wu, armpit + 0.3 * wu, cover.rows)
+    return Shadows(
+        head=head,
+        arms=arms * below_armpit,
+        neckline=shading.contact_shadow(cover.fabric, _shift(fig, 0, -0.02), 0.025 * wu),
+        sleeves=shading.contact_shadow(cover.sleeves, _shift(fig, 0, 0.02), 0.03 * wu),
+        hem=shading.contact_shadow(cover.top, _shift(fig, 0, 0.025), 0.035 * wu),
+        thumbs=shading.contact_shadow(cover.thumbs, _shift(fig, 0, 0.01), 0.02 * wu),
+    )
 
+
+def backdrop_with_cast_shadow(
+    outfit: Outfit,
+    cover: Coverage,
+    head_small: np.ndarray,
+    fig: Figure,
+    light: Light,
+    shape: tuple[int, int],
+) -> np.ndarray:
+    """The studio backdrop at work size, with the soft shadow the figure casts on it."""
+    wh, ww = shape
     canvas = shading.backdrop(ww, wh, outfit.backdrop_tone)
     cast = shading.contact_shadow(
-        np.maximum(body_full, head_small), shift(-0.14 * light.side, 0.06), 0.3 * wu
+        np.maximum(cover.body, head_small), _shift(fig, -0.14 * light.side, 0.06), 0.3 * fig.unit
     )
     canvas *= (1.0 - 0.11 * cast)[..., None]
+    return canvas
 
+
+def surface_colours(a: Analysis, head: HeadLayer, outfit: Outfit, light: Light) -> Palette:
     front = light.front()
-    skin = body_skin(a.skin, head.neck_colour) / front
-    top_rgb = outfit.top / front
-    trouser_rgb = outfit.trousers / front
+    return Palette(
+        skin=body_skin(a.skin, head.neck_colour) / front,
+        top=outfit.top / front,
+        trousers=outfit.trousers / front,
+    )
 
-    # Torso: skin above the neckline, the top, the trousers below the hem, one shading.
-    if torso is not None:
-        r, c = torso.rows, torso.cols
-        yy = (np.arange(r.start, r.stop, dtype=np.float32) + 0.5)[:, None]
-        xx = (np.arange(c.start, c.stop, dtype=np.float32) + 0.5)[None, :]
-        top_line = fig.shoulder_line(xs)[c][None, :].astype(np.float32)
-        tilt = -0.9 * np.exp(-np.maximum(yy - top_line, 0) / (0.3 * wu))
-        uu = torso.u.copy()
-        for bx in (-1, 1):  # bust
-            cx_b, cy_b = fig.cx + bx * 0.47 * build.chest * wu, fig.y(fig.BUST)
-            rb = (0.36 + 0.12 * build.bust) * wu
-            wgt = np.exp(-(((xx - cx_b) / rb) ** 2 + ((yy - cy_b) / rb) ** 2)) * build.bust
-            tilt = tilt + 0.75 * wgt * (yy - cy_b) / rb
-            uu = uu + 0.35 * wgt * (xx - cx_b) / rb
-        if build.belly > 0:
-            cy_b, ry = fig.y(2.95), 1.05 * wu
-            rx = (build.waist + 0.2) * wu
-            wgt = np.exp(-(((xx - fig.cx) / rx) ** 2 + ((yy - cy_b) / ry) ** 2)) * build.belly
-            tilt = tilt + 0.8 * wgt * (yy - cy_b) / ry
-            uu = uu + 0.3 * wgt * (xx - fig.cx) / rx
-        # Over the deltoids the torso turns into the arm: shade it as the arm's cylinder there,
-        # so the sleeve continues it without a band.
-        for side in (-1, 1):
-            joint, _, _ = fig.arm_axis(side)
-            arm_u = (xx - joint[0]) / (build.arm * wu)
-            zone = smoothstep(
-                (build.shoulder - 2.2 * build.arm) * wu,
-                (build.shoulder - 1.2 * build.arm) * wu,
-                side * (xx - fig.cx),
-            )
-            zone = zone * (1.0 - smoothstep(joint[1], fig.y(fig.ARMPIT), yy))
-            uu = uu * (1.0 - zone) + np.clip(arm_u, -1, 1) * zone
-        sh = shading.shade(np.clip(uu, -1, 1), light, tilt=tilt, flat=0.35)
-        sh *= 1.0 - 0.42 * np.clip(arm_shadow[r, c], 0, 1)
-        sh *= 1.0 - 0.5 * head_shadow[r, c]
-        cov = torso.coverage
-        f_top = top_full[r, c]
-        f_tr = trousers_full[r, c]
-        f_skin = np.clip(cov - f_top - f_tr, 0, 1)
-        rib = smoothstep(0.0, 0.06 * wu, yy - neckline_y[c][None, :])
-        rib = 0.93 + 0.07 * rib
-        hem = 1.0 - 0.06 * smoothstep(hem_y - 0.05 * wu, hem_y, yy)
-        fly = 1.0 - 0.1 * np.exp(-(((xx - fig.cx) / 0.6) ** 2)) * (yy > hem_y + 0.1 * wu) * (
-            yy < fig.y(fig.CROTCH) - 0.3 * wu
+
+def _pixel_centres(part: Part) -> tuple[np.ndarray, np.ndarray]:
+    """y of each of the part's rows (a column) and x of each of its columns (a row)."""
+    r, c = part.rows, part.cols
+    yy = (np.arange(r.start, r.stop, dtype=np.float32) + 0.5)[:, None]
+    xx = (np.arange(c.start, c.stop, dtype=np.float32) + 0.5)[None, :]
+    return yy, xx
+
+
+def torso_relief(torso: Part, fig: Figure, shape: tuple[int, int]):
+    """The torso's surface for shading: its cylinder coordinate ``u`` and the tilt of each pixel
+    (up over the shoulders), bent by the bust, the belly and the deltoids."""
+    build, wu = fig.build, fig.unit
+    yy, xx = _pixel_centres(torso)
+    top_line = fig.shoulder_line(_column_centres(shape))[torso.cols][None, :].astype(np.float32)
+    tilt = -0.9 * np.exp(-np.maximum(yy - top_line, 0) / (0.3 * wu))
+    uu = torso.u.copy()
+    for bx in (-1, 1):  # bust
+        cx_b, cy_b = fig.cx + bx * 0.47 * build.chest * wu, fig.y(fig.BUST)
+        rb = (0.36 + 0.12 * build.bust) * wu
+        wgt = np.exp(-(((xx - cx_b) / rb) ** 2 + ((yy - cy_b) / rb) ** 2)) * build.bust
+        tilt = tilt + 0.75 * wgt * (yy - cy_b) / rb
+        uu = uu + 0.35 * wgt * (xx - cx_b) / rb
+    if build.belly > 0:
+        cy_b, ry = fig.y(2.95), 1.05 * wu
+        rx = (build.waist + 0.2) * wu
+        wgt = np.exp(-(((xx - fig.cx) / rx) ** 2 + ((yy - cy_b) / ry) ** 2)) * build.belly
+        tilt = tilt + 0.8 * wgt * (yy - cy_b) / ry
+        uu = uu + 0.3 * wgt * (xx - fig.cx) / rx
+    # Over the deltoids the torso turns into the arm: shade it as the arm's cylinder there,
+    # so the sleeve continues it without a band.
+    for side in (-1, 1):
+        joint, _, _ = fig.arm_axis(side)
+        arm_u = (xx - joint[0]) / (build.arm * wu)
+        zone = smoothstep(
+            (build.shoulder - 2.2 * build.arm) * wu,
+            (build.shoulder - 1.2 * build.arm) * wu,
+            side * (xx - fig.cx),
         )
-        colour = (
-            skin_shade(skin, sh)
-            / np.maximum(sh, 1e-3)[..., None]
-            * (f_skin * (1.0 - 0.28 * neckline_shadow[r, c]))[..., None]
-            + top_rgb * (f_top * rib * hem)[..., None]
-            + trouser_rgb * (f_tr * fly * (1.0 - 0.3 * hem_shadow[r, c]))[..., None]
-        ) / np.maximum(cov, 1e-4)[..., None]
-        _over(canvas, torso, colour * sh[..., None])
+        zone = zone * (1.0 - smoothstep(joint[1], fig.y(fig.ARMPIT), yy))
+        uu = uu * (1.0 - zone) + np.clip(arm_u, -1, 1) * zone
+    return np.clip(uu, -1, 1), tilt
 
+
+def paint_torso(
+    canvas: np.ndarray,
+    torso: Part | None,
+    fig: Figure,
+    light: Light,
+    palette: Palette,
+    cover: Coverage,
+    shadows: Shadows,
+) -> None:
+    """Skin above the neckline, the top, the trousers below the hem, under one shading."""
+    if torso is None:
+        return
+    wu, hem_y = fig.unit, cover.hem_y
+    r, c = torso.rows, torso.cols
+    yy, xx = _pixel_centres(torso)
+    uu, tilt = torso_relief(torso, fig, canvas.shape[:2])
+    sh = shading.shade(uu, light, tilt=tilt, flat=0.35)
+    sh *= 1.0 - 0.42 * np.clip(shadows.arms[r, c], 0, 1)
+    sh *= 1.0 - 0.5 * shadows.head[r, c]
+    cov = torso.coverage
+    f_top = cover.top[r, c]
+    f_tr = cover.trousers[r, c]
+    f_skin = np.clip(cov - f_top - f_tr, 0, 1)
+    rib = smoothstep(0.0, 0.06 * wu, yy - cover.neckline_y[c][None, :])
+    rib = 0.93 + 0.07 * rib
+    hem = 1.0 - 0.06 * smoothstep(hem_y - 0.05 * wu, hem_y, yy)
+    fly = 1.0 - 0.1 * np.exp(-(((xx - fig.cx) / 0.6) ** 2)) * (yy > hem_y + 0.1 * wu) * (
+        yy < fig.y(fig.CROTCH) - 0.3 * wu
+    )
+    colour = (
+        skin_shade(palette.skin, sh)
+        / np.maximum(sh, 1e-3)[..., None]
+        * (f_skin * (1.0 - 0.28 * shadows.neckline[r, c]))[..., None]
+        + palette.top * (f_top * rib * hem)[..., None]
+        + palette.trousers * (f_tr * fly * (1.0 - 0.3 * shadows.hem[r, c]))[..., None]
+    ) / np.maximum(cov, 1e-4)[..., None]
+    _over(canvas, torso, colour * sh[..., None])
+
+
+def paint_legs(canvas: np.ndarray, legs: list[Part | None], light: Light, palette: Palette) -> None:
     for leg in legs:
         if leg is None:
             continue
         sh = shading.shade(leg.u, light, flat=0.15)
-        _over(canvas, leg, trouser_rgb * sh[..., None])
+        _over(canvas, leg, palette.trousers * sh[..., None])
 
-    if neck is not None:
-        r, c = neck.rows, neck.cols
-        yy = (np.arange(r.start, r.stop, dtype=np.float32) + 0.5)[:, None]
-        sh = shading.shade(neck.u, light)
-        sh *= 1.0 - 0.3 * head_shadow[r, c]
-        sh *= 0.9 + 0.1 * smoothstep(fig.chin, fig.notch, yy)  # under the jaw, less light
-        sh *= 1.0 - 0.2 * neckline_shadow[r, c]
-        neck_rgb = skin
-        fade = 1.0 - smoothstep(fig.notch - 0.1 * wu, fig.notch + 0.3 * wu, yy)
-        _over(canvas, neck, skin_shade(neck_rgb, sh), fade * (1.0 - fabric_full[r, c]))
 
-    for arm, sleeve in zip(arms, sleeves, strict=True):
+def paint_neck(
+    canvas: np.ndarray,
+    neck: Part | None,
+    fig: Figure,
+    light: Light,
+    palette: Palette,
+    cover: Coverage,
+    shadows: Shadows,
+) -> None:
+    """Skin, darker under the jaw, fading out under the top's neckline."""
+    if neck is None:
+        return
+    wu = fig.unit
+    r, c = neck.rows, neck.cols
+    yy, _ = _pixel_centres(neck)
+    sh = shading.shade(neck.u, light)
+    sh *= 1.0 - 0.3 * shadows.head[r, c]
+    sh *= 0.9 + 0.1 * smoothstep(fig.chin, fig.notch, yy)  # under the jaw, less light
+    sh *= 1.0 - 0.2 * shadows.neckline[r, c]
+    fade = 1.0 - smoothstep(fig.notch - 0.1 * wu, fig.notch + 0.3 * wu, yy)
+    _over(canvas, neck, skin_shade(palette.skin, sh), fade * (1.0 - cover.fabric[r, c]))
+
+
+def paint_arms(
+    canvas: np.ndarray,
+    parts: Parts,
+    outfit: Outfit,
+    light: Light,
+    palette: Palette,
+    shadows: Shadows,
+) -> None:
+    """Bare forearms under short sleeves (long ones cover them), then the sleeves."""
+    for arm, sleeve in zip(parts.arms, parts.sleeves, strict=True):
         if arm is not None and outfit.sleeves == "short":
             r, c = arm.rows, arm.cols
             sh = shading.shade(arm.u, light, gloss=0.05)
-            sh *= 1.0 - 0.35 * sleeve_shadow[r, c]
-            sh *= 1.0 - 0.4 * head_shadow[r, c]
-            _over(canvas, arm, skin_shade(skin, sh))
+            sh *= 1.0 - 0.35 * shadows.sleeves[r, c]
+            sh *= 1.0 - 0.4 * shadows.head[r, c]
+            _over(canvas, arm, skin_shade(palette.skin, sh))
         if sleeve is not None:
             r, c = sleeve.rows, sleeve.cols
             sh = shading.shade(sleeve.u, light)
-            sh *= 1.0 - 0.4 * head_shadow[r, c]
-            _over(canvas, sleeve, top_rgb * sh[..., None])
+            sh *= 1.0 - 0.4 * shadows.head[r, c]
+            _over(canvas, sleeve, palette.top * sh[..., None])
 
-    for hand in hands:
+
+def paint_hands(
+    canvas: np.ndarray, parts: Parts, light: Light, palette: Palette, shadows: Shadows
+) -> None:
+    """Hands with a hint of fingers at their ends, then the thumbs over them."""
+    for hand in parts.hands:
         if hand is None:
             continue
         r, c = hand.rows, hand.cols
         sh = shading.shade(hand.u, light, gloss=0.04)
         fingers = sum(np.exp(-(((hand.u - off) / 0.07) ** 2)) for off in (-0.34, 0.0, 0.34))
         sh *= 1.0 - 0.12 * fingers * smoothstep(0.55, 0.7, hand.v)
-        sh *= 1.0 - 0.3 * thumb_shadow[r, c]
-        sh *= 1.0 - 0.3 * sleeve_shadow[r, c]
-        _over(canvas, hand, skin_shade(skin, sh))
-    for thumb in thumbs:
+        sh *= 1.0 - 0.3 * shadows.thumbs[r, c]
+        sh *= 1.0 - 0.3 * shadows.sleeves[r, c]
+        _over(canvas, hand, skin_shade(palette.skin, sh))
+    for thumb in parts.thumbs:
         if thumb is None:
             continue
         sh = shading.shade(thumb.u, light, gloss=0.04)
-        _over(canvas, thumb, skin_shade(skin, sh))
+        _over(canvas, thumb, skin_shade(palette.skin, sh))
 
-    # --- to full size, grain, the head ---
+
+def finish_at_full_size(
+    canvas: np.ndarray, head: HeadLayer, width: int, height: int, seed: int
+) -> np.ndarray:
+    """Scale the work canvas up, add grain everywhere but on the head, paste the head last."""
     canvas = cv2.resize(canvas, (width, height), interpolation=cv2.INTER_LINEAR)
+    hx, hy = head.placement.origin
     head_full = np.zeros((height, width), np.float32)
     _paste_array(head_full, head.alpha, hx, hy)
     coarse = max(1.0, head.placement.scale)
@@ -391,10 +617,7 @@ def compose(a: Analysis, width: int, height: int, seed: int, prompt: str) -> Ava
         src = head.rgb[ry[0] - hy : ry[1] - hy, rx[0] - hx : rx[1] - hx]
         dst = canvas[ry[0] : ry[1], rx[0] : rx[1]]
         dst += (src - dst) * alpha[..., None]
-    rgb = np.clip(canvas + 0.5, 0, 255).astype(np.uint8)
-
-    masks = BodyMasks(top_full, trousers_full, arms_full, skin_full)
-    return Avatar(rgb, head, fig, masks, build, outfit)
+    return np.clip(canvas + 0.5, 0, 255).astype(np.uint8)
 
 
 def body_skin(cheeks: np.ndarray, neck: np.ndarray | None) -> np.ndarray:
