@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 CHROMIUM := /usr/bin/chromium
+# The settings default to production (DEBUG off); these commands are for development, so they
+# turn DEBUG on unless the environment already says otherwise. The test suite sets it itself too.
+export DJANGO_DEBUG ?= true
 
 .PHONY: run test lint format bench clean
 

@@ -1,13 +1,15 @@
 """Avatar Studio settings: one module, read from the environment.
 
-Development defaults are safe and need nothing: SQLite under ``var/``, DEBUG on, the offline
-FASHN engine on 127.0.0.1:8100. Production sets ``DJANGO_DEBUG=false`` and a real
-``DJANGO_SECRET_KEY`` (the app refuses to start without one), ``DATABASE_URL``, ``REDIS_URL``
-and, to use the FASHN cloud, ``FASHN_API_KEY``.
+The defaults are production's: DEBUG off, and the app refuses to start without what production
+needs (a real ``DJANGO_SECRET_KEY``; ``FASHN_API_KEY``, or ``FASHN_OFFLINE_ENGINE=true`` to use the
+offline engine on purpose) rather than fall back to something that only works on a developer's
+machine. ``make run`` and ``make test`` set ``DJANGO_DEBUG=true``: SQLite under ``var/``, a
+development secret key, the offline FASHN engine on 127.0.0.1:8100 when no key is set.
 """
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from celery.schedules import schedule
@@ -17,7 +19,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Off unless asked for: a deployment that forgot to set it must not run with development
+# defaults (debug pages, a known secret key, an engine on 127.0.0.1).
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
@@ -229,15 +233,28 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# --- FASHN ----------------------------------------------------------------------------------
-# With no FASHN_API_KEY the app talks to the offline engine that `make run` starts; setting a
-# key (and leaving FASHN_BASE_URL at its default) switches to the FASHN cloud. Same code path.
+# --- FASHN ---------------------------------------------------------------------------------
+# The FASHN cloud with FASHN_API_KEY (FASHN_BASE_URL left at its default); the offline engine
+# that `make run` starts with FASHN_OFFLINE_ENGINE=true, which development (DEBUG) assumes when no
+# key is set. Same code path either way. Outside development a missing key is a start-up error:
+# falling back to an engine on 127.0.0.1 would only fail later, on the first avatar.
 OFFLINE_ENGINE_HOST = env.str("OFFLINE_ENGINE_HOST", default="127.0.0.1")
 OFFLINE_ENGINE_PORT = env.int("OFFLINE_ENGINE_PORT", default=8100)
 OFFLINE_ENGINE_API_KEY = env.str("ENGINE_API_KEY", default="fashn-offline-key")
 # Stripped: a stray newline from an env file would otherwise end up in an HTTP header.
 FASHN_API_KEY = env.str("FASHN_API_KEY", default="").strip()
-USING_OFFLINE_ENGINE = not FASHN_API_KEY
+USING_OFFLINE_ENGINE = env.bool("FASHN_OFFLINE_ENGINE", default=DEBUG and not FASHN_API_KEY)
+if USING_OFFLINE_ENGINE and FASHN_API_KEY:
+    raise environ.ImproperlyConfigured(
+        "FASHN_API_KEY and FASHN_OFFLINE_ENGINE=true are both set: unset FASHN_API_KEY to use "
+        "the offline engine, or FASHN_OFFLINE_ENGINE to use the FASHN cloud."
+    )
+if not USING_OFFLINE_ENGINE and not FASHN_API_KEY:
+    raise environ.ImproperlyConfigured(
+        "FASHN_API_KEY is not set. Set it to your FASHN API key to use the FASHN cloud, or set "
+        "FASHN_OFFLINE_ENGINE=true to use the offline engine (OFFLINE_ENGINE_HOST, "
+        "OFFLINE_ENGINE_PORT) on purpose."
+    )
 if not USING_OFFLINE_ENGINE:
     FASHN_BASE_URL = env.str("FASHN_BASE_URL", default="https://api.fashn.ai")
 else:
@@ -276,7 +293,7 @@ AVATAR_SWEEP_GRACE_SECONDS = env.float("AVATAR_SWEEP_GRACE_SECONDS", default=10.
 AVATAR_OUTPUT_MAX_BYTES = env.int("AVATAR_OUTPUT_MAX_BYTES", default=40 * 1024 * 1024)
 AVATAR_THUMBNAIL_SIZE = (320, 480)
 
-# --- Privacy and security (issue 7) ---------------------------------------------------------------
+# --- Privacy and security ------------------------------------------------------------------------
 # Retention (avatars.retention, published on /privacy/ and in docs/PRIVACY.md): a completed
 # avatar's selfie is deleted this many hours after completion (0: as soon as it completes); a
 # failed avatar's selfie is kept this many days so that Retry works, then deleted.
@@ -306,10 +323,41 @@ CSP_REPORT_URI = env.str("CSP_REPORT_URI", default="")
 # where a frame's variables or an exception message hold it (core.security).
 DEFAULT_EXCEPTION_REPORTER = "avatar_studio.core.security.RedactingExceptionReporter"
 
-# The cache holds the API's rate-limit counters and the failed-login counters. Per process by
-# default; in production point CACHE_URL at Redis (e.g. redis://host:6379/1) so every web process
-# shares the same counts.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# The cache holds the API's rate-limit counters and the failed-login counters; they only hold if
+# every web process shares them. Outside development the cache defaults to the Redis server in
+# REDIS_URL, one database up: a database of its own because clearing a Django cache empties its
+# whole database (FLUSHDB), which must not take Celery's queues or the quota counters with it.
+# Development keeps a per-process memory cache (each test starts from an empty one). CACHE_URL
+# (e.g. redis://host:6379/1) overrides both.
+def _next_redis_database(url):
+    """``url`` with its database number plus one, or None when that cannot be derived."""
+    parts = urlsplit(url)
+    database = parts.path.strip("/") or "0"
+    if parts.scheme not in ("redis", "rediss") or not database.isdigit() or "db=" in parts.query:
+        return None
+    if int(database) >= 15:  # a Redis server has databases 0 to 15 unless configured otherwise
+        return None
+    return urlunsplit(parts._replace(path=f"/{int(database) + 1}"))
+
+
+if "CACHE_URL" in os.environ or DEBUG:
+    CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+else:
+    _cache_location = _next_redis_database(REDIS_URL)
+    if _cache_location is None:
+        raise environ.ImproperlyConfigured(
+            "The cache needs a Redis database of its own, the one after REDIS_URL's "
+            f"({REDIS_URL.rpartition('@')[2]}), and there is none: set CACHE_URL, e.g. "
+            "redis://host:6379/1."
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_location,
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
+        }
+    }
 
 # --- JSON API (/api/v1/) ------------------------------------------------------------------------
 # Token authentication for servers, the session for the browser. Token comes first so that an

@@ -145,6 +145,7 @@ def _production_env():
         DJANGO_SECRET_KEY="test-deploy-" + "k3y-" * 16,
         DJANGO_ALLOWED_HOSTS="avatars.example.com",
         DJANGO_SETTINGS_MODULE="avatar_studio.settings",
+        FASHN_API_KEY="test-deploy-check",  # production needs one; nothing is sent with it
     )
     return env
 
