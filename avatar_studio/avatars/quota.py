@@ -3,10 +3,11 @@
 Browser uploads and API creates count together: both create the job inside ``daily_quota(user)``,
 which takes one unit before and gives it back if the job could not be created. Staff are exempt.
 
-The count is a Redis counter per user and day (atomic, shared by every web process). Deleting an
-avatar does not give its unit back: a deleted job still cost FASHN credits. If Redis has lost the
-counter (it keeps nothing on disk) the count starts again from the jobs created today that still
-exist; if Redis is down, that database count alone decides.
+The count is a Redis counter per user and day (atomic, shared by every web process), keyed by the
+user's id and the time the account was made. Deleting an avatar does not give its unit back: a
+deleted job still cost FASHN credits. If Redis has lost the counter (it keeps nothing on disk) the
+count starts again from the jobs created today that still exist; if Redis is down, that database
+count alone decides.
 
 Retrying a failed avatar does not count as a new submission: it is the same request again, with
 the selfie already here, and a failure is usually not its owner's doing (an outage, a lost
@@ -68,7 +69,11 @@ def _day_bounds(now):
 
 
 def _key(user, day_start):
-    return f"{settings.REDIS_KEY_PREFIX}:quota:{user.pk}:{day_start:%Y-%m-%d}"
+    # The id alone could name someone else: a fresh database hands out the ids an earlier one
+    # used, and Redis may still hold that earlier user's count. The time the account was made (to
+    # the second, which every database keeps) tells the two apart.
+    joined = int(user.date_joined.timestamp())
+    return f"{settings.REDIS_KEY_PREFIX}:quota:{user.pk}:{joined}:{day_start:%Y-%m-%d}"
 
 
 def _redis():

@@ -1,11 +1,13 @@
 """The daily quota: browser and API together, a clear message, staff exempt, retries free."""
 
 import html
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -138,3 +140,33 @@ def test_the_quota_resets_at_midnight_utc(alice):
     assert str(exceeded.value) == MESSAGE
 
     quota.take(alice, now=datetime(2026, 3, 2, 0, 0, 1, tzinfo=UTC))  # a new day: allowed
+
+
+def test_a_count_left_by_an_earlier_database_does_not_apply_to_a_new_user_with_the_same_id(
+    django_user_model, settings
+):
+    now = timezone.now()
+    day = f"{now.astimezone(UTC):%Y-%m-%d}"
+    earlier = django_user_model.objects.create_user("earlier", password="earlier-password-1")
+    earlier.date_joined = now - timedelta(days=30)
+    earlier.save()
+    quota.take(earlier, now=now), quota.take(earlier, now=now)
+    with pytest.raises(quota.QuotaExceeded):
+        quota.take(earlier, now=now)
+    user_id = earlier.pk
+    # The database is made again from scratch; Redis keeps what it had, including a count under
+    # the key that ids alone used to name.
+    earlier.delete()
+    redis.Redis.from_url(settings.REDIS_URL).set(
+        f"{settings.REDIS_KEY_PREFIX}:quota:{user_id}:{day}", 2
+    )
+
+    newcomer = django_user_model.objects.create_user(
+        "newcomer", password="newcomer-password-1", id=user_id
+    )
+
+    assert newcomer.pk == user_id
+    assert quota.used_today(newcomer, now=now) == 0
+    quota.take(newcomer, now=now), quota.take(newcomer, now=now)  # the whole day's quota
+    with pytest.raises(quota.QuotaExceeded):
+        quota.take(newcomer, now=now)
