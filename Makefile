@@ -34,12 +34,13 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.runtime-installed: requirements.txt | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements.txt
+# The web app's requirements and the offline engine's (runstack starts it beside the web app).
+$(VENV)/.runtime-installed: requirements.txt offline_engine/requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt -r offline_engine/requirements.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt offline_engine/requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt -r offline_engine/requirements.txt
 	touch $@ $(VENV)/.runtime-installed
 
 $(CHROMIUM):

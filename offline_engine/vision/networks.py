@@ -9,7 +9,7 @@ producing strange avatars), and run by OpenCV's DNN module.
 Why not MediaPipe's own runtime: mediapipe 1.2.x's tasks API posts usage logs to a Google
 endpoint from a background thread (seen with strace: ``CurlClient::Post``), and this engine must
 never send anything off the machine; it also weighs 170 MB and needs opencv-contrib-python, which
-clashes with the project's opencv-python-headless. OpenCV runs the same files in the same few
+clashes with the engine's opencv-python-headless. OpenCV runs the same files in the same few
 milliseconds, with the pre- and post-processing of MediaPipe's graphs re-implemented in
 ``face_detection.py``, ``face_landmarks.py`` and ``person_segmentation.py``.
 
