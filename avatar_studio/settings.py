@@ -303,8 +303,8 @@ AVATAR_COMPLETED_SELFIE_RETENTION_HOURS = env.float(
 AVATAR_FAILED_SELFIE_RETENTION_DAYS = env.int("AVATAR_FAILED_SELFIE_RETENTION_DAYS", default=7)
 # New avatars per user per UTC day, browser and API together (avatars.quota); staff are exempt.
 AVATAR_DAILY_QUOTA = env.int("AVATAR_DAILY_QUOTA", default=20)
-# Provider outputs are downloaded over https from these hosts only (avatars.results); the offline
-# engine's own host:port is allowed over http while it is the configured provider.
+# Provider outputs are downloaded over https from these hosts only (avatars.pipeline.outputs); the
+# offline engine's own host:port is allowed over http while it is the configured provider.
 FASHN_OUTPUT_HOSTS = env.list("FASHN_OUTPUT_HOSTS", default=["cdn.fashn.ai"])
 # Failed logins (accounts.ratelimit): this many per account, or per client address, within the
 # window lock that account or address out for LOGIN_LOCKOUT_SECONDS.

@@ -60,6 +60,17 @@ def small_selfie() -> bytes:
     return buffer.getvalue()
 
 
+def small_selfie_for_service():
+    """``small_selfie`` through the real intake, as ``services.create_avatar`` takes it."""
+    from avatar_studio.avatars.images import normalise_selfie
+
+    return normalise_selfie(io.BytesIO(small_selfie()), max_bytes=50 * 1024 * 1024)
+
+
+# The inputs of every job a pipeline bench creates (its seed is added per job).
+JOB_INPUTS = {"prompt": "athletic build", "aspect_ratio": "2:3", "output_format": "jpeg"}
+
+
 def canned_render():
     """An engine renderer that returns one prepared 576x864 picture instead of rendering.
 
@@ -128,6 +139,8 @@ def bench_environment(*, tag, media_root, engine, **extra) -> dict:
     """The environment of the bench process, its workers and its web server."""
     return {
         "DJANGO_SETTINGS_MODULE": "avatar_studio.settings",
+        # A development stack on the offline engine, as `make run` starts it.
+        "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "true"),
         "DATABASE_URL": BENCH_DB_URL,
         "REDIS_URL": "redis://127.0.0.1:6379/14",
         "REDIS_KEY_PREFIX": tag,

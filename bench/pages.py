@@ -50,6 +50,7 @@ _media = tempfile.TemporaryDirectory(prefix="bench-pages-media-")
 os.environ.update(
     {
         "DJANGO_SETTINGS_MODULE": "avatar_studio.settings",
+        "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "true"),
         "DATABASE_URL": DB_URL,
         "REDIS_URL": "redis://127.0.0.1:6379/14",
         "REDIS_KEY_PREFIX": "avatar-studio-bench",

@@ -8,7 +8,7 @@ Ours: one Celery worker process (prefork, concurrency 2: two worker slots) runs 
 against an offline engine whose in-flight limit is raised to ``--jobs`` and whose predictions
 take T = ``--processing-seconds``. ``--jobs`` jobs are created ``--create-rate`` per second
 (20: all 1,000 within 50 s, so all are in flight together before the first ends at T = 60 s; 0
-creates them as fast as this process can) through ``services.create_job``, as the upload view
+creates them as fast as this process can) through ``services.create_avatar``, as the upload view
 does. Each is submitted, then polled by short tasks that re-schedule themselves
 (``avatars.cadence``), so a worker slot is held only while a step runs. The status budget is
 ``--status-rate`` calls per second on both sides (the engine's limit and ``FASHN_STATUS_RATE``);
@@ -116,20 +116,14 @@ class Naive:
 
 def create_jobs(services, user, selfie, count, first_seed, rate=0.0):
     """``count`` jobs, ``rate`` per second (0: as fast as this process can)."""
-    from django.core.files.base import ContentFile
-
     started = time.monotonic()
     for i in range(count):
         if rate:
             time.sleep(max(0.0, started + i / rate - time.monotonic()))
-        services.create_job(
+        services.create_avatar(
             owner=user,
-            selfie_name="selfie.jpg",
-            selfie_file=ContentFile(selfie),
-            prompt="athletic build",
-            aspect_ratio="2:3",
-            seed=first_seed + i,
-            output_format="jpeg",
+            selfie=selfie,
+            inputs={**machine.JOB_INPUTS, "seed": first_seed + i},
         )
 
 
@@ -179,9 +173,19 @@ def main(argv: list[str] | None = None) -> None:
         machine.reset_job_tables()
         User = get_user_model()
         User.objects.filter(username__startswith="bench-tracking").delete()
-        warm_user = User.objects.create_user("bench-tracking-warmup", "w@example.com", "pw-bench")
-        user = User.objects.create_user("bench-tracking", "t@example.com", "pw-bench")
-        selfie = machine.small_selfie()
+        warm_user = User.objects.create_user(
+            "bench-tracking-warmup",
+            "w@example.com",
+            "pw-bench",
+            is_staff=True,  # staff are exempt from the daily quota
+        )
+        user = User.objects.create_user(
+            "bench-tracking",
+            "t@example.com",
+            "pw-bench",
+            is_staff=True,  # staff are exempt from the daily quota
+        )
+        selfie = machine.small_selfie_for_service()
         log = Path(media.name) / "worker.log"
         worker = machine.start_worker(log, tag, env)
         try:
@@ -203,7 +207,7 @@ def main(argv: list[str] | None = None) -> None:
 
             # The jobs, with the naive design running beside them.
             base_status = engine.stats()["status_calls"]
-            naive = Naive(naive_engine, args.naive_jobs, selfie)
+            naive = Naive(naive_engine, args.naive_jobs, selfie.jpeg)
             naive.start()
             started = time.monotonic()
             cpu_start = cpu.seconds()

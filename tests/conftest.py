@@ -75,6 +75,13 @@ def _clean_redis(redis_url):
 
 
 @pytest.fixture(autouse=True)
+def generous_daily_quota(settings):
+    # make_job goes through the daily quota like an upload; tests that make many avatars for one
+    # owner are not about the quota (tests/security/test_quota.py sets its own).
+    settings.AVATAR_DAILY_QUOTA = 1000
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # The default hasher takes a good part of a second per user on purpose; tests make many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

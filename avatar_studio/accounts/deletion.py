@@ -2,7 +2,7 @@
 
 ``delete_account`` is what the settings page calls. Deleting a user any other way (the admin, a
 script) removes their files too: the jobs and results go by cascade, and the ``post_delete``
-receivers (``avatars.retention`` for jobs and results, ``on_user_deleted`` here for whatever is
+receivers (``avatars.files`` for jobs and results, ``on_user_deleted`` here for whatever is
 left under the user's storage prefixes) delete the files once the deletion has committed.
 """
 
@@ -11,7 +11,7 @@ import logging
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from avatar_studio.avatars.retention import delete_user_files
+from avatar_studio.avatars.files import delete_user_files
 
 logger = logging.getLogger(__name__)
 

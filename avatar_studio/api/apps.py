@@ -10,7 +10,7 @@ class ApiConfig(AppConfig):
     def ready(self):
         # Webhooks: an avatar that completes or fails gets its event recorded and delivered
         # (api.deliveries); importing tasks registers them in every process that loads the app.
-        from avatar_studio.avatars.signals import job_finished
+        from avatar_studio.avatars.pipeline.signals import job_finished
 
         from . import deliveries, tasks  # noqa: F401
 

@@ -6,12 +6,13 @@
         else, attempts left ─▶ new token, task again after backoff with jitter (countdown)
         else ─▶ failed (gave up)
 
-Like the job state machine (``avatars.services``), every change is an ``UPDATE ... WHERE`` that
-names the state (and the token) it expects, and a task acts only if its update matched. An
-attempt first claims its delivery until ``claimed_until`` (longer than any attempt can take), so
-a duplicated or redelivered message never sends the same delivery twice at once; a message whose
-worker died may claim it again once that claim has run out. A delivery whose avatar was deleted
-is gone with it (cascade): its task finds nothing and stops quietly. The secret is never logged.
+Like the job state machine (``avatars.pipeline.transitions``), every change is an ``UPDATE ...
+WHERE`` that names the state (and the token) it expects, and a task acts only if its update
+matched. An attempt first claims its delivery until ``claimed_until`` (longer than any attempt
+can take), so a duplicated or redelivered message never sends the same delivery twice at once;
+a message whose worker died may claim it again once that claim has run out. A delivery whose
+avatar was deleted is gone with it (cascade): its task finds nothing and stops quietly. The
+secret is never logged.
 """
 
 import logging
@@ -20,6 +21,7 @@ import uuid
 from datetime import timedelta
 from urllib.parse import urljoin
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -31,6 +33,9 @@ from . import webhooks
 from .models import AvatarWebhook, DeliveryState, WebhookDelivery
 
 logger = logging.getLogger(__name__)
+
+# The Celery task that makes one delivery attempt (``api.tasks``).
+DELIVER_TASK = "api.deliver_webhook"
 
 EVENTS = {"completed": webhooks.EVENT_COMPLETED, "failed": webhooks.EVENT_FAILED}
 
@@ -64,8 +69,8 @@ def event_body(delivery, job, base_url):
 
 
 def on_job_finished(sender, job_id, status, **kwargs):
-    """``avatars.signals.job_finished`` receiver: record the event for the avatar's webhook, if
-    it has one. Quick: two reads, one insert; the POST is the task's job."""
+    """``avatars.pipeline.signals.job_finished`` receiver: record the event for the avatar's
+    webhook, if it has one. Quick: two reads, one insert; the POST is the task's job."""
     event = EVENTS.get(str(status))
     if event is None:
         return None
@@ -98,11 +103,13 @@ def record_event(webhook, event):
 
 def _schedule(delivery_id, token, countdown):
     """Send the delivery's task once the current transaction commits. If the broker cannot take
-    it, the error is logged and the sweeper sends it later."""
-    from . import tasks
+    it, the error is logged and the sweeper sends it later.
 
+    The task is looked up by name in Celery's registry (``tasks`` registers it), because
+    ``tasks`` imports this module."""
+    task = current_app.tasks[DELIVER_TASK]
     transaction.on_commit(
-        lambda: tasks.deliver_webhook.apply_async(
+        lambda: task.apply_async(
             args=[str(delivery_id), str(token)], countdown=max(0.0, countdown)
         ),
         robust=True,

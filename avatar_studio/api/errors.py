@@ -10,7 +10,11 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
 
+from avatar_studio.avatars.refusals import Refused
+
 NOT_FOUND_MESSAGE = "No such avatar."
+# A refused action is a conflict with the avatar's state, except these.
+_REFUSAL_STATUS = {"quota_exceeded": status.HTTP_429_TOO_MANY_REQUESTS}
 
 _CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -26,16 +30,14 @@ _CODES = {
 }
 
 
-class RequestTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "request_too_large"
-    default_detail = "The request body is too large."
+class RefusedAction(exceptions.APIException):
+    """A service's ``Refused``, answered with its own code and words (409, or 429 for quota)."""
 
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The avatar is not in a state that allows this."
+    def __init__(self, refusal):
+        super().__init__(refusal.message, refusal.code)
+        self.status_code = _REFUSAL_STATUS.get(refusal.code, status.HTTP_409_CONFLICT)
+        self.refusal_code = refusal.code
+        self.wait = refusal.retry_after  # DRF sends it as Retry-After
 
 
 def error_body(code, message, fields=None):
@@ -43,7 +45,9 @@ def error_body(code, message, fields=None):
 
 
 def api_exception_handler(exc, context):
-    if isinstance(exc, Http404):
+    if isinstance(exc, Refused):
+        exc = RefusedAction(exc)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound(NOT_FOUND_MESSAGE)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
@@ -64,6 +68,8 @@ def api_exception_handler(exc, context):
 
 
 def _code(exc):
+    if isinstance(exc, RefusedAction):
+        return exc.refusal_code
     for kind in type(exc).__mro__:
         if kind in _CODES:
             return _CODES[kind]

@@ -2,11 +2,18 @@
 allowed a little more than the selfie limit as base64, and never read past that."""
 
 from django.conf import settings
+from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 
-from .errors import RequestTooLarge
-
 JSON_OVERHEAD_BYTES = 64 * 1024
+
+
+class RequestTooLarge(exceptions.APIException):
+    # Here rather than in ``errors``: DRF imports this module while ``rest_framework.views``
+    # loads, which ``errors`` needs, so ``errors`` cannot be imported from here.
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+    default_detail = "The request body is too large."
 
 
 def json_body_limit():

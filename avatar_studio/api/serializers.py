@@ -19,7 +19,7 @@ from avatar_studio.avatars.forms import job_inputs_from
 from avatar_studio.avatars.images import SelfieRejected, normalise_selfie
 from avatar_studio.avatars.models import JobStatus
 from avatar_studio.avatars.progress import job_progress
-from avatar_studio.fashn import ASPECT_RATIOS, OUTPUT_FORMATS, SEED_MAX
+from avatar_studio import fashn
 
 from . import fetch, webhooks
 
@@ -119,9 +119,15 @@ class AvatarCreateSerializer(serializers.Serializer):
         default="",
         help_text="The body shape, e.g. 'athletic build'. Empty lets the face decide.",
     )
-    aspect_ratio = serializers.ChoiceField(choices=ASPECT_RATIOS, default="2:3")
-    seed = serializers.IntegerField(min_value=0, max_value=SEED_MAX, default=42)
-    output_format = serializers.ChoiceField(choices=OUTPUT_FORMATS, default="jpeg")
+    aspect_ratio = serializers.ChoiceField(
+        choices=fashn.ASPECT_RATIOS, default=fashn.DEFAULT_ASPECT_RATIO
+    )
+    seed = serializers.IntegerField(
+        min_value=fashn.SEED_MIN, max_value=fashn.SEED_MAX, default=fashn.DEFAULT_SEED
+    )
+    output_format = serializers.ChoiceField(
+        choices=fashn.OUTPUT_FORMATS, default=fashn.DEFAULT_OUTPUT_FORMAT
+    )
     return_base64 = serializers.BooleanField(
         default=False,
         help_text="Private delivery: the image comes straight back to us and the avatar service "

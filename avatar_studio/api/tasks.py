@@ -13,7 +13,7 @@ from . import deliveries
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="api.deliver_webhook", ignore_result=True)
+@shared_task(name=deliveries.DELIVER_TASK, ignore_result=True)
 def deliver_webhook(delivery_id, token):
     deliveries.attempt(delivery_id, token)
 

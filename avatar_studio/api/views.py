@@ -1,21 +1,17 @@
 """The JSON API's endpoints: create, list, read, retry and delete one's own avatars.
 
 Thin, like the browser views: intake through ``avatars.images``, changes through
-``avatars.services``, reads through ``avatars.selectors``. Every avatar endpoint is owner-only;
+``avatars.services``, reads through ``avatars.selectors``. A refused action is answered by the
+error handler (``errors``) in the refusal's own words. Every avatar endpoint is owner-only;
 anyone else gets 404, never 403.
 """
 
 import json
-import secrets
 
-from django.core.files.base import ContentFile
-from django.db import transaction
-from django.http import Http404
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -23,15 +19,9 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from avatar_studio.avatars import selectors, services
-from avatar_studio.avatars.consent import CONSENT_VERSION
-from avatar_studio.avatars.failures import SELFIE_MISSING, message_for
 from avatar_studio.avatars.media import private_file_response
-from avatar_studio.avatars.models import JobStatus
-from avatar_studio.avatars.quota import QuotaExceeded, daily_quota
-from avatar_studio.fashn import SEED_MAX
 
 from . import webhooks
-from .errors import Conflict
 from .models import AvatarWebhook
 from .serializers import (
     AvatarCreatedSerializer,
@@ -41,19 +31,6 @@ from .serializers import (
     AvatarSerializer,
     RetrySerializer,
 )
-
-RETRY_REFUSED = "Only a failed avatar can be retried."
-
-
-class DailyQuotaExceeded(APIException):
-    """429 ``quota_exceeded``: today's avatars are used up (``avatars.quota``)."""
-
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_code = "quota_exceeded"
-
-    def __init__(self, exceeded):
-        super().__init__(str(exceeded))
-        self.wait = exceeded.retry_after  # DRF sends it as Retry-After
 
 
 class AvatarCreateThrottle(UserRateThrottle):
@@ -93,18 +70,11 @@ def _error_responses(*codes):
         400: "Invalid input: the error's fields say which and why.",
         401: "Not authenticated.",
         404: "No such avatar (or not yours).",
-        409: "The avatar is not failed, so it cannot be retried.",
+        409: "The avatar's state does not allow this (e.g. only a failed avatar can be retried).",
         413: "The request body is too large.",
         429: "Too many requests.",
     }
     return {code: OpenApiResponse(OpenApiTypes.OBJECT, descriptions[code]) for code in codes}
-
-
-def _small_photo_warning(selfie):
-    return (
-        f"Your photo is small ({selfie.width}×{selfie.height} pixels), so the avatar may look "
-        "soft. A photo of 512 pixels or more gives a sharper result."
-    )
 
 
 class AvatarListCreate(APIView):
@@ -156,35 +126,26 @@ class AvatarListCreate(APIView):
         serializer.is_valid(raise_exception=True)
         selfie = serializer.validated_data["face_image"]
         webhook_url = serializer.validated_data.get("webhook_url")
-        job = None
-        try:
-            # One transaction: the job's submission is sent only once its webhook is saved too.
-            with daily_quota(request.user), transaction.atomic():
-                job = services.create_job(
-                    owner=request.user,
-                    selfie_name="selfie.jpg",
-                    selfie_file=ContentFile(selfie.jpeg),
-                    consent_version=CONSENT_VERSION,
-                    consented_at=timezone.now(),
-                    **serializer.job_inputs(),
-                )
-                if webhook_url:
-                    AvatarWebhook.objects.create(
-                        job=job,
-                        url=webhook_url,
-                        secret=webhooks.generate_secret(),
-                        api_base_url=request.build_absolute_uri("/"),
-                    )
-        except QuotaExceeded as exceeded:
-            raise DailyQuotaExceeded(exceeded) from None
-        except Exception:
-            if job is not None:
-                job.selfie.delete(save=False)
-            raise
+
+        def save_webhook(job):
+            # In the job's own transaction: its submission is sent only once this is saved too.
+            AvatarWebhook.objects.create(
+                job=job,
+                url=webhook_url,
+                secret=webhooks.generate_secret(),
+                api_base_url=request.build_absolute_uri("/"),
+            )
+
+        job = services.create_avatar(
+            owner=request.user,
+            selfie=selfie,
+            inputs=serializer.job_inputs(),
+            in_same_transaction=save_webhook if webhook_url else None,
+        )
         data = AvatarSerializer(job, context={"request": request}).data
         # The secret is shown here, once; reads show the URL and delivery state only.
         data["webhook"] = AvatarCreatedSerializer().get_webhook(job)
-        data["warnings"] = [_small_photo_warning(selfie)] if selfie.is_small else []
+        data["warnings"] = [selfie.small_photo_warning] if selfie.is_small else []
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
 
 
@@ -205,7 +166,7 @@ class AvatarDetail(APIView):
     def delete(self, request, job_id):
         """Delete an avatar, its selfie and its images, at once."""
         job = selectors.get_owned_job(request.user, job_id)
-        services.delete_job(job)
+        services.delete_avatar(job)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -220,14 +181,7 @@ class AvatarRetry(APIView):
         job = selectors.get_owned_job(request.user, job_id)
         serializer = RetrySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if job.status == JobStatus.FAILED and not job.selfie:
-            # Deleted under the retention policy (avatars.retention): nothing to send again.
-            raise Conflict(message_for(SELFIE_MISSING))
-        new_seed = (
-            secrets.randbelow(SEED_MAX + 1) if serializer.validated_data["new_seed"] else None
-        )
-        if not services.retry_job(job, new_seed=new_seed):
-            raise Conflict(RETRY_REFUSED)
+        services.retry_job(job, new_seed=serializer.validated_data["new_seed"])
         job.refresh_from_db()
         data = AvatarSerializer(job, context={"request": request}).data
         return Response(data, status=status.HTTP_202_ACCEPTED)
@@ -256,9 +210,7 @@ class _ResultFileView(APIView):
     )
     def get(self, request, job_id, index):
         job = selectors.get_owned_job(request.user, job_id)
-        result = job.results.filter(index=index).first()
-        if result is None:
-            raise Http404("No such image.")
+        result = selectors.job_result(job, index)
         return private_file_response(getattr(result, self.field_name))
 
 

@@ -1,8 +1,10 @@
 """Staff view of avatar jobs: the list and review queue, actions, attempt history, dashboard.
 
-The admin only reads and calls services: approving and rejecting go through ``review``,
-retrying and deleting through ``services``, each a guarded transition. Every action says how many
-jobs it changed and why it skipped the others, and writes one admin log entry per changed job.
+The admin only reads and calls services: approving and rejecting go through
+``review.services``, retrying and deleting through ``services``, each a guarded transition.
+Every action says how many jobs it changed and, in the refusals' own words (the same the owner
+reads in the browser and the API), why it skipped the others; it writes one admin log entry per
+changed job.
 
 Permissions: ``review_avatarjob`` (approve, reject) and ``retry_avatarjob`` (retry, re-run with a
 new seed) are what the "Reviewers" group holds, with ``view_avatarjob``; deleting needs Django's
@@ -10,7 +12,6 @@ own ``delete_avatarjob``, which that group does not have.
 """
 
 import re
-import secrets
 from collections import Counter
 
 from django import forms
@@ -24,12 +25,13 @@ from django.utils import timezone
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from avatar_studio.fashn import SEED_MAX
 from avatar_studio.ops.views import dashboard as operations_dashboard
 from avatar_studio.ops.views import format_duration
 
-from . import review, services
+from . import services
 from .models import AvatarJob, AvatarResult, JobStatus, PredictionAttempt, ReviewState
+from .refusals import Refused
+from .review import services as review
 
 THUMBNAIL_HEIGHT = 56
 AVATAR_THUMBNAIL_HEIGHT = 84
@@ -314,35 +316,24 @@ class AvatarJobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve for public display", permissions=["review"])
     def approve_for_display(self, request, queryset):
-        changed, skipped = 0, Counter()
-        for job in queryset:
-            reason = review.cannot_approve(job)
-            if not reason and not review.approve(job, reviewer=request.user):
-                reason = review.CHANGED_MEANWHILE
-            if reason:
-                skipped[reason] += 1
-                continue
-            changed += 1
-            self.log_change(request, job, "Approved for public display.")
-        self._report(request, "Approved", changed, skipped)
+        def approve(job):
+            review.approve(job, reviewer=request.user)
+            return "Approved for public display."
+
+        self._act(request, queryset, "Approved", approve)
 
     @admin.action(description="Reject for public display (with a reason)…", permissions=["review"])
     def reject_for_display(self, request, queryset):
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
             return self._reject_form(request, queryset, form)
-        reason_text = form.cleaned_data["reason"]
-        changed, skipped = 0, Counter()
-        for job in queryset:
-            reason = review.cannot_reject(job)
-            if not reason and not review.reject(job, reviewer=request.user, reason=reason_text):
-                reason = review.CHANGED_MEANWHILE
-            if reason:
-                skipped[reason] += 1
-                continue
-            changed += 1
-            self.log_change(request, job, f"Rejected for public display: {reason_text}")
-        self._report(request, "Rejected", changed, skipped)
+        reason = form.cleaned_data["reason"]
+
+        def reject(job):
+            review.reject(job, reviewer=request.user, reason=reason)
+            return f"Rejected for public display: {reason}"
+
+        self._act(request, queryset, "Rejected", reject)
         return None
 
     def _reject_form(self, request, queryset, form):
@@ -366,27 +357,30 @@ class AvatarJobAdmin(admin.ModelAdmin):
         self._retry(request, queryset, new_seed=True)
 
     def _retry(self, request, queryset, *, new_seed):
-        """A new attempt through the normal pipeline, for failed jobs only.
+        """A new attempt through the normal pipeline (``services.retry_job``), which refuses
+        anything but a failed job: a running one is never sent a second time."""
 
-        ``services.retry_job`` moves failed → queued with a compare-and-swap, so a job that is
-        already running (or that someone retried a moment ago) is never sent a second time.
-        """
+        def retry(job):
+            seed = services.retry_job(job, new_seed=new_seed)
+            if new_seed:
+                return f"Re-run with new seed {seed} (was {job.seed})."
+            return "Retried: a new attempt through the pipeline."
+
+        self._act(request, queryset, "Re-ran" if new_seed else "Retried", retry)
+
+    def _act(self, request, queryset, verb, action):
+        """Run ``action`` (a service call returning the log message) on each job; count refusals
+        by their reason."""
         changed, skipped = 0, Counter()
         for job in queryset:
-            if job.status != JobStatus.FAILED:
-                skipped[_cannot_retry(job)] += 1
-                continue
-            seed = secrets.randbelow(SEED_MAX + 1) if new_seed else None
-            if not services.retry_job(job, new_seed=seed):
-                skipped[review.CHANGED_MEANWHILE] += 1
+            try:
+                log_message = action(job)
+            except Refused as refusal:
+                skipped[refusal.message] += 1
                 continue
             changed += 1
-            if seed is None:
-                message = "Retried: a new attempt through the pipeline."
-            else:
-                message = f"Re-run with new seed {seed} (was {job.seed})."
-            self.log_change(request, job, message)
-        self._report(request, "Re-ran" if new_seed else "Retried", changed, skipped)
+            self.log_change(request, job, log_message)
+        self._report(request, verb, changed, skipped)
 
     def _report(self, request, verb, changed, skipped):
         """Tell staff how many jobs changed and, grouped by reason, why the others did not."""
@@ -395,19 +389,21 @@ class AvatarJobAdmin(admin.ModelAdmin):
                 request, f"{verb} {_jobs(changed)}.", messages.SUCCESS if changed else messages.INFO
             )
         if skipped:
-            reasons = "; ".join(f"{reason} ({count})" for reason, count in skipped.most_common())
+            reasons = " ".join(
+                f"{_jobs(count)}: {reason}" for reason, count in skipped.most_common()
+            )
             self.message_user(
-                request, f"Skipped {_jobs(skipped.total())}: {reasons}.", messages.WARNING
+                request, f"Skipped {_jobs(skipped.total())}. {reasons}", messages.WARNING
             )
 
     # --- deleting: always with the job's files --------------------------------------------
 
     def delete_model(self, request, obj):
-        services.delete_job(obj)
+        services.delete_avatar(obj)
 
     def delete_queryset(self, request, queryset):
         for job in queryset:
-            services.delete_job(job)
+            services.delete_avatar(job)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -429,12 +425,6 @@ class AvatarJobAdmin(admin.ModelAdmin):
 
     def dashboard_view(self, request):
         return operations_dashboard(request, self)
-
-
-def _cannot_retry(job):
-    if job.status == JobStatus.COMPLETED:
-        return "cannot retry: only a failed job can be retried, and it completed"
-    return "cannot retry: it is still running, and a second attempt must never run alongside"
 
 
 def _jobs(count):

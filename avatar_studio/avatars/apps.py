@@ -7,18 +7,17 @@ class AvatarsConfig(AppConfig):
     verbose_name = "Avatars"
 
     def ready(self):
-        # Retention and file clean-up (see avatars.retention); importing it also registers its
-        # Celery tasks in every process that loads the app.
-        from . import retention
+        # Importing the task modules registers their Celery tasks in every process that loads
+        # the app (web, worker, beat): the pipeline sends its steps by task name.
+        from . import files, retention
         from .models import AvatarJob, AvatarResult
-        from .signals import job_finished
+        from .pipeline import tasks  # noqa: F401
+        from .pipeline.signals import job_finished
 
         job_finished.connect(retention.on_job_finished, dispatch_uid="retention-job-finished")
         post_delete.connect(
-            retention.on_job_deleted, sender=AvatarJob, dispatch_uid="retention-job-deleted"
+            files.on_job_deleted, sender=AvatarJob, dispatch_uid="files-job-deleted"
         )
         post_delete.connect(
-            retention.on_result_deleted,
-            sender=AvatarResult,
-            dispatch_uid="retention-result-deleted",
+            files.on_result_deleted, sender=AvatarResult, dispatch_uid="files-result-deleted"
         )

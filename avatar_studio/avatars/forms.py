@@ -1,11 +1,9 @@
 """The upload form, named after the FASHN protocol's inputs, and the small owner-action forms."""
 
-import secrets
-
 from django import forms
 from django.conf import settings
 
-from avatar_studio.fashn import ASPECT_RATIOS, OUTPUT_FORMATS, SEED_MAX
+from avatar_studio import fashn
 
 from .consent import consent_text
 from .images import SelfieRejected, normalise_selfie
@@ -36,23 +34,23 @@ class AvatarRequestForm(forms.Form):
     )
     aspect_ratio = forms.ChoiceField(
         label="Aspect ratio",
-        choices=[(ratio, ratio) for ratio in ASPECT_RATIOS],
-        initial="2:3",
+        choices=[(ratio, ratio) for ratio in fashn.ASPECT_RATIOS],
+        initial=fashn.DEFAULT_ASPECT_RATIO,
         widget=forms.RadioSelect,
         help_text="The image is extended downward to fit.",
     )
     seed = forms.IntegerField(
-        min_value=0,
-        max_value=SEED_MAX,
-        initial=42,
+        min_value=fashn.SEED_MIN,
+        max_value=fashn.SEED_MAX,
+        initial=fashn.DEFAULT_SEED,
         required=False,
         help_text="The same selfie, settings and seed give the same avatar.",
     )
     surprise_me = forms.BooleanField(label="Surprise me (a random seed)", required=False)
     output_format = forms.ChoiceField(
         label="Format",
-        choices=[(value, _FORMAT_LABELS[value]) for value in OUTPUT_FORMATS],
-        initial="jpeg",
+        choices=[(value, _FORMAT_LABELS[value]) for value in fashn.OUTPUT_FORMATS],
+        initial=fashn.DEFAULT_OUTPUT_FORMAT,
     )
     return_base64 = forms.BooleanField(
         label="Private delivery: the image comes straight back to us and the avatar service "
@@ -79,9 +77,9 @@ class AvatarRequestForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("surprise_me"):
-            data["seed"] = secrets.randbelow(SEED_MAX + 1)
+            data["seed"] = fashn.random_seed()
         elif data.get("seed") is None and "seed" not in self.errors:
-            data["seed"] = 42
+            data["seed"] = fashn.DEFAULT_SEED
         return data
 
     def job_inputs(self):
@@ -101,9 +99,6 @@ def job_inputs_from(data):
 
 class RetryForm(forms.Form):
     new_seed = forms.BooleanField(required=False)
-
-    def seed(self):
-        return secrets.randbelow(SEED_MAX + 1) if self.cleaned_data.get("new_seed") else None
 
 
 SHARE_DURATIONS = [(1, "1 day"), (7, "7 days"), (30, "30 days")]

@@ -100,6 +100,14 @@ class NormalisedSelfie:
     def is_small(self):
         return min(self.width, self.height) < SMALL_SIDE
 
+    @property
+    def small_photo_warning(self):
+        """What to tell the owner of a small photo (every door shows these words)."""
+        return (
+            f"Your photo is small ({self.width}×{self.height} pixels), so the avatar may look "
+            f"soft. A photo of {SMALL_SIDE} pixels or more gives a sharper result."
+        )
+
 
 def normalise_selfie(file, *, max_bytes):
     """Validate and normalise an uploaded selfie (a file object). Raises SelfieRejected."""

@@ -1,7 +1,7 @@
 """Avatar jobs: one row per user request, one attempt row per FASHN prediction.
 
 Status changes are never written here or from views: every transition goes through
-``avatars.services``, which guards it with a compare-and-swap update.
+``avatars.pipeline.transitions``, which guards it with a compare-and-swap update.
 """
 
 import secrets
@@ -12,6 +12,11 @@ from django.db import models
 
 from avatar_studio.fashn import (
     ASPECT_RATIOS,
+    DEFAULT_ASPECT_RATIO,
+    DEFAULT_OUTPUT_FORMAT,
+    DEFAULT_SEED,
+    DEFAULT_TRYON_CATEGORY,
+    DEFAULT_TRYON_MODE,
     FACE_TO_MODEL,
     GENERATION_MODES,
     OUTPUT_FORMATS,
@@ -62,7 +67,7 @@ class ReviewState(models.TextChoices):
     """Whether an avatar may be shown to people other than its owner.
 
     The public showcase and the store's model gallery show approved avatars only; an owner's own
-    use of their avatar never waits for review. Transitions live in ``avatars.review``.
+    use of their avatar never waits for review. Transitions live in ``avatars.review.services``.
     """
 
     PRIVATE = "private", "Private"  # the owner has not offered it for public display
@@ -95,9 +100,13 @@ class AvatarJob(models.Model):
     # The FASHN face-to-model inputs, named as in the protocol (seed, output_format and
     # return_base64 serve tryon-v1.6 too, and num_images is its num_samples).
     prompt = models.CharField(max_length=500, blank=True)
-    aspect_ratio = models.CharField(max_length=5, choices=_choices(ASPECT_RATIOS), default="2:3")
-    seed = models.PositiveBigIntegerField(default=42)
-    output_format = models.CharField(max_length=4, choices=_choices(OUTPUT_FORMATS), default="jpeg")
+    aspect_ratio = models.CharField(
+        max_length=5, choices=_choices(ASPECT_RATIOS), default=DEFAULT_ASPECT_RATIO
+    )
+    seed = models.PositiveBigIntegerField(default=DEFAULT_SEED)
+    output_format = models.CharField(
+        max_length=4, choices=_choices(OUTPUT_FORMATS), default=DEFAULT_OUTPUT_FORMAT
+    )
     return_base64 = models.BooleanField(default=False)
     resolution = models.CharField(max_length=2, choices=_choices(RESOLUTIONS), blank=True)
     generation_mode = models.CharField(max_length=8, choices=_choices(GENERATION_MODES), blank=True)
@@ -188,8 +197,8 @@ class AvatarJob(models.Model):
         return TryOnInputs(
             model_image=model_image,
             garment_image=garment_image,
-            category=self.category or "auto",
-            mode=self.mode or "balanced",
+            category=self.category or DEFAULT_TRYON_CATEGORY,
+            mode=self.mode or DEFAULT_TRYON_MODE,
             seed=self.seed,
             num_samples=self.num_images or 1,
             output_format=self.output_format,

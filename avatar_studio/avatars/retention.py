@@ -9,31 +9,22 @@ message says why it can no longer be retried. ``purge_expired_files`` (a managem
 a beat task every hour) is the sweep that enforces both; the ``job_finished`` receiver only makes
 the common case happen at once.
 
-Deleting a job, a result or a user (through the app, the API, the admin or a cascade) removes
-their files from storage once the deletion has committed: the receivers connected in
-``AvatarsConfig.ready``.
+The files of deleted rows are ``files``' business.
 """
 
 import logging
-import os
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage, default_storage
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from .files import delete_files
 from .models import AvatarJob, JobStatus
 
 logger = logging.getLogger(__name__)
-
-# Where a user's files live in storage (see models.selfie_upload_to, garment_upload_to and
-# result_path): everything under these prefixes belongs to that user alone.
-USER_PREFIXES = ("selfies/{user_id}", "avatars/{user_id}", "garments/{user_id}")
 
 
 def failed_selfie_purged_message(days):
@@ -139,61 +130,3 @@ def on_job_finished(sender, job_id, status, **kwargs):
         purge_completed_selfie_task.delay(str(job_id))
     except Exception as error:  # noqa: BLE001 - the hourly purge is the fallback
         logger.warning("job %s: could not schedule the selfie deletion: %r", job_id, error)
-
-
-# --- Files of deleted rows ----------------------------------------------------------------------
-
-
-def delete_files(names, storage=None):
-    """Delete stored files by name; a file already gone is not an error."""
-    storage = storage or default_storage
-    for name in names:
-        if not name:
-            continue
-        try:
-            storage.delete(name)
-        except Exception as error:  # noqa: BLE001 - one stuck file must not keep the others
-            logger.error("could not delete stored file %s: %r", name, error)
-
-
-def _delete_after_commit(names, using):
-    names = [name for name in names if name]
-    if names:
-        transaction.on_commit(lambda: delete_files(names), using=using)
-
-
-def on_job_deleted(sender, instance, using, **kwargs):
-    """``post_delete`` of a job (also by cascade, e.g. its owner deleted in the admin)."""
-    _delete_after_commit([instance.selfie.name, instance.garment_image.name], using)
-
-
-def on_result_deleted(sender, instance, using, **kwargs):
-    _delete_after_commit([instance.image.name, instance.thumbnail.name], using)
-
-
-def delete_user_files(user_id, storage=None):
-    """Delete everything stored under a user's prefixes. Returns the names deleted."""
-    storage = storage or default_storage
-    deleted = []
-    for prefix in USER_PREFIXES:
-        deleted += _delete_tree(storage, prefix.format(user_id=user_id))
-    return deleted
-
-
-def _delete_tree(storage, path):
-    try:
-        directories, files = storage.listdir(path)
-    except FileNotFoundError:
-        return []
-    deleted = []
-    for name in files:
-        full = f"{path}/{name}"
-        delete_files([full], storage)
-        deleted.append(full)
-    for directory in directories:
-        deleted += _delete_tree(storage, f"{path}/{directory}")
-    if isinstance(storage, FileSystemStorage):
-        # Leave no empty folder named after the user behind.
-        with suppress(OSError):
-            os.rmdir(storage.path(path))
-    return deleted

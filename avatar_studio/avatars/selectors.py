@@ -1,11 +1,15 @@
 """Reads: which jobs a user may see, and the shapes the pages need, in a constant number of
-queries. Owners see their own jobs; staff see everyone's; anyone else gets 404."""
+queries. Owners see their own jobs; staff see everyone's; anyone else gets 404. Also the reads
+the pipeline and public pages need (the current attempt, overdue jobs, approved avatars)."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
 
-from .models import ACTIVE_STATUSES, AvatarJob, AvatarResult, JobStatus, ShareLink
+from .models import ACTIVE_STATUSES, AvatarJob, AvatarResult, JobStatus, ReviewState
 
 GALLERY_FILTERS = {
     "all": ("All", None),
@@ -46,18 +50,65 @@ def gallery_jobs(user, filter_name):
     return jobs.prefetch_related(Prefetch("results", queryset=results))
 
 
-def active_share_link(token):
-    """The share link for ``token`` if it still works, with its job and results, else 404."""
-    link = (
-        ShareLink.objects.select_related("job")
-        .prefetch_related("job__results")
-        .filter(token=token)
+def job_result(job, index):
+    """One stored image of the job, or 404."""
+    result = job.results.filter(index=index).first()
+    if result is None:
+        raise Http404("No such image.")
+    return result
+
+
+# --- The pipeline -------------------------------------------------------------------------------
+
+
+def current_attempt(job):
+    """The job's latest FASHN prediction, or None before its first submission."""
+    return job.attempts.order_by("-number").first()
+
+
+def job_for_webhook(webhook_token):
+    """The job whose current submission carries this webhook secret, or None."""
+    return AvatarJob.objects.filter(webhook_token=webhook_token).only("pk").first()
+
+
+def overdue_jobs(now=None):
+    """Active jobs whose next step should have started a while ago (lost message, dead worker)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.AVATAR_SWEEP_GRACE_SECONDS)
+    return AvatarJob.objects.filter(status__in=ACTIVE_STATUSES, next_action_at__lt=cutoff)
+
+
+def next_job_waiting_for_slot():
+    """The oldest queued job that found no free FASHN slot."""
+    return (
+        AvatarJob.objects.filter(status=JobStatus.QUEUED, waiting_for_slot=True)
+        .order_by("created_at")
         .first()
     )
-    if link is None or not link.is_active(timezone.now()):
-        raise Http404("This link has expired or was turned off.")
-    return link
 
 
-def active_share_links(job):
-    return job.share_links.filter(revoked_at=None, expires_at__gt=timezone.now())
+# --- Public display -----------------------------------------------------------------------------
+
+
+def approved_public_avatars():
+    """The avatars that may be shown publicly: approved, owner consenting, completed, owner active.
+
+    Newest approval first, each with its images in one extra query. Every public page (showcase,
+    store gallery) reads avatars through this and nothing else.
+    """
+    results = AvatarResult.objects.order_by("index")
+    return (
+        AvatarJob.objects.avatars()
+        .filter(
+            status=JobStatus.COMPLETED,
+            review_state=ReviewState.APPROVED,
+            public_consent_at__isnull=False,
+            owner__is_active=True,
+        )
+        .order_by("-reviewed_at", "-created_at")
+        .prefetch_related(Prefetch("results", queryset=results))
+    )
+
+
+def pending_review_count():
+    return AvatarJob.objects.avatars().filter(review_state=ReviewState.PENDING).count()

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import fashn_webhooks, review_urls, views
+from . import views
+from .pipeline import fashn_webhooks
+from .review import views as review_views
 
 app_name = "avatars"
 
@@ -32,5 +34,14 @@ urlpatterns = [
     path("fashn/webhook/<str:token>/", fashn_webhooks.receive, name="fashn-webhook"),
     path("s/<str:token>/", views.shared_avatar, name="shared"),
     path("s/<str:token>/<int:index>/", views.shared_image, name="shared-image"),
+    path(
+        "avatars/<uuid:job_id>/showcase/offer/",
+        review_views.showcase_offer,
+        name="showcase-offer",
+    ),
+    path(
+        "avatars/<uuid:job_id>/showcase/withdraw/",
+        review_views.showcase_withdraw,
+        name="showcase-withdraw",
+    ),
 ]
-urlpatterns += review_urls.urlpatterns

@@ -1,12 +1,12 @@
 """Browser views: upload a selfie, follow its job live, gallery, retry, delete, download, share.
 
-Reads allow the owner and staff; changes allow the owner only. Anyone else gets 404.
+Reads allow the owner and staff; changes allow the owner only. Anyone else gets 404. Each view
+parses, calls one service and presents; a refused action shows the refusal's own words.
 """
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -15,17 +15,13 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import quota, selectors, services
-from .consent import CONSENT_VERSION
+from . import quota, selectors, services, sharing
 from .forms import PROMPT_SUGGESTIONS, AvatarRequestForm, RetryForm, ShareLinkForm
 from .media import private_file_response
 from .progress import job_progress
+from .refusals import Refused
 
 GALLERY_PAGE_SIZE = 24
-SELFIE_GONE = (
-    "The selfie for this avatar has been deleted, so it cannot be retried. Upload your selfie "
-    "again to make a new avatar."
-)
 
 
 @require_http_methods(["GET", "POST"])
@@ -37,24 +33,14 @@ def upload(request):
     if request.method == "POST" and form.is_valid():
         selfie = form.selfie
         try:
-            with quota.daily_quota(request.user):
-                job = services.create_job(
-                    owner=request.user,
-                    selfie_name="selfie.jpg",
-                    selfie_file=ContentFile(selfie.jpeg),
-                    consent_version=CONSENT_VERSION,
-                    consented_at=timezone.now(),
-                    **form.job_inputs(),
-                )
-        except quota.QuotaExceeded as exceeded:
-            form.add_error(None, str(exceeded))
+            job = services.create_avatar(
+                owner=request.user, selfie=selfie, inputs=form.job_inputs()
+            )
+        except Refused as refusal:
+            form.add_error(None, refusal.message)
             return _upload_page(request, form, status=429)
         if selfie.is_small:
-            messages.warning(
-                request,
-                f"Your photo is small ({selfie.width}×{selfie.height} pixels), so the avatar may "
-                "look soft. A photo of 512 pixels or more gives a sharper result.",
-            )
+            messages.warning(request, selfie.small_photo_warning)
         return redirect("avatars:job", job_id=job.pk)
     return _upload_page(request, form)
 
@@ -107,9 +93,9 @@ def _job_context(request, job):
         "job": job,
         "progress": job_progress(job, timezone.now()),
         "results": list(job.results.all()),
-        "prediction_id": getattr(services.current_attempt(job), "prediction_id", ""),
+        "prediction_id": getattr(selectors.current_attempt(job), "prediction_id", ""),
         "is_owner": is_owner,
-        "share_links": list(selectors.active_share_links(job)) if is_owner else [],
+        "share_links": list(sharing.active_share_links(job)) if is_owner else [],
         "share_form": ShareLinkForm(),
     }
 
@@ -141,20 +127,18 @@ def job_status(request, job_id):
 @require_POST
 def job_retry(request, job_id):
     job = selectors.get_owned_job(request.user, job_id)
-    if not job.is_tryon and not job.selfie and job.status == "failed":
-        # Deleted under the retention policy (avatars.retention): nothing left to send again.
-        messages.error(request, job.error_message or SELFIE_GONE)
-        return redirect("avatars:job", job_id=job.pk)
     form = RetryForm(request.POST)
     form.is_valid()
-    new_seed = form.seed()
-    if services.retry_job(job, new_seed=new_seed):
-        if new_seed is None:
-            messages.success(request, "Trying again with the same settings.")
-        else:
-            messages.success(request, f"Trying again with a new seed ({new_seed}).")
+    new_seed = form.cleaned_data.get("new_seed", False)
+    try:
+        seed = services.retry_job(job, new_seed=new_seed)
+    except Refused as refusal:
+        messages.error(request, refusal.message)
     else:
-        messages.error(request, "Only a failed avatar can be retried.")
+        if new_seed:
+            messages.success(request, f"Trying again with a new seed ({seed}).")
+        else:
+            messages.success(request, "Trying again with the same settings.")
     return redirect("avatars:job", job_id=job.pk)
 
 
@@ -163,7 +147,7 @@ def job_retry(request, job_id):
 def job_delete(request, job_id):
     job = selectors.get_owned_job(request.user, job_id)
     if request.method == "POST":
-        services.delete_job(job)
+        services.delete_avatar(job)
         messages.success(request, "The avatar, its selfie and its images were deleted.")
         return redirect("avatars:gallery")
     return render(request, "avatars/job_confirm_delete.html", {"job": job})
@@ -176,8 +160,11 @@ def share_create(request, job_id):
     form = ShareLinkForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose how long the link should work.")
-    elif services.create_share_link(job, days=form.cleaned_data["days"]) is None:
-        messages.error(request, "Only a completed avatar can be shared.")
+        return redirect("avatars:job", job_id=job.pk)
+    try:
+        sharing.create_share_link(job, days=form.cleaned_data["days"])
+    except Refused as refusal:
+        messages.error(request, refusal.message)
     else:
         messages.success(request, "Share link created. Anyone with the link can see this avatar.")
     return redirect("avatars:job", job_id=job.pk)
@@ -190,7 +177,7 @@ def share_revoke(request, job_id, link_id):
     link = job.share_links.filter(pk=link_id).first()
     if link is None:
         raise Http404("No such link.")
-    services.revoke_share_link(link)
+    sharing.revoke_share_link(link)
     messages.success(request, "The link no longer works.")
     return redirect("avatars:job", job_id=job.pk)
 
@@ -199,7 +186,7 @@ def share_revoke(request, job_id, link_id):
 def shared_avatar(request, token):
     """A shared avatar, for anyone holding the link. Shows only the avatar, never the selfie."""
     try:
-        link = selectors.active_share_link(token)
+        link = sharing.active_share_link(token)
     except Http404:
         return render(request, "avatars/share_gone.html", status=404)
     return render(
@@ -211,8 +198,8 @@ def shared_avatar(request, token):
 
 @require_GET
 def shared_image(request, token, index):
-    link = selectors.active_share_link(token)
-    result = _result(link.job, index)
+    link = sharing.active_share_link(token)
+    result = selectors.job_result(link.job, index)
     return private_file_response(result.image)
 
 
@@ -227,28 +214,21 @@ def selfie_file(request, job_id):
 @require_GET
 def result_file(request, job_id, index):
     job = selectors.get_visible_job(request.user, job_id)
-    return private_file_response(_result(job, index).image)
+    return private_file_response(selectors.job_result(job, index).image)
 
 
 @login_required
 @require_GET
 def result_thumbnail(request, job_id, index):
     job = selectors.get_visible_job(request.user, job_id)
-    return private_file_response(_result(job, index).thumbnail)
+    return private_file_response(selectors.job_result(job, index).thumbnail)
 
 
 @login_required
 @require_GET
 def result_download(request, job_id, index):
     job = selectors.get_visible_job(request.user, job_id)
-    result = _result(job, index)
+    result = selectors.job_result(job, index)
     extension = result.image.name.rsplit(".", 1)[-1]
     name = f"avatar-{str(job.pk)[:8]}-{index + 1}.{extension}"
     return private_file_response(result.image, download_name=name)
-
-
-def _result(job, index):
-    result = job.results.filter(index=index).first()
-    if result is None:
-        raise Http404("No such image.")
-    return result

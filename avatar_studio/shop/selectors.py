@@ -9,7 +9,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 
 from avatar_studio.avatars.models import AvatarJob, AvatarResult, JobStatus, PredictionModel
-from avatar_studio.avatars.review import approved_public_avatars
+from avatar_studio.avatars.selectors import approved_public_avatars
 
 from .models import TryOn
 

@@ -1,16 +1,24 @@
 """Starting try-ons: one per avatar image and garment, reused by every shopper who asks."""
 
-from django.core.files.base import ContentFile
+from contextlib import suppress
+
 from django.db import IntegrityError, transaction
 
+from avatar_studio import fashn
 from avatar_studio.avatars import services as avatar_services
 from avatar_studio.avatars.models import JobStatus
+from avatar_studio.avatars.refusals import Refused
 
 from .garments import garment_png
 from .models import TryOn
 
 # The try-on's own settings. FASHN keeps nothing of a base64 run, which suits pictures of faces.
-TRYON_SETTINGS = {"mode": "balanced", "seed": 42, "output_format": "jpeg", "return_base64": True}
+TRYON_SETTINGS = {
+    "mode": fashn.DEFAULT_TRYON_MODE,
+    "seed": fashn.DEFAULT_SEED,
+    "output_format": fashn.DEFAULT_OUTPUT_FORMAT,
+    "return_base64": True,
+}
 
 
 def try_on(garment, avatar_result):
@@ -22,18 +30,20 @@ def try_on(garment, avatar_result):
     cached = _cached(garment, avatar_result)
     if cached is not None:
         if cached.job.status == JobStatus.FAILED:
-            avatar_services.retry_job(cached.job)
+            # Refused only when another shopper's request retried it a moment ago.
+            with suppress(Refused):
+                avatar_services.retry_job(cached.job)
             cached.job.refresh_from_db()
         return cached
 
     job = None
     try:
         with transaction.atomic():
-            job = avatar_services.create_tryon_job(
+            job = avatar_services.create_tryon(
                 # The picture shows the avatar owner's face: it is theirs, and goes with it.
                 owner=avatar_result.job.owner,
                 model_result=avatar_result,
-                garment_file=ContentFile(garment_png(garment)),
+                garment_png=garment_png(garment),
                 category=garment.category,
                 **TRYON_SETTINGS,
             )

@@ -7,7 +7,7 @@ from django.contrib.messages import get_messages
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from avatar_studio.avatars import review
+from avatar_studio.avatars import refusals, selectors
 from avatar_studio.avatars.models import AvatarJob, JobStatus, ReviewState
 
 from ..support.jobs import make_finished_job, make_job
@@ -58,8 +58,8 @@ def test_approve_reports_what_changed_and_why_the_rest_was_skipped(
     messages = texts(response)
     assert "Approved 1 job." in messages
     skipped = next(text for text in messages if text.startswith("Skipped 2 jobs"))
-    assert "cannot approve: it is a failed job, with no avatar to show (1)" in skipped
-    assert "its owner has not offered it for public display (1)" in skipped
+    assert f"1 job: {refusals.NOTHING_TO_SHOW.message}" in skipped
+    assert f"1 job: {refusals.NOT_OFFERED.message}" in skipped
     assert log_messages(offered_job) == [(CHANGE, "Approved for public display.")]
     assert log_messages(failed) == []
 
@@ -71,7 +71,7 @@ def test_approving_twice_is_reported_as_already_approved(client, reviewer, offer
     response = run_action(client, "approve_for_display", [offered_job])
 
     assert "Approved 0 jobs." not in texts(response)
-    assert "Skipped 1 job: already approved (1)." in texts(response)
+    assert f"Skipped 1 job. 1 job: {refusals.ALREADY_APPROVED.message}" in texts(response)
     assert len(log_messages(offered_job)) == 1
 
 
@@ -107,7 +107,7 @@ def test_reject_skips_avatars_nobody_offered(client, reviewer, alice):
     response = run_action(client, "reject_for_display", [private], apply="1", reason="No.")
 
     assert fresh(private).review_state == ReviewState.PRIVATE
-    assert any("has not offered it" in text for text in texts(response))
+    assert f"Skipped 1 job. 1 job: {refusals.NOT_OFFERED.message}" in texts(response)
 
 
 # --- retry and re-run -------------------------------------------------------------------------
@@ -131,8 +131,8 @@ def test_retry_queues_failed_jobs_only(client, reviewer, alice, django_capture_o
     messages = texts(response)
     assert "Retried 1 job." in messages
     skipped = next(text for text in messages if text.startswith("Skipped 2 jobs"))
-    assert "only a failed job can be retried, and it completed (1)" in skipped
-    assert "it is still running" in skipped
+    assert f"1 job: {refusals.RETRY_COMPLETED.message}" in skipped
+    assert f"1 job: {refusals.RETRY_RUNNING.message}" in skipped
     assert log_messages(failed) == [(CHANGE, "Retried: a new attempt through the pipeline.")]
 
 
@@ -168,7 +168,9 @@ def test_rerun_gives_a_failed_job_a_new_seed(client, reviewer, alice):
 # --- delete -----------------------------------------------------------------------------------
 
 
-def test_delete_removes_jobs_with_their_files_and_logs_it(client, superuser, alice):
+def test_delete_removes_jobs_with_their_files_and_logs_it(
+    client, superuser, alice, django_capture_on_commit_callbacks
+):
     job = make_finished_job(alice)
     files = [job.selfie.name]
     files += [
@@ -179,7 +181,8 @@ def test_delete_removes_jobs_with_their_files_and_logs_it(client, superuser, ali
 
     confirm = run_action(client, "delete_selected", [job])
     assert "Are you sure" in confirm.content.decode()
-    done = run_action(client, "delete_selected", [job], post="yes")
+    with django_capture_on_commit_callbacks(execute=True):
+        done = run_action(client, "delete_selected", [job], post="yes")
 
     assert not AvatarJob.objects.filter(pk=job.pk).exists()
     assert not any(default_storage.exists(name) for name in files)
@@ -187,12 +190,15 @@ def test_delete_removes_jobs_with_their_files_and_logs_it(client, superuser, ali
     assert [flag for flag, _message in log_messages(job)] == [DELETION]
 
 
-def test_deleting_from_the_job_page_also_removes_files(client, superuser, alice):
+def test_deleting_from_the_job_page_also_removes_files(
+    client, superuser, alice, django_capture_on_commit_callbacks
+):
     job = make_finished_job(alice)
     selfie = job.selfie.name
     client.force_login(superuser)
 
-    client.post(reverse("admin:avatars_avatarjob_delete", args=[job.pk]), {"post": "yes"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:avatars_avatarjob_delete", args=[job.pk]), {"post": "yes"})
 
     assert not AvatarJob.objects.filter(pk=job.pk).exists()
     assert not default_storage.exists(selfie)
@@ -219,4 +225,4 @@ def test_the_review_queue_lists_only_pending_avatars(client, reviewer, alice, of
     assert "Review queue: avatars offered for public display" in page
     assert str(offered_job.pk)[:8] in page
     assert str(private.pk)[:8] not in page
-    assert review.pending_review_count() == 1
+    assert selectors.pending_review_count() == 1

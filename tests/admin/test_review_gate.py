@@ -6,8 +6,10 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 
-from avatar_studio.avatars import review
+from avatar_studio.avatars import refusals, selectors
 from avatar_studio.avatars.models import AvatarJob, ReviewState
+from avatar_studio.avatars.refusals import Refused
+from avatar_studio.avatars.review import services as review
 
 from ..support.jobs import make_finished_job, make_job
 
@@ -15,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def public_ids():
-    return {job.pk for job in review.approved_public_avatars()}
+    return {job.pk for job in selectors.approved_public_avatars()}
 
 
 def test_a_new_avatar_is_private_and_not_public(alice):
@@ -40,10 +42,10 @@ def test_pending_and_rejected_avatars_never_appear_publicly(alice, bob, staff):
 def test_an_approved_avatar_appears_with_its_images_in_two_queries(
     alice, staff, offered_job, django_assert_num_queries
 ):
-    assert review.approve(offered_job, reviewer=staff)
+    review.approve(offered_job, reviewer=staff)
 
     with django_assert_num_queries(2):
-        avatars = list(review.approved_public_avatars())
+        avatars = list(selectors.approved_public_avatars())
         images = [result.image.name for job in avatars for result in job.results.all()]
 
     assert [job.pk for job in avatars] == [offered_job.pk]
@@ -54,15 +56,16 @@ def test_withdrawing_consent_removes_an_approved_avatar_at_once(alice, staff, of
     review.approve(offered_job, reviewer=staff)
     assert public_ids() == {offered_job.pk}
 
-    assert review.withdraw_from_display(offered_job)
+    review.withdraw_from_display(offered_job)
 
     job = AvatarJob.objects.get(pk=offered_job.pk)
     assert job.review_state == ReviewState.PRIVATE
     assert job.public_consent_at is None
     assert public_ids() == set()
     # Staff cannot approve it again without the owner offering it anew.
-    assert review.cannot_approve(job) != ""
-    assert not review.approve(job, reviewer=staff)
+    with pytest.raises(Refused) as refused:
+        review.approve(job, reviewer=staff)
+    assert refused.value.reason == refusals.NOT_OFFERED
     assert public_ids() == set()
 
 
@@ -71,8 +74,10 @@ def test_an_approval_racing_a_withdrawal_cannot_show_it(alice, staff, offered_jo
     stale = AvatarJob.objects.get(pk=offered_job.pk)
     review.withdraw_from_display(offered_job)
 
-    assert review.cannot_approve(stale) == ""  # it looked approvable when read
-    assert not review.approve(stale, reviewer=staff)
+    # It looked approvable when read; the compare-and-swap sees it is not any more.
+    with pytest.raises(Refused) as refused:
+        review.approve(stale, reviewer=staff)
+    assert refused.value.reason == refusals.CHANGED_MEANWHILE
     assert public_ids() == set()
 
 
@@ -80,12 +85,13 @@ def test_failed_and_running_jobs_cannot_be_offered_or_approved(alice, staff):
     failed = make_finished_job(alice, status="failed")
     running = make_job(alice)
 
-    for job in (failed, running):
-        assert not review.offer_for_display(job)
-        assert review.cannot_offer(job)
-        assert review.cannot_approve(job).startswith("cannot approve:")
-        assert not review.approve(job, reviewer=staff)
-    assert "failed job" in review.cannot_approve(failed)
+    for job, reason in ((failed, refusals.NOTHING_TO_SHOW), (running, refusals.NOT_MADE_YET)):
+        with pytest.raises(Refused) as offered:
+            review.offer_for_display(job)
+        with pytest.raises(Refused) as approved:
+            review.approve(job, reviewer=staff)
+        assert offered.value.reason == approved.value.reason == reason
+        assert AvatarJob.objects.get(pk=job.pk).review_state == ReviewState.PRIVATE
     assert public_ids() == set()
 
 
@@ -100,15 +106,17 @@ def test_a_deactivated_owners_avatar_is_not_public(alice, staff, offered_job):
 def test_staff_can_take_down_an_approved_avatar(alice, staff, offered_job):
     review.approve(offered_job, reviewer=staff)
 
-    assert review.reject(offered_job, reviewer=staff, reason="Shows a logo.")
+    review.reject(offered_job, reviewer=staff, reason="Shows a logo.")
 
     assert public_ids() == set()
     assert AvatarJob.objects.get(pk=offered_job.pk).review_reason == "Shows a logo."
 
 
 def test_a_rejection_needs_a_reason(staff, offered_job):
-    with pytest.raises(ValueError):
+    with pytest.raises(Refused) as refused:
         review.reject(offered_job, reviewer=staff, reason="   ")
+    assert refused.value.reason == refusals.REASON_REQUIRED
+    assert AvatarJob.objects.get(pk=offered_job.pk).review_state == ReviewState.PENDING
 
 
 # --- the owner's pages ------------------------------------------------------------------------
@@ -142,7 +150,7 @@ def test_a_failed_avatar_cannot_be_offered_from_the_page(client, alice):
 
     page = client.post(reverse("avatars:showcase-offer", args=[job.pk]), follow=True)
 
-    assert "cannot be offered" in page.content.decode()
+    assert refusals.NOTHING_TO_SHOW.message in page.content.decode()
     assert AvatarJob.objects.get(pk=job.pk).review_state == ReviewState.PRIVATE
 
 

@@ -282,7 +282,7 @@ def test_a_delivery_whose_avatar_was_deleted_is_dropped_quietly(alice, receiver,
     job = make_finished_job(alice)
     delivery = deliveries.record_event(_webhook(job, receiver.url()), webhooks.EVENT_COMPLETED)
 
-    services.delete_job(job)
+    services.delete_avatar(job)
 
     assert deliveries.attempt(delivery.pk, delivery.token, LOOPBACK) is None
     assert receiver.received == []

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from avatar_studio.avatars.models import AvatarJob, AvatarResult, JobStatus
+from avatar_studio.avatars.refusals import RETRY_COMPLETED
 
 from ..support.jobs import make_finished_job, make_job
 
@@ -90,12 +91,14 @@ def test_a_completed_job_cannot_be_retried(client, alice):
 
     response = client.post(reverse("avatars:job-retry", args=[job.pk]), follow=True)
 
-    assert "Only a failed avatar can be retried" in response.content.decode()
+    assert RETRY_COMPLETED.message in response.content.decode()
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED
 
 
-def test_delete_asks_first_then_removes_the_job_and_every_file(client, alice, media_root):
+def test_delete_asks_first_then_removes_the_job_and_every_file(
+    client, alice, media_root, django_capture_on_commit_callbacks
+):
     job = make_finished_job(alice)
     files = [p for p in media_root.rglob("*") if p.is_file()]
     assert len(files) == 3  # selfie, image, thumbnail
@@ -105,7 +108,8 @@ def test_delete_asks_first_then_removes_the_job_and_every_file(client, alice, me
     assert "Delete for good" in confirm.content.decode()
     assert AvatarJob.objects.exists()
 
-    response = client.post(reverse("avatars:job-delete", args=[job.pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("avatars:job-delete", args=[job.pk]))
 
     assert response["Location"] == reverse("avatars:gallery")
     assert not AvatarJob.objects.exists()

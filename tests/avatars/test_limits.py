@@ -5,7 +5,7 @@ import time
 import pytest
 import redis
 
-from avatar_studio.avatars.limits import InFlightSlots, SlidingWindowRate, parse_rate
+from avatar_studio.avatars.pipeline.limits import InFlightSlots, SlidingWindowRate, parse_rate
 
 
 @pytest.fixture

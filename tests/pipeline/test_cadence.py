@@ -7,8 +7,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from avatar_studio.avatars import cadence, services
 from avatar_studio.avatars.models import PredictionAttempt
+from avatar_studio.avatars.pipeline import cadence
 
 from ..support.jobs import make_job
 
@@ -194,8 +194,8 @@ def test_with_no_history_the_fixed_schedule_is_kept(alice, settings):
     settings.AVATAR_POLL_MAX_SECONDS = 15.0
     job = make_job(alice)
 
-    assert 7.2 <= services.first_poll_delay(job.model_name) <= 8.8
-    assert 0.8 * 2.25 <= services.poll_delay(2) <= 1.2 * 2.25
+    assert 7.2 <= cadence.first_poll_delay(job.model_name) <= 8.8
+    assert 0.8 * 2.25 <= cadence.poll_delay(2) <= 1.2 * 2.25
 
 
 @pytest.mark.django_db
@@ -205,7 +205,7 @@ def test_with_history_the_first_poll_is_near_the_usual_end(alice, settings):
     job = make_job(alice)
     _completed_attempts(job, [12.0] * 10)
 
-    assert 0.9 * 12.0 <= services.first_poll_delay(job.model_name) <= 0.9 * 12.0 * 1.1
+    assert 0.9 * 12.0 <= cadence.first_poll_delay(job.model_name) <= 0.9 * 12.0 * 1.1
 
 
 @pytest.mark.django_db
@@ -224,7 +224,7 @@ def test_with_history_a_running_prediction_is_polled_shortly_around_its_end(alic
         submitted_at=timezone.now() - timedelta(seconds=11.0),
     )
 
-    delay = services.poll_delay(1, attempt=running, model_name=job.model_name)
+    delay = cadence.poll_delay(1, attempt=running, model_name=job.model_name)
 
     assert 0.6 * 0.9 <= delay <= 0.6 * 1.1  # a twentieth of 12 s, with jitter
 
@@ -235,4 +235,4 @@ def test_with_webhooks_on_the_first_poll_waits_past_the_usual_end(alice, setting
     job = make_job(alice)
     _completed_attempts(job, [12.0] * 10)
 
-    assert services.first_poll_delay(job.model_name) >= 12.0 + 0.25 * 12.0
+    assert cadence.first_poll_delay(job.model_name) >= 12.0 + 0.25 * 12.0

@@ -9,8 +9,8 @@ import json
 import pytest
 from django.urls import reverse
 
-from avatar_studio.avatars import pipeline
 from avatar_studio.avatars.models import AvatarJob, JobStatus
+from avatar_studio.avatars.pipeline import steps
 
 from ..support.jobs import make_job, wait_until_finished
 
@@ -22,7 +22,7 @@ def _submitted_job(owner, engine, settings, django_capture_on_commit_callbacks):
     settings.PUBLIC_BASE_URL = "http://testserver"
     job = make_job(owner)
     with django_capture_on_commit_callbacks(execute=False):
-        pipeline.submit_job(job.pk, job.step_token)
+        steps.submit_job(job.pk, job.step_token)
     return AvatarJob.objects.get(pk=job.pk)
 
 
@@ -34,7 +34,7 @@ def _webhook(client, token, body=None):
 def test_each_submission_passes_a_webhook_url_with_a_fresh_secret(settings):
     settings.PUBLIC_BASE_URL = "https://avatars.example.com/"
 
-    first, second = pipeline.webhook_url("secret-1"), pipeline.webhook_url("secret-2")
+    first, second = steps.webhook_url("secret-1"), steps.webhook_url("secret-2")
 
     assert first == "https://avatars.example.com/fashn/webhook/secret-1/"
     assert second != first
@@ -43,7 +43,7 @@ def test_each_submission_passes_a_webhook_url_with_a_fresh_secret(settings):
 def test_without_a_public_base_url_there_is_no_webhook(settings):
     settings.PUBLIC_BASE_URL = ""
 
-    assert pipeline.webhook_url("secret") is None
+    assert steps.webhook_url("secret") is None
 
 
 def test_a_webhook_schedules_an_immediate_status_check(

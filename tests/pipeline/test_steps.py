@@ -2,8 +2,8 @@
 
 import pytest
 
-from avatar_studio.avatars import pipeline
 from avatar_studio.avatars.models import AvatarJob, JobStatus
+from avatar_studio.avatars.pipeline import steps
 
 from ..support.jobs import make_job
 
@@ -14,7 +14,7 @@ def test_a_job_whose_selfie_is_gone_fails_without_calling_fashn(engine, alice):
     job = make_job(alice)
     job.selfie.delete(save=False)
 
-    pipeline.submit_job(job.pk, job.step_token)
+    steps.submit_job(job.pk, job.step_token)
 
     job = AvatarJob.objects.get(pk=job.pk)
     assert job.status == JobStatus.FAILED
@@ -26,7 +26,7 @@ def test_a_job_whose_selfie_is_gone_fails_without_calling_fashn(engine, alice):
 def test_a_step_with_a_stale_token_does_nothing(engine, alice):
     job = make_job(alice)
 
-    pipeline.submit_job(job.pk, "8c8e3c8e-0000-4000-8000-000000000000")
+    steps.submit_job(job.pk, "8c8e3c8e-0000-4000-8000-000000000000")
 
     assert AvatarJob.objects.get(pk=job.pk).status == JobStatus.QUEUED
     assert engine.stats()["run_calls"] == 0
@@ -38,7 +38,7 @@ def test_a_submission_saves_the_prediction_id_first(
     job = make_job(alice)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        pipeline.submit_job(job.pk, job.step_token)
+        steps.submit_job(job.pk, job.step_token)
 
     job = AvatarJob.objects.get(pk=job.pk)
     [attempt] = job.attempts.all()

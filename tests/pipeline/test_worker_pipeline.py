@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from avatar_studio import celery_app
-from avatar_studio.avatars import pipeline
 from avatar_studio.avatars.models import AvatarJob, JobStatus
+from avatar_studio.avatars.pipeline import steps
 
 from ..support.jobs import make_job, wait_until_finished
 from ..support.waiting import wait_for
@@ -201,7 +201,7 @@ def test_the_in_flight_limit_is_shared_by_all_workers(
 
 
 def _sweep_until_reissued():
-    counts = pipeline.sweep_overdue_jobs()
+    counts = steps.sweep_overdue_jobs()
     return counts if counts["reissued"] else None
 
 

@@ -2,6 +2,7 @@ import pytest
 from django.core.cache import cache
 
 from avatar_studio import celery_app
+from avatar_studio.avatars.pipeline import steps
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +35,6 @@ def run_pipeline_in_process(job, timeout=30.0):
     """
     import time
 
-    from avatar_studio.avatars import pipeline
     from avatar_studio.avatars.models import AvatarJob, JobStatus
 
     deadline = time.monotonic() + timeout
@@ -44,8 +44,8 @@ def run_pipeline_in_process(job, timeout=30.0):
             return fresh
         if fresh.step_token is not None:
             if fresh.status == JobStatus.QUEUED:
-                pipeline.submit_job(fresh.pk, fresh.step_token)
+                steps.submit_job(fresh.pk, fresh.step_token)
             else:
-                pipeline.poll_job(fresh.pk, fresh.step_token)
+                steps.poll_job(fresh.pk, fresh.step_token)
         time.sleep(0.1)
     raise AssertionError(f"job {job.pk} did not finish in {timeout} s")

@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -26,10 +25,10 @@ def alices_things(alice, bob):
     failed = make_finished_job(alice, status="failed")
     token = Token.objects.create(user=alice)
     bobs = make_finished_job(bob)
-    tryon = services.create_tryon_job(
+    tryon = services.create_tryon(
         owner=bob,
         model_result=completed.results.get(),
-        garment_file=ContentFile(flat_image()),
+        garment_png=flat_image(),
         category="tops",
     )
     return {"completed": completed, "failed": failed, "token": token, "bobs": bobs, "tryon": tryon}

@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image, PngImagePlugin
 
-from avatar_studio.avatars import results
 from avatar_studio.avatars.models import AvatarJob, PredictionAttempt
+from avatar_studio.avatars.pipeline import outputs
 from avatar_studio.fashn import OutputUnavailableError
 
 from ..support.faces import astronaut_jpeg
@@ -108,12 +108,11 @@ def test_jpeg_outputs_are_marked_and_stripped_without_recompression(job_and_atte
     original = jpeg_with_metadata()
     assert b"PhoneMaker" in original and b"shot on my phone" in original
 
-    [(_index, image_name, thumb_name, content_type)] = results.store_outputs(
-        *job_and_attempt, [_data_uri(original, "image/jpeg")]
-    )
+    [output] = outputs.store_outputs(*job_and_attempt, [_data_uri(original, "image/jpeg")])
+    image_name, thumb_name = output.image_name, output.thumbnail_name
 
     stored = _read(image_name)
-    assert content_type == "image/jpeg" and image_name.endswith(".jpg")
+    assert output.content_type == "image/jpeg" and image_name.endswith(".jpg")
     _assert_marked_and_clean(stored)
     assert _scan_data(stored) == _scan_data(original)  # lossless: the same coded pixels
     with Image.open(io.BytesIO(stored)) as a, Image.open(io.BytesIO(original)) as b:
@@ -126,9 +125,8 @@ def test_png_outputs_are_marked_and_stripped_with_identical_pixels(job_and_attem
     original = png_with_metadata()
     assert _png_chunks(original, b"eXIf") and _png_chunks(original, b"tEXt")
 
-    [(_index, image_name, thumb_name, _type)] = results.store_outputs(
-        *job_and_attempt, [_data_uri(original, "image/png")]
-    )
+    [output] = outputs.store_outputs(*job_and_attempt, [_data_uri(original, "image/png")])
+    image_name, thumb_name = output.image_name, output.thumbnail_name
 
     stored = _read(image_name)
     _assert_marked_and_clean(stored)
@@ -145,9 +143,8 @@ def test_webp_outputs_are_re_encoded_with_the_marking(job_and_attempt):
     buffer = io.BytesIO()
     _noisy().save(buffer, "WEBP", exif=_exif_with_gps())
 
-    [(_index, image_name, thumb_name, _type)] = results.store_outputs(
-        *job_and_attempt, [_data_uri(buffer.getvalue(), "image/webp")]
-    )
+    [output] = outputs.store_outputs(*job_and_attempt, [_data_uri(buffer.getvalue(), "image/webp")])
+    image_name, thumb_name = output.image_name, output.thumbnail_name
 
     _assert_marked_and_clean(_read(image_name))
     _assert_marked_and_clean(_read(thumb_name))
@@ -156,11 +153,11 @@ def test_webp_outputs_are_re_encoded_with_the_marking(job_and_attempt):
 def test_a_jpeg_whose_segments_cannot_be_followed_is_re_encoded_or_refused():
     # Fill bytes before a marker are legal but unusual: still rewritten without decoding.
     padded = b"\xff\xd8\xff" + jpeg_with_metadata()[2:]
-    _assert_marked_and_clean(results.mark_as_ai_generated(padded, "image/jpeg"))
+    _assert_marked_and_clean(outputs.mark_as_ai_generated(padded, "image/jpeg"))
     # A segment length running past the end: decoded and encoded again, or refused if that fails.
     broken = b"\xff\xd8\xff\xe1\xff\xff" + jpeg_with_metadata()[2:]
     with pytest.raises(OutputUnavailableError, match="not a readable image"):
-        results.mark_as_ai_generated(broken, "image/jpeg")
+        outputs.mark_as_ai_generated(broken, "image/jpeg")
 
 
 def test_stored_selfies_carry_no_exif(client, alice, media_root):

@@ -18,8 +18,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from PIL import Image
 
-from avatar_studio.avatars import review, services
+from avatar_studio.avatars import sharing
 from avatar_studio.avatars.models import AvatarJob, JobStatus, PredictionAttempt, result_path
+from avatar_studio.avatars.pipeline import transitions
+from avatar_studio.avatars.pipeline.outputs import StoredOutput
+from avatar_studio.avatars.review import services as review
 from avatar_studio.shop import services as shop_services
 from avatar_studio.shop.catalogue import get_garment
 
@@ -52,8 +55,11 @@ def _complete_with_picture(job):
     AvatarJob.objects.filter(pk=job.pk).update(status=JobStatus.PROCESSING)
     image = default_storage.save(result_path(job, "1-0.jpg"), ContentFile(buffer.getvalue()))
     thumbnail = default_storage.save(result_path(job, "1-0-thumb.jpg"), ContentFile(b"x"))
-    assert services.complete_job(
-        job, attempt, stored_outputs=[(0, image, thumbnail, "image/jpeg")], credits_used=1
+    assert transitions.complete_job(
+        job,
+        attempt,
+        stored_outputs=[StoredOutput(0, image, thumbnail, "image/jpeg")],
+        credits_used=1,
     )
 
 
@@ -62,9 +68,9 @@ def world(alice, staff):
     completed = make_finished_job(alice)
     failed = make_finished_job(alice, status="failed")
     model = make_finished_job(alice, prompt="curvy figure")
-    assert review.offer_for_display(model)
-    assert review.approve(model, reviewer=staff)
-    link = services.create_share_link(completed, days=7)
+    review.offer_for_display(model)
+    review.approve(model, reviewer=staff)
+    link = sharing.create_share_link(completed, days=7)
     tryon = shop_services.try_on(get_garment("forest-hoodie"), completed.results.get())
     _complete_with_picture(tryon.job)
     return World(completed, failed, model, link.token, link.pk, tryon.pk)

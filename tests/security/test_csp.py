@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from avatar_studio.avatars import services
+from avatar_studio.avatars import sharing
 
 from ..support.jobs import make_finished_job, make_job
 
@@ -47,7 +47,7 @@ def _assert_strict(response):
 @pytest.fixture
 def jobs(alice):
     completed = make_finished_job(alice)
-    services.create_share_link(completed, days=1)
+    sharing.create_share_link(completed, days=1)
     return {
         "active": make_job(alice),
         "completed": completed,

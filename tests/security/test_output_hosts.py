@@ -7,9 +7,9 @@ import threading
 import pytest
 
 from avatar_studio import fashn
-from avatar_studio.avatars import results
 from avatar_studio.avatars.models import PredictionAttempt
-from avatar_studio.avatars.results import OutputHostPolicy
+from avatar_studio.avatars.pipeline import outputs
+from avatar_studio.avatars.pipeline.outputs import OutputHostPolicy
 
 from ..support.faces import flat_image
 from ..support.jobs import make_job
@@ -100,7 +100,7 @@ def test_outputs_from_the_configured_engine_are_stored(settings, job_and_attempt
         settings.USING_OFFLINE_ENGINE = True
         settings.FASHN_BASE_URL = f"http://{server.origin}"
 
-        stored = results.store_outputs(*job_and_attempt, [f"http://{server.origin}/image.png"])
+        stored = outputs.store_outputs(*job_and_attempt, [f"http://{server.origin}/image.png"])
 
     assert len(stored) == 1
     assert server.requests == ["/image.png"]
@@ -113,7 +113,7 @@ def test_outputs_from_other_hosts_are_refused_before_any_request(settings, job_a
         settings.FASHN_OUTPUT_HOSTS = ["cdn.fashn.ai", "127.0.0.1"]  # even if listed: not https
 
         with pytest.raises(fashn.OutputHostNotAllowedError):
-            results.store_outputs(*job_and_attempt, [f"http://{server.origin}/image.png"])
+            outputs.store_outputs(*job_and_attempt, [f"http://{server.origin}/image.png"])
 
     assert server.requests == []
 
@@ -125,7 +125,7 @@ def test_a_redirect_to_a_host_not_allowed_is_not_followed(settings, job_and_atte
         server.redirect_to = f"http://{elsewhere.origin}/image.png"
 
         with pytest.raises(fashn.OutputHostNotAllowedError):
-            results.store_outputs(*job_and_attempt, [f"http://{server.origin}/hop"])
+            outputs.store_outputs(*job_and_attempt, [f"http://{server.origin}/hop"])
 
     assert server.requests == ["/hop"]
     assert elsewhere.requests == []
@@ -137,7 +137,7 @@ def test_data_uri_outputs_need_no_host(settings, job_and_attempt):
     settings.FASHN_OUTPUT_HOSTS = []
     uri = "data:image/png;base64," + base64.b64encode(flat_image(size=(16, 16))).decode()
 
-    assert len(results.store_outputs(*job_and_attempt, [uri])) == 1
+    assert len(outputs.store_outputs(*job_and_attempt, [uri])) == 1
 
 
 def test_a_refused_host_fails_the_job_without_retrying(

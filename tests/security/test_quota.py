@@ -106,7 +106,7 @@ def test_deleting_an_avatar_does_not_give_its_unit_back(client, alice):
     client.force_login(alice)
     _upload(client), _upload(client)
     for job in AvatarJob.objects.filter(owner=alice):
-        services.delete_job(job)
+        services.delete_avatar(job)
 
     assert _upload(client).status_code == 429
 

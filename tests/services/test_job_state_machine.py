@@ -5,8 +5,10 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from avatar_studio.avatars import services
+from avatar_studio.avatars import selectors, services
 from avatar_studio.avatars.models import AvatarJob, JobStatus, PredictionAttempt
+from avatar_studio.avatars.pipeline import transitions
+from avatar_studio.avatars.refusals import RETRY_RUNNING, Refused
 
 from ..support.jobs import make_job
 
@@ -26,30 +28,30 @@ def _attempt(job, number=1, **fields):
 def test_a_step_can_be_claimed_once_and_only_with_its_token(alice):
     job = make_job(alice)
 
-    assert services.claim_step(job.pk, uuid.uuid4(), [JobStatus.QUEUED]) is None
-    claimed = services.claim_step(job.pk, job.step_token, [JobStatus.QUEUED])
+    assert transitions.claim_step(job.pk, uuid.uuid4(), [JobStatus.QUEUED]) is None
+    claimed = transitions.claim_step(job.pk, job.step_token, [JobStatus.QUEUED])
     assert claimed is not None
     assert claimed.step_token is None
     assert claimed.next_action_at > timezone.now()
-    assert services.claim_step(job.pk, job.step_token, [JobStatus.QUEUED]) is None
+    assert transitions.claim_step(job.pk, job.step_token, [JobStatus.QUEUED]) is None
 
 
 def test_a_step_is_not_claimed_in_another_status(alice):
     job = make_job(alice)
 
-    assert services.claim_step(job.pk, job.step_token, [JobStatus.PROCESSING]) is None
+    assert transitions.claim_step(job.pk, job.step_token, [JobStatus.PROCESSING]) is None
 
 
 def test_submission_records_the_attempt_and_schedules_a_poll(
     alice, django_capture_on_commit_callbacks
 ):
     job = make_job(alice)
-    services.claim_step(job.pk, job.step_token, [JobStatus.QUEUED])
-    assert services.begin_submission(job)
-    assert not services.begin_submission(job)  # already submitting
+    transitions.claim_step(job.pk, job.step_token, [JobStatus.QUEUED])
+    assert transitions.begin_submission(job)
+    assert not transitions.begin_submission(job)  # already submitting
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        attempt = services.record_submission(job, "prediction-123")
+        attempt = transitions.record_submission(job, "prediction-123")
 
     job.refresh_from_db()
     assert (attempt.number, attempt.prediction_id) == (1, "prediction-123")
@@ -64,7 +66,7 @@ def test_a_retryable_failure_queues_a_new_attempt_until_the_limit(alice):
     AvatarJob.objects.filter(pk=job.pk).update(status=JobStatus.PROCESSING)
     job.refresh_from_db()
 
-    retried = services.record_attempt_failure(
+    retried = transitions.record_attempt_failure(
         job, _attempt(job, 1), status="failed", error_name="PipelineError", error_message="boom"
     )
     job.refresh_from_db()
@@ -72,7 +74,7 @@ def test_a_retryable_failure_queues_a_new_attempt_until_the_limit(alice):
     assert job.status == JobStatus.QUEUED
 
     AvatarJob.objects.filter(pk=job.pk).update(status=JobStatus.PROCESSING)
-    retried = services.record_attempt_failure(
+    retried = transitions.record_attempt_failure(
         job, _attempt(job, 3), status="failed", error_name="PipelineError", error_message="boom"
     )
     job.refresh_from_db()
@@ -86,7 +88,7 @@ def test_a_permanent_failure_ends_the_job_with_advice(alice):
     job = make_job(alice)
     AvatarJob.objects.filter(pk=job.pk).update(status=JobStatus.IN_QUEUE)
 
-    retried = services.record_attempt_failure(
+    retried = transitions.record_attempt_failure(
         job, _attempt(job), status="failed", error_name="ContentModerationError", error_message="x"
     )
 
@@ -100,26 +102,31 @@ def test_a_finished_job_cannot_be_failed_or_completed_again(alice):
     job = make_job(alice)
     AvatarJob.objects.filter(pk=job.pk).update(status=JobStatus.COMPLETED)
 
-    assert not services.fail_job(job, "PipelineError")
-    assert not services.complete_job(job, _attempt(job), stored_outputs=[], credits_used=1)
+    assert not transitions.fail_job(job, "PipelineError")
+    assert not transitions.complete_job(job, _attempt(job), stored_outputs=[], credits_used=1)
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED
 
 
 def test_only_a_failed_job_can_be_retried_and_it_gets_new_attempts(alice):
     job = make_job(alice)
-    assert not services.retry_job(job)
+    with pytest.raises(Refused) as refused:
+        services.retry_job(job)
+    assert refused.value.reason == RETRY_RUNNING
 
     _attempt(job, 1)
     _attempt(job, 2)
     _attempt(job, 3)
-    services.fail_job(job, "PipelineError")
+    transitions.fail_job(job, "PipelineError")
     job.refresh_from_db()
-    assert services.retry_job(job, new_seed=99)
+    AvatarJob.objects.filter(pk=job.pk).update(seed=7)
+    job.refresh_from_db()
+    seed = services.retry_job(job, new_seed=True)
 
     job.refresh_from_db()
     assert job.status == JobStatus.QUEUED
-    assert (job.seed, job.error_name, job.max_attempts) == (99, "", 6)
+    assert seed != 7
+    assert (job.seed, job.error_name, job.max_attempts) == (seed, "", 6)
 
 
 def test_overdue_jobs_are_found_and_reissued_once(alice):
@@ -129,18 +136,22 @@ def test_overdue_jobs_are_found_and_reissued_once(alice):
     )
     job.refresh_from_db()
 
-    assert list(services.overdue_jobs()) == [job]
-    assert services.reissue_step(job)
-    assert not services.reissue_step(job)  # the stale copy no longer matches
-    assert not services.overdue_jobs().exists()
+    assert list(selectors.overdue_jobs()) == [job]
+    assert transitions.reissue_step(job)
+    assert not transitions.reissue_step(job)  # the stale copy no longer matches
+    assert not selectors.overdue_jobs().exists()
 
 
-def test_deleting_a_job_removes_its_files(alice, media_root):
+def test_deleting_a_job_removes_its_files_once_the_deletion_commits(
+    alice, media_root, django_capture_on_commit_callbacks
+):
     job = make_job(alice)
     selfie_path = media_root / job.selfie.name
     assert selfie_path.exists()
 
-    services.delete_job(job)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.delete_avatar(job)
+        assert selfie_path.exists()  # a deletion that rolled back would still need it
 
     assert not selfie_path.exists()
     assert not AvatarJob.objects.exists()

@@ -1,14 +1,28 @@
+import io
+
 from django.core.files.base import ContentFile
+from PIL import Image
 
 from avatar_studio.avatars import services
+from avatar_studio.avatars.images import NormalisedSelfie
 from avatar_studio.avatars.models import AvatarJob
+from avatar_studio.avatars.pipeline import transitions
+from avatar_studio.avatars.pipeline.outputs import StoredOutput
 
 from .faces import astronaut_jpeg
 from .waiting import wait_for
 
 
+def as_selfie(jpeg):
+    """A selfie as the intake hands it to the service (the bytes are trusted to be a JPEG)."""
+    with Image.open(io.BytesIO(jpeg)) as image:
+        width, height = image.size
+    return NormalisedSelfie(jpeg=jpeg, width=width, height=height)
+
+
 def make_job(owner, selfie=None, **inputs):
-    """Create a job through the service, as the upload view does (its submit step is scheduled)."""
+    """Create a job through the service, as the upload view does (its submit step is scheduled;
+    it takes a unit of the owner's daily quota)."""
     fields = {
         "prompt": "athletic build",
         "aspect_ratio": "2:3",
@@ -17,11 +31,8 @@ def make_job(owner, selfie=None, **inputs):
         "return_base64": False,
         **inputs,
     }
-    return services.create_job(
-        owner=owner,
-        selfie_name="selfie.jpg",
-        selfie_file=ContentFile(selfie or astronaut_jpeg()),
-        **fields,
+    return services.create_avatar(
+        owner=owner, selfie=as_selfie(selfie or astronaut_jpeg()), inputs=fields
     )
 
 
@@ -57,13 +68,12 @@ def make_finished_job(owner, *, status="completed", error_name="PipelineError", 
         status=JobStatus.PROCESSING, submitted_at=timezone.now()
     )
     if status == "failed":
-        services.fail_job(job, error_name)
+        transitions.fail_job(job, error_name)
     else:
         buffer = io.BytesIO()
         Image.new("RGB", (64, 96), (200, 180, 160)).save(buffer, "PNG")
         image = default_storage.save(result_path(job, "1-0.png"), ContentFile(buffer.getvalue()))
         thumbnail = default_storage.save(result_path(job, "1-0-thumb.jpg"), ContentFile(b""))
-        services.complete_job(
-            job, attempt, stored_outputs=[(0, image, thumbnail, "image/png")], credits_used=1
-        )
+        stored = [StoredOutput(0, image, thumbnail, "image/png")]
+        transitions.complete_job(job, attempt, stored_outputs=stored, credits_used=1)
     return AvatarJob.objects.get(pk=job.pk)

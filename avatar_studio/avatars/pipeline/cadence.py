@@ -1,7 +1,7 @@
 """When to poll a running FASHN prediction: around its expected end, learnt from recent ones.
 
 A prediction holds one of the account's in-flight slots until the poll that sees it ended, so
-every second between its end and that poll is a second of the slot wasted (issue 8, target 1).
+every second between its end and that poll is a second of the slot wasted.
 Polling from the start with a backoff (1, 2.5, 4.75 s ...) overshoots the end by up to half the
 current step and spends status calls on a prediction that cannot be done yet. Instead:
 
@@ -24,7 +24,11 @@ current step and spends status calls on a prediction that cannot be done yet. In
   backoff, with no short polls.
 
 No wait is longer than ``AVATAR_POLL_MAX_SECONDS + AVATAR_STEP_LEASE_SECONDS / 2``, so a slot's
-lease (``pipeline.slot_lease_seconds``, refreshed by each poll) always outlives the gap.
+lease (``steps.slot_lease_seconds``, refreshed by each poll) always outlives the gap.
+
+Every other wait of the pipeline lives here too, so that all of its timing reads in one place:
+the fixed schedule used until a model has history, the retry backoff and the wait after a
+refused request. Each is spread by ``jittered`` so that many jobs never fire at once.
 """
 
 import random
@@ -123,14 +127,15 @@ def next_delay(plan, age, jitter=0.1):
     else:
         overdue = age - plan.until
         wait = min(plan.max_backoff, max(plan.step, BACKOFF_FRACTION * overdue))
-    return _bounded(plan, _jittered(wait, jitter))
+    return _bounded(plan, jittered(wait, jitter))
 
 
 def _bounded(plan, wait):
     return min(plan.max_wait, max(MIN_WAIT_SECONDS, wait))
 
 
-def _jittered(seconds, spread):
+def jittered(seconds, spread=0.2):
+    """Spread retries and polls so that many jobs never fire at the same instant."""
     return seconds * random.uniform(1 - spread, 1 + spread)
 
 
@@ -150,7 +155,7 @@ def expected_for(model_name):
 
 def recent_durations(model_name, now=None):
     """Seconds from submission to completion of the model's last completed attempts."""
-    from .models import PredictionAttempt
+    from ..models import PredictionAttempt
 
     now = now or timezone.now()
     newest = PredictionAttempt.objects.order_by("-pk").values_list("pk", flat=True).first()
@@ -189,3 +194,46 @@ def plan_for(model_name):
 
 def age_of(attempt, now=None):
     return ((now or timezone.now()) - attempt.submitted_at).total_seconds()
+
+
+# --- The waits of the pipeline's steps ----------------------------------------------------------
+
+
+def first_poll_delay(model_name=None):
+    """Wait before the first status call: near the expected end once the model has history."""
+    plan = plan_for(model_name) if model_name else None
+    if plan is not None:
+        return first_delay(plan)
+    return jittered(settings.AVATAR_FIRST_POLL_SECONDS, spread=0.1)
+
+
+def poll_delay(poll_count, *, attempt=None, model_name=None):
+    """Wait before the next status call of a running prediction.
+
+    Around its expected end when recent predictions of ``model_name`` tell us when that is;
+    otherwise short at first, then backing off to the cap.
+    """
+    plan = plan_for(model_name) if attempt is not None and model_name else None
+    if plan is not None:
+        return next_delay(plan, age_of(attempt))
+    base = settings.AVATAR_POLL_MIN_SECONDS * 1.5**poll_count
+    return jittered(min(base, settings.AVATAR_POLL_MAX_SECONDS))
+
+
+def retry_delay(attempt_number):
+    """Exponential backoff with jitter before attempt ``attempt_number + 1``."""
+    base = settings.AVATAR_RETRY_BASE_SECONDS * 2 ** max(0, attempt_number - 1)
+    return jittered(min(base, settings.AVATAR_RETRY_MAX_SECONDS))
+
+
+def after_refusal(error, default=None):
+    """How long to wait after FASHN refused a request for now: its Retry-After, or our own."""
+    if default is None:
+        default = settings.AVATAR_TRANSIENT_RETRY_SECONDS
+    retry_after = getattr(error, "retry_after", None)
+    return jittered(max(retry_after or 0.0, default))
+
+
+def after_rate_limit(wait):
+    """Wait for a full local rate window to free up, a little past the moment it does."""
+    return jittered(wait, spread=0.1) + 0.05

@@ -9,17 +9,18 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import services
+from .. import selectors
+from . import transitions
 
 
 @csrf_exempt  # called by FASHN's servers, with no session; the URL's secret is the credential
 @require_POST
 def receive(request, token):
-    job = services.job_for_webhook(token)
+    job = selectors.job_for_webhook(token)
     if job is None:
         # Unknown, or an earlier attempt's secret: 404 tells a prober nothing more.
         return JsonResponse({"status": "ignored"}, status=404)
-    if not services.poll_now(job, token):
+    if not transitions.poll_now(job, token):
         # Already polling, or finished: there is nothing to bring forward.
         return JsonResponse({"status": "ignored"})
     return JsonResponse({"status": "checking"})

@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers that take ids and call the pipeline.
+"""Celery tasks: thin wrappers that take ids and call the pipeline's steps.
 
 A task never sleeps and never retries itself: the pipeline schedules the next step with a
 countdown, and the sweeper re-issues any step whose message was lost.
@@ -9,7 +9,8 @@ import logging
 from celery import Task, shared_task
 from kombu.exceptions import OperationalError
 
-from . import pipeline
+from . import steps
+from .transitions import STEP_POLL, STEP_SUBMIT, STEP_TASKS
 
 logger = logging.getLogger(__name__)
 
@@ -27,19 +28,19 @@ class StepTask(Task):
             return None
 
 
-@shared_task(base=StepTask, name="avatars.submit_job")
+@shared_task(base=StepTask, name=STEP_TASKS[STEP_SUBMIT])
 def submit_job(job_id, token):
-    pipeline.submit_job(job_id, token)
+    steps.submit_job(job_id, token)
 
 
-@shared_task(base=StepTask, name="avatars.poll_job")
+@shared_task(base=StepTask, name=STEP_TASKS[STEP_POLL])
 def poll_job(job_id, token):
-    pipeline.poll_job(job_id, token)
+    steps.poll_job(job_id, token)
 
 
 @shared_task(name="avatars.sweep_overdue_jobs", ignore_result=True)
 def sweep_overdue_jobs():
-    counts = pipeline.sweep_overdue_jobs()
+    counts = steps.sweep_overdue_jobs()
     if any(counts.values()):
         logger.warning("sweeper: %s", counts)
     return counts

@@ -1,7 +1,7 @@
 """The owner's side of public display: offer a completed avatar for review, or withdraw it.
 
 Only the owner may do either (anyone else gets 404, as everywhere). Withdrawing takes effect at
-once: public pages read through ``review.approved_public_avatars()`` on every request.
+once: public pages read through ``selectors.approved_public_avatars()`` on every request.
 """
 
 from django.contrib import messages
@@ -9,18 +9,19 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from . import review, selectors
+from .. import selectors
+from ..refusals import Refused
+from . import services
 
 
 @login_required
 @require_POST
 def showcase_offer(request, job_id):
     job = selectors.get_owned_job(request.user, job_id)
-    reason = review.cannot_offer(job)
-    if not reason and not review.offer_for_display(job):
-        reason = "it changed meanwhile; look at it again"
-    if reason:
-        messages.error(request, f"This avatar cannot be offered for the showcase: {reason}.")
+    try:
+        services.offer_for_display(job)
+    except Refused as refusal:
+        messages.error(request, refusal.message)
     else:
         messages.success(
             request,
@@ -33,8 +34,10 @@ def showcase_offer(request, job_id):
 @require_POST
 def showcase_withdraw(request, job_id):
     job = selectors.get_owned_job(request.user, job_id)
-    if review.withdraw_from_display(job):
-        messages.success(request, "Done: this avatar is private again and shown nowhere public.")
+    try:
+        services.withdraw_from_display(job)
+    except Refused as refusal:
+        messages.info(request, refusal.message)
     else:
-        messages.info(request, "This avatar was not offered for the showcase: it stays private.")
+        messages.success(request, "Done: this avatar is private again and shown nowhere public.")
     return redirect("avatars:job", job_id=job.pk)

@@ -1,6 +1,6 @@
 """The pipeline's steps: submit a job's prediction, poll it, recover what was lost.
 
-Each step makes at most one FASHN request, records what it learnt through ``services`` and
+Each step makes at most one FASHN request, records what it learnt through ``transitions`` and
 schedules the next step with a countdown: a worker never sleeps waiting for FASHN. Whether a
 failure is worth retrying is read from the client's exception types alone.
 """
@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from avatar_studio import fashn
 
-from . import results, services
+from .. import selectors
+from ..models import PREDICTING_STATUSES, AvatarResult, JobStatus
+from . import cadence, outputs, transitions
 from .failures import (
     DEADLINE_EXCEEDED,
     OUT_OF_CREDITS,
@@ -31,7 +33,6 @@ from .failures import (
     TRYON_INPUT_MISSING,
 )
 from .limits import fashn_limits
-from .models import PREDICTING_STATUSES, AvatarResult, JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -74,16 +75,23 @@ def selfie_data_uri(job):
     return data_uri(job.selfie, "image/jpeg")
 
 
-def prediction_request(job):
-    """The model name and ``inputs`` payload of the job's next /v1/run, images as data URIs.
+def prediction_inputs(job):
+    """The typed inputs of the job's next /v1/run, its images as data URIs.
 
     Raises ``FileNotFoundError`` or ``ValueError`` when an input image is no longer stored.
     """
     if job.is_tryon:
         model_image = data_uri(job.model_result.image, job.model_result.content_type)
         garment_image = data_uri(job.garment_image, "image/png")
-        return fashn.TRYON, job.tryon_inputs(model_image, garment_image).to_payload()
-    return fashn.FACE_TO_MODEL, job.fashn_inputs(selfie_data_uri(job)).to_payload()
+        return job.tryon_inputs(model_image, garment_image)
+    return job.fashn_inputs(selfie_data_uri(job))
+
+
+def _run(inputs, hook_url):
+    """Send one /v1/run through the client's typed call for the inputs' model."""
+    if isinstance(inputs, fashn.TryOnInputs):
+        return fashn_client().run_tryon(inputs, webhook_url=hook_url)
+    return fashn_client().run_face_to_model(inputs, webhook_url=hook_url)
 
 
 def webhook_url(token):
@@ -94,50 +102,42 @@ def webhook_url(token):
     return settings.PUBLIC_BASE_URL.rstrip("/") + path
 
 
-def _wait_for(error, default=None):
-    """How long to wait after a refused request: its Retry-After, or our own default."""
-    if default is None:
-        default = settings.AVATAR_TRANSIENT_RETRY_SECONDS
-    retry_after = getattr(error, "retry_after", None)
-    return services.jittered(max(retry_after or 0.0, default))
-
-
 # --- Submit ------------------------------------------------------------------------------------
 
 
 def submit_job(job_id, token):
     """Submit the job's next prediction, once: the id is saved before anything else happens."""
-    job = services.claim_step(job_id, token, [JobStatus.QUEUED])
+    job = transitions.claim_step(job_id, token, [JobStatus.QUEUED])
     if job is None:
         return
     if timezone.now() >= job.deadline_at:
-        services.fail_job(job, DEADLINE_EXCEEDED)
+        transitions.fail_job(job, DEADLINE_EXCEEDED)
         return
     limits = fashn_limits()
     # The slot first: a job that finds none costs one Redis call, not reading its images.
     if not limits.in_flight.acquire(job.pk, slot_lease_seconds()):
-        services.requeue(job, delay=services.jittered(SLOT_RECHECK_SECONDS), waiting_for_slot=True)
+        transitions.requeue(
+            job, delay=cadence.jittered(SLOT_RECHECK_SECONDS), waiting_for_slot=True
+        )
         return
     try:
-        model_name, inputs = prediction_request(job)
+        inputs = prediction_inputs(job)
     except (FileNotFoundError, ValueError):  # a file is gone, or the job never had one
-        services.fail_job(job, TRYON_INPUT_MISSING if job.is_tryon else SELFIE_MISSING)
+        transitions.fail_job(job, TRYON_INPUT_MISSING if job.is_tryon else SELFIE_MISSING)
         _release_slot(job, limits)
         return
     wait = limits.run_rate.take()
     if wait:
         limits.in_flight.release(job.pk)
-        services.requeue(job, delay=services.jittered(wait, spread=0.1) + 0.05)
+        transitions.requeue(job, delay=cadence.after_rate_limit(wait))
         return
-    webhook_token = services.begin_submission(job)
+    webhook_token = transitions.begin_submission(job)
     if webhook_token is None:
         limits.in_flight.release(job.pk)
         return
 
     try:
-        prediction_id = fashn_client().run(
-            model_name, inputs, webhook_url=webhook_url(webhook_token)
-        )
+        prediction_id = _run(inputs, webhook_url(webhook_token))
     except fashn.FashnError as error:
         _handle_submit_error(job, error, limits)
         return
@@ -157,7 +157,7 @@ def _save_prediction_id(job, prediction_id):
     pause = 0.2
     while True:
         try:
-            services.record_submission(job, prediction_id)
+            transitions.record_submission(job, prediction_id)
             return
         except (db.OperationalError, db.InterfaceError) as error:
             left = (lease_end - timezone.now()).total_seconds() - 0.25
@@ -180,22 +180,22 @@ def _handle_submit_error(job, error, limits):
         # The request may have created a prediction whose id we never saw. Sending it again
         # could charge the user twice, so the job stops here and the owner decides.
         logger.warning("job %s: submission in doubt: %r", job.pk, error)
-        services.fail_job(job, SUBMISSION_UNCONFIRMED)
+        transitions.fail_job(job, SUBMISSION_UNCONFIRMED)
         # Keep the slot until its lease ends: the unseen prediction may be running.
         return
     limits.in_flight.release(job.pk)
     if error.retryable:
         logger.info("job %s: submission refused for now (%r), requeued", job.pk, error)
-        services.requeue(job, delay=_wait_for(error))
+        transitions.requeue(job, delay=cadence.after_refusal(error))
         _wake_waiting_job()
         return
     logger.error("job %s: submission refused: %r", job.pk, error)
     if isinstance(error, fashn.UnauthorizedError | fashn.ConfigurationError):
-        services.fail_job(job, SERVICE_MISCONFIGURED)
+        transitions.fail_job(job, SERVICE_MISCONFIGURED)
     elif isinstance(error, fashn.OutOfCreditsError):
-        services.fail_job(job, OUT_OF_CREDITS)
+        transitions.fail_job(job, OUT_OF_CREDITS)
     else:
-        services.fail_job(job, REQUEST_REFUSED)
+        transitions.fail_job(job, REQUEST_REFUSED)
     _wake_waiting_job()
 
 
@@ -204,34 +204,34 @@ def _handle_submit_error(job, error, limits):
 
 def poll_job(job_id, token):
     """Ask FASHN once how the job's prediction is doing, and act on the answer."""
-    job = services.claim_step(job_id, token, PREDICTING_STATUSES)
+    job = transitions.claim_step(job_id, token, PREDICTING_STATUSES)
     if job is None:
         return
     limits = fashn_limits()
     if timezone.now() >= job.deadline_at:
-        if services.fail_job(job, DEADLINE_EXCEEDED):
+        if transitions.fail_job(job, DEADLINE_EXCEEDED):
             _release_slot(job, limits)
         return
-    attempt = services.current_attempt(job)
+    attempt = selectors.current_attempt(job)
     wait = limits.status_rate.take()
     if wait:
-        services.postpone_poll(job, delay=services.jittered(wait, spread=0.1) + 0.05)
+        transitions.postpone_poll(job, delay=cadence.after_rate_limit(wait))
         return
 
     try:
         prediction = fashn_client().status(attempt.prediction_id)
     except fashn.NotFoundError:
-        if services.fail_job(job, PREDICTION_LOST, from_statuses=PREDICTING_STATUSES):
+        if transitions.fail_job(job, PREDICTION_LOST, from_statuses=PREDICTING_STATUSES):
             _release_slot(job, limits)
         return
     except fashn.FashnError as error:
         if not error.retryable:
             logger.error("job %s: status check refused: %r", job.pk, error)
-            if services.fail_job(job, SERVICE_MISCONFIGURED, from_statuses=PREDICTING_STATUSES):
+            if transitions.fail_job(job, SERVICE_MISCONFIGURED, from_statuses=PREDICTING_STATUSES):
                 _release_slot(job, limits)
             return
-        delay = _wait_for(error, services.poll_delay(attempt.poll_count))
-        services.postpone_poll(job, delay=delay)
+        delay = cadence.after_refusal(error, cadence.poll_delay(attempt.poll_count))
+        transitions.postpone_poll(job, delay=delay)
         return
 
     status = prediction.status
@@ -240,13 +240,9 @@ def poll_job(job_id, token):
         # submitting the next job from here, rather than after the outputs are copied.
         _release_slot(job, limits, hand_over=True)
         _store_results(job, attempt, prediction)
-    elif status in (
-        fashn.PredictionStatus.FAILED,
-        fashn.PredictionStatus.CANCELED,
-        fashn.PredictionStatus.TIME_OUT,
-    ):
+    elif status.is_terminal:
         error = prediction.error
-        services.record_attempt_failure(
+        transitions.record_attempt_failure(
             job,
             attempt,
             status=str(status),
@@ -256,28 +252,28 @@ def poll_job(job_id, token):
         _release_slot(job, limits)
     else:
         limits.in_flight.refresh(job.pk, slot_lease_seconds())
-        delay = services.poll_delay(attempt.poll_count, attempt=attempt, model_name=job.model_name)
-        services.record_progress(job, attempt, str(status), delay=delay)
+        delay = cadence.poll_delay(attempt.poll_count, attempt=attempt, model_name=job.model_name)
+        transitions.record_progress(job, attempt, str(status), delay=delay)
 
 
 def _store_results(job, attempt, prediction):
     try:
-        stored = results.store_outputs(job, attempt, prediction.outputs)
+        stored = outputs.store_outputs(job, attempt, prediction.outputs)
     except fashn.FashnError as error:
         if error.retryable:
-            services.postpone_poll(job, delay=_wait_for(error))
+            transitions.postpone_poll(job, delay=cadence.after_refusal(error))
             return
         logger.error("job %s: outputs of %s unavailable: %r", job.pk, attempt.prediction_id, error)
-        services.fail_job(job, RESULT_UNAVAILABLE, from_statuses=PREDICTING_STATUSES)
+        transitions.fail_job(job, RESULT_UNAVAILABLE, from_statuses=PREDICTING_STATUSES)
         return
-    completed = services.complete_job(
+    completed = transitions.complete_job(
         job, attempt, stored_outputs=stored, credits_used=prediction.credits_used
     )
     if not completed:
         # Another run of this step (the sweeper re-issued it while this one was still
         # downloading) completed the job first. Both wrote the same file names, so remove only
         # what the job's results do not point to: never the files of the completed job.
-        results.delete_stored(_not_kept(job, stored))
+        outputs.delete_stored(_not_kept(job, stored))
 
 
 def _not_kept(job, stored):
@@ -287,7 +283,11 @@ def _not_kept(job, stored):
         "image", "thumbnail"
     ):
         kept.update((image, thumbnail))
-    return [output for output in stored if output[1] not in kept and output[2] not in kept]
+    return [
+        output
+        for output in stored
+        if output.image_name not in kept and output.thumbnail_name not in kept
+    ]
 
 
 def _release_slot(job, limits, *, hand_over=False):
@@ -301,10 +301,10 @@ def _wake_waiting_job(*, submit_now=False):
     ``submit_now`` submits it within this step: sent through the queue, its submit would wait
     behind every step already there while the slot stays idle.
     """
-    waiting = services.next_job_waiting_for_slot()
+    waiting = selectors.next_job_waiting_for_slot()
     if waiting is None:
         return
-    token = services.wake_job(waiting)
+    token = transitions.wake_job(waiting)
     if token and submit_now:
         # The woken step's own message is sent too; whichever claims the token first submits,
         # the other finds it taken and does nothing.
@@ -322,16 +322,18 @@ def sweep_overdue_jobs():
     counts = {"reissued": 0, "unconfirmed": 0, "expired": 0}
     limits = fashn_limits()
     now = timezone.now()
-    for job in services.overdue_jobs(now).iterator():
+    for job in selectors.overdue_jobs(now).iterator():
         if job.deadline_at <= now:
-            if services.fail_job(job, DEADLINE_EXCEEDED, from_statuses=[job.status]):
+            if transitions.fail_job(job, DEADLINE_EXCEEDED, from_statuses=[job.status]):
                 counts["expired"] += 1
                 if job.status != JobStatus.SUBMITTING:
                     _release_slot(job, limits)
         elif job.status == JobStatus.SUBMITTING:
             # A worker died with a /v1/run in flight: it may have reached FASHN.
-            if services.fail_job(job, SUBMISSION_UNCONFIRMED, from_statuses=[JobStatus.SUBMITTING]):
+            if transitions.fail_job(
+                job, SUBMISSION_UNCONFIRMED, from_statuses=[JobStatus.SUBMITTING]
+            ):
                 counts["unconfirmed"] += 1
-        elif services.reissue_step(job):
+        elif transitions.reissue_step(job):
             counts["reissued"] += 1
     return counts

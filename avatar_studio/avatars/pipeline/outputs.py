@@ -18,6 +18,7 @@ import io
 import logging
 import struct
 import zlib
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
@@ -28,15 +29,25 @@ from PIL import Image
 
 from avatar_studio import fashn
 
-from .models import result_path
+from ..models import result_path
 
 logger = logging.getLogger(__name__)
 
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 
 
+@dataclass(frozen=True)
+class StoredOutput:
+    """One output written to our storage: its place among the outputs, and its two files."""
+
+    index: int
+    image_name: str
+    thumbnail_name: str
+    content_type: str
+
+
 def store_outputs(job, attempt, outputs):
-    """Download every output and store it. Returns ``(index, image, thumbnail, content_type)``s.
+    """Download every output and store it. Returns a ``StoredOutput`` for each.
 
     Raises ``fashn.FashnError`` (retryable or not) when an output cannot be had; files written
     before the failure are removed.
@@ -140,7 +151,7 @@ def _store_one(job, attempt, index, downloaded):
     except Exception:
         default_storage.delete(image_name)
         raise
-    return index, image_name, thumbnail_name, downloaded.content_type
+    return StoredOutput(index, image_name, thumbnail_name, downloaded.content_type)
 
 
 def make_thumbnail(image_bytes):
@@ -167,9 +178,9 @@ def _save(name, data):
 
 
 def delete_stored(stored):
-    for _index, image_name, thumbnail_name, _content_type in stored:
-        default_storage.delete(image_name)
-        default_storage.delete(thumbnail_name)
+    for output in stored:
+        default_storage.delete(output.image_name)
+        default_storage.delete(output.thumbnail_name)
 
 
 # --- AI-generated marking and metadata stripping -------------------------------------------------

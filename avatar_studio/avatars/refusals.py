@@ -1,0 +1,80 @@
+"""Why a user action is refused: one typed reason, in the same words through every door.
+
+A service raises ``Refused(reason)``; the browser shows ``reason.message`` as a message, the API
+answers ``{"error": {"code": reason.code, "message": reason.message}}`` and the admin reports it
+as an action message. No door writes its own wording for a refusal, so the three cannot drift.
+"""
+
+from dataclasses import dataclass
+
+from .pipeline.failures import SELFIE_MISSING, message_for
+
+
+@dataclass(frozen=True)
+class Reason:
+    """``code`` is stable, for programs; ``message`` says what happened and what to do."""
+
+    code: str
+    message: str
+
+
+class Refused(Exception):
+    """A user action the rules do not allow. ``retry_after`` (seconds) when waiting helps."""
+
+    def __init__(self, reason, *, retry_after=None):
+        super().__init__(reason.message)
+        self.reason = reason
+        self.retry_after = retry_after
+
+    @property
+    def code(self):
+        return self.reason.code
+
+    @property
+    def message(self):
+        return self.reason.message
+
+
+def quota_exceeded(message):
+    # The message names the limit and when it resets, so it is made by ``quota``.
+    return Reason("quota_exceeded", message)
+
+
+# --- Retrying ----------------------------------------------------------------------------------
+
+RETRY_COMPLETED = Reason(
+    "not_failed",
+    "This avatar is already made, so there is nothing to retry: only a failed "
+    "avatar can be retried.",
+)
+RETRY_RUNNING = Reason(
+    "not_failed",
+    "This avatar is still being made. Only a failed avatar can be retried, so that "
+    "a second attempt never runs alongside the first.",
+)
+SELFIE_GONE = Reason("selfie_gone", message_for(SELFIE_MISSING))
+
+# --- Public display ----------------------------------------------------------------------------
+
+NOT_MADE_YET = Reason(
+    "not_completed", "This avatar is still being made. Wait until it is ready, then try again."
+)
+NOTHING_TO_SHOW = Reason(
+    "not_completed", "This avatar could not be made, so there is no image to show."
+)
+ALREADY_OFFERED = Reason("already_offered", "This avatar is already offered for public display.")
+NOT_OFFERED = Reason(
+    "not_offered", "This avatar is not offered for public display: it stays private."
+)
+ALREADY_APPROVED = Reason("already_approved", "This avatar is already approved for display.")
+ALREADY_REJECTED = Reason("already_rejected", "This avatar is already rejected for display.")
+REASON_REQUIRED = Reason(
+    "reason_required", "Say why the avatar is rejected: its owner reads the reason."
+)
+
+# --- Any action --------------------------------------------------------------------------------
+
+CHANGED_MEANWHILE = Reason(
+    "changed_meanwhile",
+    "This avatar changed while you were acting on it. Reload the page and look at it again.",
+)

@@ -1,0 +1,1 @@
+"""Public display of avatars: the owner offers or withdraws, staff approve or reject."""

@@ -1,0 +1,152 @@
+"""Each refusal is said once: the browser, the API and the admin refuse the same case with the
+same words, because all three call the same service and show its ``Refused`` reason.
+
+Every test drives each door that offers the action, and checks that nothing changed.
+"""
+
+import html
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from avatar_studio.avatars import refusals
+from avatar_studio.avatars.models import AvatarJob, JobStatus, ReviewState
+from avatar_studio.avatars.review import services as review
+
+from ..support.faces import astronaut_jpeg
+from ..support.jobs import make_finished_job, make_job
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser(
+        "sam", email="sam@example.com", password="sam-password-1"
+    )
+
+
+def browser_messages(response):
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def api_client(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def admin_action(client, action, job, **extra):
+    return client.post(
+        reverse("admin:avatars_avatarjob_changelist"),
+        {"action": action, "_selected_action": [str(job.pk)], **extra},
+        follow=True,
+    )
+
+
+def retry_through_every_door(client, owner, staff_user, job):
+    """What the browser, the API and the admin say when asked to retry ``job``."""
+    client.force_login(owner)
+    page = client.post(reverse("avatars:job-retry", args=[job.pk]), follow=True)
+    api = api_client(owner).post(f"/api/v1/avatars/{job.pk}/retry/", {}, format="json")
+    client.force_login(staff_user)
+    admin = admin_action(client, "retry_failed", job)
+    return browser_messages(page), api, browser_messages(admin)
+
+
+def assert_said_everywhere(reason, said):
+    browser, api, admin = said
+    assert reason.message in browser
+    assert api.status_code == 409
+    assert api.json()["error"] == {"code": reason.code, "message": reason.message, "fields": {}}
+    assert f"Skipped 1 job. 1 job: {reason.message}" in admin
+
+
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda owner: make_finished_job(owner), refusals.RETRY_COMPLETED),
+        (lambda owner: make_job(owner), refusals.RETRY_RUNNING),
+    ],
+    ids=["completed", "running"],
+)
+def test_retrying_an_avatar_that_did_not_fail_is_refused_alike(
+    client, alice, superuser, make, reason
+):
+    job = make(alice)
+    before = AvatarJob.objects.values("status", "step_token", "seed").get(pk=job.pk)
+
+    assert_said_everywhere(reason, retry_through_every_door(client, alice, superuser, job))
+
+    assert AvatarJob.objects.values("status", "step_token", "seed").get(pk=job.pk) == before
+
+
+def test_retrying_a_failed_avatar_whose_selfie_is_gone_is_refused_alike(client, alice, superuser):
+    job = make_finished_job(alice, status="failed")
+    job.selfie.delete(save=True)  # as the retention purge leaves it
+
+    said = retry_through_every_door(client, alice, superuser, job)
+
+    assert_said_everywhere(refusals.SELFIE_GONE, said)
+    assert AvatarJob.objects.get(pk=job.pk).status == JobStatus.FAILED
+
+
+def test_the_daily_quota_is_refused_alike_by_the_form_and_the_api(client, alice, settings):
+    settings.AVATAR_DAILY_QUOTA = 1
+    make_job(alice)  # today's only avatar
+    client.force_login(alice)
+
+    page = client.post(
+        reverse("avatars:upload"),
+        {
+            "face_image": _upload(),
+            "aspect_ratio": "2:3",
+            "output_format": "jpeg",
+            "consent": "on",
+        },
+    )
+    api = api_client(alice).post(
+        "/api/v1/avatars/",
+        {"face_image": _upload(), "consent": "true"},
+        format="multipart",
+    )
+
+    assert page.status_code == api.status_code == 429
+    message = api.json()["error"]["message"]
+    assert api.json()["error"]["code"] == "quota_exceeded"
+    assert message.startswith("You've reached today's limit of 1 avatars")
+    assert html.escape(message) in page.content.decode()
+    assert AvatarJob.objects.filter(owner=alice).count() == 1
+
+
+def test_offering_a_failed_avatar_is_refused_in_the_refusals_words(client, alice):
+    job = make_finished_job(alice, status="failed")
+    client.force_login(alice)
+
+    page = client.post(reverse("avatars:showcase-offer", args=[job.pk]), follow=True)
+
+    assert refusals.NOTHING_TO_SHOW.message in browser_messages(page)
+    assert AvatarJob.objects.get(pk=job.pk).review_state == ReviewState.PRIVATE
+
+
+def test_approving_an_avatar_nobody_offered_is_refused_in_the_refusals_words(
+    client, alice, superuser
+):
+    job = make_finished_job(alice)
+    client.force_login(superuser)
+
+    admin = admin_action(client, "approve_for_display", job)
+
+    assert f"Skipped 1 job. 1 job: {refusals.NOT_OFFERED.message}" in browser_messages(admin)
+    with pytest.raises(refusals.Refused) as refused:
+        review.approve(job, reviewer=superuser)
+    assert refused.value.reason == refusals.NOT_OFFERED
+    assert AvatarJob.objects.get(pk=job.pk).review_state == ReviewState.PRIVATE
+
+
+def _upload():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("selfie.jpg", astronaut_jpeg(), content_type="image/jpeg")
