@@ -171,19 +171,11 @@ def main(argv: list[str] | None = None) -> None:
         import django
 
         django.setup()
-        from django.contrib.auth import get_user_model
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
         machine.reset_job_tables()  # before the user: its old jobs' files are gone
-        User = get_user_model()
-        User.objects.filter(username="bench-saturation").delete()
-        user = User.objects.create_user(
-            "bench-saturation",
-            "sat@example.com",
-            "bench-password",
-            is_staff=True,  # staff are exempt from the daily quota
-        )
+        user = machine.bench_owner("bench-saturation")
         selfie = machine.small_selfie_for_service()
         ended = machine.record_completions(engine)
         seen = machine.record_first_completed_status(engine)

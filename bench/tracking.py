@@ -163,7 +163,6 @@ def main(argv: list[str] | None = None) -> None:
         import django
 
         django.setup()
-        from django.contrib.auth import get_user_model
         from django.core.management import call_command
 
         from avatar_studio.avatars import services
@@ -171,20 +170,8 @@ def main(argv: list[str] | None = None) -> None:
 
         call_command("migrate", verbosity=0)
         machine.reset_job_tables()
-        User = get_user_model()
-        User.objects.filter(username__startswith="bench-tracking").delete()
-        warm_user = User.objects.create_user(
-            "bench-tracking-warmup",
-            "w@example.com",
-            "pw-bench",
-            is_staff=True,  # staff are exempt from the daily quota
-        )
-        user = User.objects.create_user(
-            "bench-tracking",
-            "t@example.com",
-            "pw-bench",
-            is_staff=True,  # staff are exempt from the daily quota
-        )
+        warm_user = machine.bench_owner("bench-tracking-warmup")
+        user = machine.bench_owner("bench-tracking")
         selfie = machine.small_selfie_for_service()
         log = Path(media.name) / "worker.log"
         worker = machine.start_worker(log, tag, env)
