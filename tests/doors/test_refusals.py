@@ -150,3 +150,47 @@ def _upload():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("selfie.jpg", astronaut_jpeg(), content_type="image/jpeg")
+
+
+@pytest.mark.parametrize(
+    "prepare, url_name, reason",
+    [
+        (lambda job: None, "avatars:showcase-withdraw", refusals.NOT_OFFERED),
+        (review.offer_for_display, "avatars:showcase-offer", refusals.ALREADY_OFFERED),
+    ],
+    ids=["withdraw-private", "offer-twice"],
+)
+def test_the_owners_display_choices_are_refused_in_the_refusals_words(
+    client, alice, prepare, url_name, reason
+):
+    job = make_finished_job(alice)
+    prepare(job)
+    before = AvatarJob.objects.values("review_state", "public_consent_at").get(pk=job.pk)
+    client.force_login(alice)
+
+    page = client.post(reverse(url_name, args=[job.pk]), follow=True)
+
+    assert reason.message in browser_messages(page)
+    assert AvatarJob.objects.values("review_state", "public_consent_at").get(pk=job.pk) == before
+
+
+def test_sharing_an_avatar_still_being_made_is_refused_in_the_refusals_words(client, alice):
+    job = make_job(alice)
+    client.force_login(alice)
+
+    page = client.post(reverse("avatars:share-create", args=[job.pk]), {"days": 7}, follow=True)
+
+    assert refusals.NOT_MADE_YET.message in browser_messages(page)
+    assert not job.share_links.exists()
+
+
+def test_rejecting_twice_is_refused_in_the_refusals_words(client, alice, superuser):
+    job = make_finished_job(alice)
+    review.offer_for_display(job)
+    review.reject(job, reviewer=superuser, reason="The face is cut off.")
+    client.force_login(superuser)
+
+    admin = admin_action(client, "reject_for_display", job, apply="1", reason="Again.")
+
+    assert f"Skipped 1 job. 1 job: {refusals.ALREADY_REJECTED.message}" in browser_messages(admin)
+    assert AvatarJob.objects.get(pk=job.pk).review_reason == "The face is cut off."
