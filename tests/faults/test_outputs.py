@@ -2,10 +2,12 @@
 that are not images, expired base64. No bad file may be stored, no result lost, no prediction
 submitted again to get a second copy."""
 
+from pathlib import Path
+
 import pytest
 
-from avatar_studio.avatars import pipeline
-from avatar_studio.avatars.models import AvatarJob
+from avatar_studio.avatars.models import AvatarJob, AvatarResult, result_path
+from avatar_studio.avatars.pipeline import steps
 
 from ..support.reliability import expect_outcome, make_jobs, settle
 
@@ -21,7 +23,23 @@ def _worker(shared_worker):
     return shared_worker
 
 
-def test_an_output_url_that_answers_404(engine, alice, case):
+def stored_files(job, media_root):
+    """The files in the job's own folder of results (where a completed job's images go)."""
+    folder = Path(media_root) / result_path(job, "")
+    return sorted(path for path in folder.rglob("*") if path.is_file())
+
+
+def assert_nothing_stored(job, media_root):
+    assert not AvatarResult.objects.filter(job_id=job.pk).exists()
+    assert stored_files(job, media_root) == []
+
+
+def assert_every_fault_answered(engine):
+    # A queued fault is used up by the request it answers: one left over never happened.
+    assert engine.stats()["faults_pending"] == []
+
+
+def test_an_output_url_that_answers_404(engine, alice, case, media_root):
     item = case(
         SECTION,
         "the output URL answers 404 (deleted at the CDN)",
@@ -32,10 +50,11 @@ def test_an_output_url_that_answers_404(engine, alice, case):
     jobs = make_jobs(alice)
 
     expect_outcome(item, jobs, engine, statuses=UNAVAILABLE, runs_accepted=1)
-    assert not jobs[0].results.exists()
+    assert_every_fault_answered(engine)
+    assert_nothing_stored(jobs[0], media_root)
 
 
-def test_an_output_url_failing_with_5xx_is_fetched_again(engine, alice, case):
+def test_an_output_url_failing_with_5xx_is_fetched_again(engine, alice, case, media_root):
     item = case(
         SECTION,
         "the output URL answers 503, then 500",
@@ -47,6 +66,9 @@ def test_an_output_url_failing_with_5xx_is_fetched_again(engine, alice, case):
 
     expect_outcome(item, jobs, engine, statuses=DONE, runs_accepted=1)
     assert engine.stats()["output_calls"] == 3
+    assert_every_fault_answered(engine)
+    # Where assert_nothing_stored looks is where a result's files really go.
+    assert len(stored_files(jobs[0], media_root)) == 2  # the image and its thumbnail
 
 
 def test_an_output_url_that_hangs_once(engine, alice, case):
@@ -63,6 +85,7 @@ def test_an_output_url_that_hangs_once(engine, alice, case):
     # Look only once the hanging request has ended at the engine too.
     expect_outcome(item, jobs, engine, statuses=DONE, runs_accepted=1, linger=4.0)
     assert engine.stats()["output_calls"] == 2
+    assert_every_fault_answered(engine)
 
 
 def test_a_late_step_does_not_remove_a_completed_result(engine, alice, case):
@@ -77,15 +100,15 @@ def test_a_late_step_does_not_remove_a_completed_result(engine, alice, case):
     settle(jobs, engine)
     job = AvatarJob.objects.get(pk=jobs[0].pk)
     attempt = job.attempts.get()
-    prediction = pipeline.fashn_client().status(attempt.prediction_id)
+    prediction = steps.fashn_client().status(attempt.prediction_id)
 
-    pipeline._store_results(job, attempt, prediction)
+    steps._store_results(job, attempt, prediction)
 
     expect_outcome(item, jobs, engine, statuses=DONE, runs_accepted=1)
     assert job.results.count() == 1
 
 
-def test_a_huge_output(engine, alice, case, settings):
+def test_a_huge_output(engine, alice, case, settings, media_root):
     size = settings.AVATAR_OUTPUT_MAX_BYTES + 1
     item = case(
         SECTION,
@@ -97,9 +120,11 @@ def test_a_huge_output(engine, alice, case, settings):
     jobs = make_jobs(alice)
 
     expect_outcome(item, jobs, engine, statuses=UNAVAILABLE, runs_accepted=1)
+    assert_every_fault_answered(engine)
+    assert_nothing_stored(jobs[0], media_root)
 
 
-def test_an_output_that_is_not_an_image(engine, alice, case):
+def test_an_output_that_is_not_an_image(engine, alice, case, media_root):
     item = case(
         SECTION,
         "the output URL serves an HTML error page as image/png",
@@ -110,10 +135,11 @@ def test_an_output_that_is_not_an_image(engine, alice, case):
     jobs = make_jobs(alice)
 
     expect_outcome(item, jobs, engine, statuses=UNAVAILABLE, runs_accepted=1)
-    assert not jobs[0].results.exists()
+    assert_every_fault_answered(engine)
+    assert_nothing_stored(jobs[0], media_root)
 
 
-def test_expired_base64_outputs(engine, alice, case):
+def test_expired_base64_outputs(engine, alice, case, media_root):
     item = case(
         SECTION,
         "return_base64: the completed status carries data URIs that do not decode (expired)",
@@ -124,3 +150,5 @@ def test_expired_base64_outputs(engine, alice, case):
     jobs = make_jobs(alice, return_base64=True, output_format="jpeg")
 
     expect_outcome(item, jobs, engine, statuses=UNAVAILABLE, runs_accepted=1)
+    assert_every_fault_answered(engine)
+    assert_nothing_stored(jobs[0], media_root)

@@ -13,6 +13,8 @@ import pytest
 
 from avatar_studio import celery_app
 from avatar_studio.avatars.models import PredictionAttempt
+from avatar_studio.avatars.pipeline.limits import fashn_limits
+from avatar_studio.core.localredis import answers
 
 from ..support.processes import CeleryBeat, PrivateRedis, Supervisor
 from ..support.reliability import expect_outcome, make_jobs
@@ -74,7 +76,10 @@ def test_redis_restarted_with_jobs_in_flight(private_redis, engine, alice, case)
     engine.configure(processing_seconds=2)
     jobs = make_jobs(alice, 4)
     wait_for(lambda: _saved(jobs) == 4, timeout=20, message="4 prediction ids saved")
+    slots = fashn_limits().in_flight
+    assert slots.holders()  # slots in use: state the crash takes away, with the queued polls
     server.crash()
+    assert not answers(server.url)
     time.sleep(1.0)
     server.start()
 
@@ -94,6 +99,7 @@ def test_an_upload_while_redis_is_down(private_redis, engine, alice, case):
     )
     server, supervisor = private_redis
     server.crash()
+    assert not answers(server.url)
     try:
         jobs = make_jobs(alice)
     finally:

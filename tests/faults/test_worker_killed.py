@@ -41,6 +41,7 @@ def test_killed_during_submit(spawn_worker, engine, alice, case):
     )
     assert outcome.run_calls == 1
     assert outcome.attempts == 0
+    assert engine.stats()["faults_pending"] == []  # the delayed answer was the one cut short
 
 
 def test_killed_during_poll(spawn_worker, engine, alice, case):
@@ -60,6 +61,7 @@ def test_killed_during_poll(spawn_worker, engine, alice, case):
     outcome = expect_outcome(item, jobs, engine, statuses={"completed": 1}, runs_accepted=1)
     assert outcome.run_calls == 1
     assert outcome.attempts == 1
+    assert engine.stats()["faults_pending"] == []  # the delayed answer was the one cut short
 
 
 def test_killed_during_download(spawn_worker, engine, alice, case):
@@ -78,6 +80,7 @@ def test_killed_during_download(spawn_worker, engine, alice, case):
     outcome = expect_outcome(item, jobs, engine, statuses={"completed": 1}, runs_accepted=1)
     assert outcome.run_calls == 1
     assert engine.stats()["output_calls"] >= 2
+    assert engine.stats()["faults_pending"] == []  # the delayed answer was the one cut short
 
 
 def test_killed_with_many_jobs_in_flight(spawn_worker, engine, alice, case):
