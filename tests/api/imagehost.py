@@ -87,7 +87,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             pass
 
     def _slow(self):
-        # A trickle: each byte arrives well within any read timeout, the whole never does.
+        # A trickle: each byte arrives well within any read timeout; 100 of them take 10 s, and
+        # even then the body is not complete.
         self.send_response(200)
         self.send_header("Content-Length", "100000")
         self.end_headers()
@@ -97,10 +98,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.flush()
                 time.sleep(0.1)
         except OSError:
-            pass
+            return  # the client hung up
+        self.server.finished.append(self.path)
 
     def _silent(self):
-        time.sleep(3)
+        time.sleep(10)
+        self.server.finished.append(self.path)
 
 
 class ImageHost:
@@ -110,6 +113,8 @@ class ImageHost:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
         self.server.requests = []
+        # Paths whose misbehaviour (a trickle, a silence) played out to its end.
+        self.server.finished = []
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
@@ -122,6 +127,10 @@ class ImageHost:
     @property
     def requests(self):
         return self.server.requests
+
+    @property
+    def finished(self):
+        return self.server.finished
 
     def __enter__(self):
         self.thread.start()

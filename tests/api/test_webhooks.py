@@ -393,10 +393,11 @@ def test_a_slow_endpoint_is_given_up_on_in_time(alice):
         _webhook(make_finished_job(alice), url), webhooks.EVENT_COMPLETED
     )
 
-    started = time.monotonic()
     result = deliveries.attempt(delivery.pk, delivery.token, policy)
 
-    assert time.monotonic() - started < 2
+    # The endpoint took the connection and never answers: only the read timeout can have ended
+    # the attempt (a test stuck here is the failure; pytest-timeout ends it).
+    assert accepted
     assert result.error == "Timed out waiting for the endpoint."
     listener.close()
 
@@ -542,7 +543,12 @@ def test_an_endpoint_failing_twice_gets_three_attempts_with_growing_gaps(
 
     first, second, third = receiver.received
     assert (delivery.attempts, delivery.last_status_code, delivery.last_error) == (3, 200, "")
-    assert third.at - second.at > second.at - first.at > 0.3
+    # Backoff of 0.4 s, then 0.8 s, each ±20 %. A busy machine can only make a gap longer than
+    # its delay, so only lower bounds are asserted here: they hold however loaded it is. That
+    # the delay doubles is checked without a clock by
+    # test_a_failed_attempt_is_recorded_and_the_next_one_scheduled_with_backoff.
+    assert second.at - first.at >= 0.4 * 0.8
+    assert third.at - second.at >= 0.8 * 0.8
     # The same event each time, freshly signed; the receiver saw one 2xx only.
     assert first.body == second.body == third.body
     ids = {request.headers["X-Avatar-Studio-Delivery"] for request in receiver.received}

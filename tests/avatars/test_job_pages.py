@@ -1,7 +1,11 @@
 """A job's page and its actions: live panel, retry, delete, download, private files."""
 
+import re
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from avatar_studio.avatars.models import AvatarJob, AvatarResult, JobStatus
 from avatar_studio.avatars.refusals import RETRY_COMPLETED
@@ -30,16 +34,22 @@ def test_a_running_job_panel_keeps_polling_and_a_finished_one_stops(client, alic
 
 def test_the_page_shows_steps_progress_and_elapsed_time(client, alice):
     job = make_job(alice)
-    AvatarJob.objects.filter(pk=job.pk).update(status=JobStatus.IN_QUEUE)
+    # Uploaded 95 s ago: the page counts from the upload to the request, in minutes and seconds.
+    created = timezone.now() - timedelta(seconds=95)
+    AvatarJob.objects.filter(pk=job.pk).update(status=JobStatus.IN_QUEUE, created_at=created)
     client.force_login(alice)
 
+    before = timezone.now()
     page = client.get(reverse("avatars:job", args=[job.pk])).content.decode()
+    after = timezone.now()
 
     assert '<li class="step step-done">Queued</li>' in page
     assert '<li class="step step-done">Submitted</li>' in page
     assert 'aria-current="step">In queue</li>' in page
     assert '<progress max="100" value="40"' in page
-    assert '<span class="elapsed">0 s</span>' in page
+    minutes, seconds = re.search(r'<span class="elapsed">(\d+) min (\d\d) s</span>', page).groups()
+    elapsed = 60 * int(minutes) + int(seconds)
+    assert int((before - created).total_seconds()) <= elapsed <= (after - created).total_seconds()
 
 
 def test_a_failure_explains_itself_and_offers_retry(client, alice):

@@ -7,7 +7,6 @@ Two layers: `normalise_selfie` itself for every case, then the browser form for 
 
 import io
 import re
-import time
 
 import numpy as np
 import pytest
@@ -199,14 +198,11 @@ def test_a_decompression_bomb_is_refused_from_its_header_without_decoding(bomb, 
     assert decoders
     decoders.clear()
 
-    started = time.perf_counter()
     refusal = _refusal(data)
-    elapsed = time.perf_counter() - started
 
     assert len(data) < 2000  # hundreds of bytes that claim up to 900 megapixels
     assert "too large to process. Upload a photo of at most 50 megapixels" in refusal
     assert decoders == []  # ...but never a bomb's: no pixel was decoded
-    assert elapsed < 0.2  # decoding 2.7 GB of pixels would take seconds
 
 
 def test_a_plain_file_object_without_a_size_is_measured_by_seeking():

@@ -66,7 +66,7 @@ def test_run_malformed_creates_the_prediction_but_the_body_is_not_json(api, engi
 
 
 def test_run_delay_provokes_a_read_timeout_after_creating(api, engine):
-    engine.add_faults({"on": "run", "delay_seconds": 0.6})
+    engine.add_faults({"on": "run", "delay_seconds": 3})
     with pytest.raises(requests.exceptions.ReadTimeout):
         api.run(timeout=0.2)
     assert engine.stats()["runs_accepted"] == 1
@@ -89,7 +89,7 @@ def test_status_faults_http_malformed_and_delay(api, engine):
     engine.add_faults(
         {"on": "status", "http_status": 503},
         {"on": "status", "malformed": True},
-        {"on": "status", "delay_seconds": 0.6},
+        {"on": "status", "delay_seconds": 3},
     )
     assert api.status(prediction_id).status_code == 503
     malformed = api.status(prediction_id)
@@ -140,7 +140,12 @@ def test_prediction_hang_stays_processing_and_holds_a_slot(api, engine):
     engine.configure(max_in_flight=1)
     engine.add_faults({"on": "prediction", "hang": True})
     prediction_id = api.submit()
-    time.sleep(0.5)  # long after an ordinary prediction would have completed
+    # Once its images are rendered (and with no schedule configured) an ordinary prediction
+    # completes at the next look; a hung one stays processing.
+    deadline = time.monotonic() + 30
+    while not engine.app.store.get(prediction_id).rendered:
+        assert time.monotonic() < deadline, "the prediction was never rendered"
+        time.sleep(0.05)
     assert api.status(prediction_id).json()["status"] == "processing"
     assert api.run().json()["error"] == "ConcurrencyLimitExceeded"
     assert engine.stats()["in_flight"] == 1
@@ -166,7 +171,7 @@ def test_output_http_fault(api, engine):
 
 def test_output_delay_fault(api, engine):
     url = api.complete()["output"][0]
-    engine.add_faults({"on": "output", "delay_seconds": 0.6})
+    engine.add_faults({"on": "output", "delay_seconds": 3})
     with pytest.raises(requests.exceptions.ReadTimeout):
         requests.get(url, timeout=0.2)
 

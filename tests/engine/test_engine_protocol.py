@@ -23,16 +23,14 @@ def fetch(url: str) -> requests.Response:
     return response
 
 
-def test_run_answers_an_id_at_once_and_completes_within_a_second(api):
-    started = time.monotonic()
+# How soon /v1/run answers and the prediction completes is measured by bench/engine.py.
+def test_run_answers_an_id_and_the_prediction_completes(api):
     response = api.run()
     assert response.status_code == 200
-    assert time.monotonic() - started < 0.5  # rendering happens in the background
     body = response.json()
     assert set(body) == {"id", "error"} and body["error"] is None and body["id"]
 
     final = api.wait(body["id"])
-    assert time.monotonic() - started < 1.0
     doc = final.json()
     assert doc["id"] == body["id"] and doc["status"] == "completed" and doc["error"] is None
     assert doc["output"] == [f"{api.url}/v1/outputs/{body['id']}/0.jpg"]
@@ -40,10 +38,15 @@ def test_run_answers_an_id_at_once_and_completes_within_a_second(api):
 
 
 def test_statuses_follow_the_configured_schedule_in_order(api, engine):
-    engine.configure(starting_seconds=0.25, in_queue_seconds=0.25, processing_seconds=0.25)
+    # A second in each state: polls every few hundredths of a second see every one of them,
+    # even when a busy machine delays some of the polls (so many that the status rate limit is
+    # lifted out of their way).
+    engine.configure(
+        starting_seconds=1, in_queue_seconds=1, processing_seconds=1, status_limit=1000
+    )
     prediction_id = api.submit()
     seen = []
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30
     while not seen or seen[-1] not in ("completed", "failed"):
         doc = api.status(prediction_id).json()
         if not seen or seen[-1] != doc["status"]:

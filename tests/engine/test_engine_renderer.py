@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-import time
 
 import cv2
 import numpy as np
@@ -181,11 +180,12 @@ def test_prompts_change_the_silhouette_measurably(face_jpeg):
     assert measure("petite")["shoulders"] < plain["shoulders"]
 
 
-def test_renders_a_1k_2_3_png_well_under_a_second(astronaut):
+# How long this takes (well under a second on one core) is measured by bench/engine.py.
+def test_renders_a_1k_2_3_png_from_a_selfie_never_seen(astronaut):
     fresh = jpeg_bytes(astronaut, quality=83)  # bytes never seen: analysis included
-    started = time.perf_counter()
-    render_avatars(fresh, RenderOptions(aspect_ratio="2:3", output_format="png"))
-    assert time.perf_counter() - started < 1.0
+    [data] = render_avatars(fresh, RenderOptions(aspect_ratio="2:3", output_format="png"))
+    with Image.open(io.BytesIO(data)) as image:
+        assert (image.format, image.size) == ("PNG", output_size("2:3", "1k"))
 
 
 def test_a_second_real_face(grace_hopper):

@@ -38,7 +38,12 @@ def test_submit_and_poll_to_completed_for_both_output_shapes(
 def test_statuses_pass_through_starting_in_queue_processing(
     engine, client, face_data_uri, wait_for
 ):
-    engine.configure(starting_seconds=0.15, in_queue_seconds=0.15, processing_seconds=0.15)
+    # A second in each state: polls every few hundredths of a second see every one of them,
+    # even when a busy machine delays some of the polls (so many that the status rate limit is
+    # lifted out of their way).
+    engine.configure(
+        starting_seconds=1, in_queue_seconds=1, processing_seconds=1, status_limit=1000
+    )
     prediction_id = client.run_face_to_model(FaceToModelInputs(face_image=face_data_uri))
     seen = []
     wait_for(client, prediction_id, until=lambda p: seen.append(p.status) or p.is_terminal)
