@@ -14,12 +14,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from avatar_studio import fashn
 from avatar_studio.avatars.consent import consent_text
 from avatar_studio.avatars.forms import job_inputs_from
 from avatar_studio.avatars.images import SelfieRejected, normalise_selfie
 from avatar_studio.avatars.models import JobStatus
 from avatar_studio.avatars.progress import job_progress
-from avatar_studio import fashn
 
 from . import fetch, webhooks
 
