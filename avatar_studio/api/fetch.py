@@ -15,7 +15,6 @@ The checks and the connection to the checked address (``parse_target``, ``checke
 ``UnsafeURL`` with a reason, and each caller words the message for its own reader.
 """
 
-import ipaddress
 import socket
 import ssl
 import time
@@ -23,6 +22,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
+
+from avatar_studio.core.addresses import is_public_address
 
 CHUNK_BYTES = 64 * 1024
 USER_AGENT = "AvatarStudio-ImageFetcher/1.0"
@@ -58,14 +59,6 @@ class Target:
         default = 443 if self.scheme == "https" else 80
         name = f"[{self.host}]" if ":" in self.host else self.host
         return name if self.port == default else f"{name}:{self.port}"
-
-
-def is_public_address(address):
-    """True for an address on the public internet; False for anything local or special."""
-    ip = ipaddress.ip_address(address)
-    if getattr(ip, "ipv4_mapped", None):
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
 
 
 def resolve_host(host, port):

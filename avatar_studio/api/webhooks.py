@@ -14,12 +14,13 @@
 
 import hashlib
 import hmac
-import ipaddress
 import secrets
 import time
 from dataclasses import dataclass, field
 
 import urllib3
+
+from avatar_studio.core.addresses import is_loopback_address, is_public_address
 
 from . import fetch
 
@@ -96,13 +97,6 @@ def verify_signature(secret, header, body, *, tolerance=DEFAULT_TOLERANCE_SECOND
 # --- Where we may send ------------------------------------------------------------------------
 
 
-def is_loopback_address(address):
-    ip = ipaddress.ip_address(address)
-    if getattr(ip, "ipv4_mapped", None):
-        ip = ip.ipv4_mapped
-    return ip.is_loopback
-
-
 @dataclass(frozen=True)
 class WebhookPolicy:
     allow_loopback: bool = False
@@ -115,7 +109,7 @@ class WebhookPolicy:
     connected: list = field(default_factory=list, compare=False)
 
     def address_allowed(self, address):
-        if fetch.is_public_address(address):
+        if is_public_address(address):
             return True
         return self.allow_loopback and is_loopback_address(address)
 
