@@ -1,6 +1,7 @@
 """Reads: which jobs a user may see, and the shapes the pages need, in a constant number of
-queries. Owners see their own jobs; staff see everyone's; anyone else gets 404. Also the reads
-the pipeline and public pages need (the current attempt, overdue jobs, approved avatars)."""
+queries. Owners see their own jobs; those with the explicit permission to view every job
+(``may_view_all_jobs``) see everyone's; anyone else gets 404. Also the reads the pipeline and
+public pages need (the current attempt, overdue jobs, approved avatars)."""
 
 from datetime import timedelta
 
@@ -19,9 +20,23 @@ GALLERY_FILTERS = {
 }
 
 
+VIEW_ALL_JOBS_PERMISSION = "avatars.view_avatarjob"
+
+
+def may_view_all_jobs(user):
+    """True if ``user`` may look at other people's jobs, their selfies and images: the one rule
+    every door (avatar pages, the store's try-ons) reaches through this module.
+
+    It takes the explicit permission (the "Reviewers" group holds it; a superuser has all), never
+    ``is_staff`` alone: that only opens the admin's door, and a staff account with no permissions
+    must see no more than any other user. Inactive users have no permissions.
+    """
+    return user.has_perm(VIEW_ALL_JOBS_PERMISSION)
+
+
 def visible_jobs(user):
     jobs = AvatarJob.objects.avatars()
-    return jobs if user.is_staff else jobs.filter(owner=user)
+    return jobs if may_view_all_jobs(user) else jobs.filter(owner=user)
 
 
 def get_visible_job(user, job_id):

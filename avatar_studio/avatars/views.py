@@ -1,7 +1,9 @@
 """Browser views: upload a selfie, follow its job live, gallery, retry, delete, download, share.
 
-Reads allow the owner and staff; changes allow the owner only. Anyone else gets 404. Each view
-parses, calls one service and presents; a refused action shows the refusal's own words.
+Reads allow the owner and whoever may view every job (``selectors.may_view_all_jobs``: an
+explicit permission, never ``is_staff`` alone); changes allow the owner only. Anyone else gets
+404. Each view parses, calls one service and presents; a refused action shows the refusal's own
+words.
 """
 
 from django.conf import settings

@@ -9,7 +9,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 
 from avatar_studio.avatars.models import AvatarJob, AvatarResult, JobStatus, PredictionModel
-from avatar_studio.avatars.selectors import approved_public_avatars
+from avatar_studio.avatars.selectors import approved_public_avatars, may_view_all_jobs
 
 from .models import TryOn
 
@@ -72,6 +72,6 @@ def visible_tryon(user, tryon_id):
         tryon = TryOn.objects.select_related("job", "avatar_result__job").get(pk=tryon_id)
     except (TryOn.DoesNotExist, ValueError, TypeError):
         raise Http404("No such try-on.") from None
-    if not (user.is_staff or may_wear(user, tryon.avatar_result)):
+    if not (may_view_all_jobs(user) or may_wear(user, tryon.avatar_result)):
         raise Http404("No such try-on.")
     return tryon

@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -155,8 +156,17 @@ def test_anonymous_visitors_are_sent_to_log_in_for_private_files(client, alice):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_staff_can_look_but_only_the_owner_can_change(client, alice, staff):
+def test_staff_without_the_view_permission_see_nothing_of_others(client, alice, staff):
     job = make_finished_job(alice, status="failed")
+    client.force_login(staff)
+
+    assert client.get(reverse("avatars:job", args=[job.pk])).status_code == 404
+    assert client.get(reverse("avatars:selfie", args=[job.pk])).status_code == 404
+
+
+def test_the_view_permission_lets_staff_look_but_only_the_owner_can_change(client, alice, staff):
+    job = make_finished_job(alice, status="failed")
+    staff.user_permissions.add(Permission.objects.get(codename="view_avatarjob"))
     client.force_login(staff)
 
     assert client.get(reverse("avatars:job", args=[job.pk])).status_code == 200

@@ -1,7 +1,10 @@
-"""Every URL of the app, asked by a visitor, the owner, another user and staff.
+"""Every URL of the app, asked by a visitor, the owner, another user and three kinds of staff.
 
-Each row names a route, the method, the object it is asked about and the status each of the
-four people must get. Another user's things are 404 (never 403: they do not exist for them).
+Each row names a route, the method, the object it is asked about and the status each of the six
+people must get. Another user's things are 404 (never 403: they do not exist for them). Being
+staff opens the admin's door and nothing else: staff without permissions get what another user
+gets; a reviewer (the "Reviewers" group, ``avatars.view_avatarjob``) and a superuser see every
+job, and still change only their own.
 ``test_every_route_is_in_the_matrix`` fails when a route is added without a row here, so no page
 ships without someone deciding who may see it. Every state-changing form is also posted without
 its CSRF token and must be refused.
@@ -26,16 +29,19 @@ from avatar_studio.avatars.review import services as review
 from avatar_studio.shop import services as shop_services
 from avatar_studio.shop.catalogue import get_garment
 
+from ..admin.conftest import reviewers_group
 from ..support.jobs import make_finished_job
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "owner", "other", "staff")
+# Each row's expected statuses are in this order.
+ROLES = ("anonymous", "owner", "other", "staff", "reviewer", "superuser")
 
 
 @dataclass
 class World:
-    """Alice's things (the owner), as Bob (another user) and Charlie (staff) find them."""
+    """Alice's things (the owner), as Bob (another user), Charlie (staff without permissions),
+    Rita (a reviewer) and Sam (a superuser) find them."""
 
     completed: AvatarJob
     failed: AvatarJob
@@ -78,12 +84,19 @@ def world(alice, staff):
 
 @pytest.fixture
 def clients(alice, bob, staff, django_user_model):
-    staff.is_superuser = True
-    staff.save()
-    people = {"anonymous": Client(), "owner": Client(), "other": Client(), "staff": Client()}
-    people["owner"].force_login(alice)
-    people["other"].force_login(bob)
-    people["staff"].force_login(staff)
+    reviewer = django_user_model.objects.create_user("rita", is_staff=True)
+    reviewer.groups.add(reviewers_group())
+    superuser = django_user_model.objects.create_superuser("sam", "sam@example.com")
+    assert not staff.get_all_permissions()  # is_staff alone: the admin's door, nothing more
+    people = {role: Client() for role in ROLES}
+    for role, user in [
+        ("owner", alice),
+        ("other", bob),
+        ("staff", staff),
+        ("reviewer", reviewer),
+        ("superuser", superuser),
+    ]:
+        people[role].force_login(user)
     return people
 
 
@@ -92,7 +105,7 @@ class Row:
     name: str  # the route's name, with its namespace
     method: str
     kwargs: object  # World -> URL kwargs
-    expected: tuple  # status for anonymous, owner, other, staff
+    expected: tuple  # status for each of ROLES
     data: object = None  # World -> POST data
     note: str = ""
 
@@ -114,79 +127,92 @@ ADMIN_LOGIN = "admin login"  # a redirect to the admin's login page
 
 ROWS = [
     # Accounts
-    Row("signup", "GET", none, (200, 302, 302, 302), note="signed-in people are sent on"),
-    Row("login", "GET", none, (200, 200, 200, 200)),
-    Row("logout", "GET", none, (405, 405, 405, 405), note="log out is a POST form"),
-    Row("account", "GET", none, (LOGIN, 200, 200, 200)),
-    Row("account-delete", "GET", none, (LOGIN, 200, 200, 200)),
-    Row("password_change", "GET", none, (LOGIN, 200, 200, 200)),
-    Row("password_change_done", "GET", none, (LOGIN, 200, 200, 200)),
-    Row("password_reset", "GET", none, (200, 200, 200, 200)),
-    Row("password_reset_done", "GET", none, (200, 200, 200, 200)),
-    Row("password_reset_complete", "GET", none, (200, 200, 200, 200)),
+    Row("signup", "GET", none, (200, 302, 302, 302, 302, 302), note="signed-in people are sent on"),
+    Row("login", "GET", none, (200, 200, 200, 200, 200, 200)),
+    Row("logout", "GET", none, (405, 405, 405, 405, 405, 405), note="log out is a POST form"),
+    Row("account", "GET", none, (LOGIN, 200, 200, 200, 200, 200)),
+    Row("account-delete", "GET", none, (LOGIN, 200, 200, 200, 200, 200)),
+    Row("password_change", "GET", none, (LOGIN, 200, 200, 200, 200, 200)),
+    Row("password_change_done", "GET", none, (LOGIN, 200, 200, 200, 200, 200)),
+    Row("password_reset", "GET", none, (200, 200, 200, 200, 200, 200)),
+    Row("password_reset_done", "GET", none, (200, 200, 200, 200, 200, 200)),
+    Row("password_reset_complete", "GET", none, (200, 200, 200, 200, 200, 200)),
     Row(
         "password_reset_confirm",
         "GET",
         lambda w: {"uidb64": "MQ", "token": "not-a-token"},
-        (200, 200, 200, 200),
+        (200, 200, 200, 200, 200, 200),
         note="an invalid link shows 'this link is invalid'",
     ),
     # Core
-    Row("healthz", "GET", none, (200, 200, 200, 200)),
-    Row("privacy", "GET", none, (200, 200, 200, 200)),
+    Row("healthz", "GET", none, (200, 200, 200, 200, 200, 200)),
+    Row("privacy", "GET", none, (200, 200, 200, 200, 200, 200)),
     # The browser flow: Alice's avatars
-    Row("avatars:upload", "GET", none, (200, 200, 200, 200), note="the landing page for visitors"),
-    Row("avatars:gallery", "GET", none, (LOGIN, 200, 200, 200)),
-    Row("avatars:job", "GET", job("completed"), (LOGIN, 200, 404, 200)),
-    Row("avatars:job-status", "GET", job("completed"), (LOGIN, 200, 404, 200)),
-    Row("avatars:selfie", "GET", job("failed"), (LOGIN, 200, 404, 200)),
-    Row("avatars:result", "GET", result("completed"), (LOGIN, 200, 404, 200)),
-    Row("avatars:result-thumbnail", "GET", result("completed"), (LOGIN, 200, 404, 200)),
-    Row("avatars:result-download", "GET", result("completed"), (LOGIN, 200, 404, 200)),
-    Row("avatars:job-delete", "GET", job("completed"), (LOGIN, 200, 404, 404)),
-    Row("avatars:job-retry", "POST", job("failed"), (LOGIN, 302, 404, 404)),
-    Row("avatars:share-create", "POST", job("completed"), (LOGIN, 302, 404, 404)),
+    Row(
+        "avatars:upload",
+        "GET",
+        none,
+        (200, 200, 200, 200, 200, 200),
+        note="the landing page for visitors",
+    ),
+    Row("avatars:gallery", "GET", none, (LOGIN, 200, 200, 200, 200, 200)),
+    Row("avatars:job", "GET", job("completed"), (LOGIN, 200, 404, 404, 200, 200)),
+    Row("avatars:job-status", "GET", job("completed"), (LOGIN, 200, 404, 404, 200, 200)),
+    Row("avatars:selfie", "GET", job("failed"), (LOGIN, 200, 404, 404, 200, 200)),
+    Row("avatars:result", "GET", result("completed"), (LOGIN, 200, 404, 404, 200, 200)),
+    Row("avatars:result-thumbnail", "GET", result("completed"), (LOGIN, 200, 404, 404, 200, 200)),
+    Row("avatars:result-download", "GET", result("completed"), (LOGIN, 200, 404, 404, 200, 200)),
+    Row("avatars:job-delete", "GET", job("completed"), (LOGIN, 200, 404, 404, 404, 404)),
+    Row("avatars:job-retry", "POST", job("failed"), (LOGIN, 302, 404, 404, 404, 404)),
+    Row("avatars:share-create", "POST", job("completed"), (LOGIN, 302, 404, 404, 404, 404)),
     Row(
         "avatars:share-revoke",
         "POST",
         lambda w: {"job_id": w.completed.pk, "link_id": w.share_id},
-        (LOGIN, 302, 404, 404),
+        (LOGIN, 302, 404, 404, 404, 404),
     ),
-    Row("avatars:showcase-offer", "POST", job("completed"), (LOGIN, 302, 404, 404)),
-    Row("avatars:showcase-withdraw", "POST", job("model"), (LOGIN, 302, 404, 404)),
-    Row("avatars:shared", "GET", lambda w: {"token": w.share_token}, (200, 200, 200, 200)),
+    Row("avatars:showcase-offer", "POST", job("completed"), (LOGIN, 302, 404, 404, 404, 404)),
+    Row("avatars:showcase-withdraw", "POST", job("model"), (LOGIN, 302, 404, 404, 404, 404)),
+    Row(
+        "avatars:shared", "GET", lambda w: {"token": w.share_token}, (200, 200, 200, 200, 200, 200)
+    ),
     Row(
         "avatars:shared-image",
         "GET",
         lambda w: {"token": w.share_token, "index": 0},
-        (200, 200, 200, 200),
+        (200, 200, 200, 200, 200, 200),
     ),
     Row(
         "avatars:fashn-webhook",
         "POST",
         lambda w: {"token": "no-such-secret"},
-        (404, 404, 404, 404),
+        (404, 404, 404, 404, 404, 404),
         note="FASHN calls it without a session; only a live secret does anything",
     ),
     # The JSON API
-    Row("api:avatars", "GET", none, (401, 200, 200, 200)),
-    Row("api:avatar", "GET", job("completed"), (401, 200, 404, 404)),
-    Row("api:avatar", "DELETE", job("completed"), (401, 204, 404, 404)),
-    Row("api:avatar-retry", "POST", job("failed"), (401, 202, 404, 404)),
-    Row("api:avatar-result", "GET", result("completed"), (401, 200, 404, 404)),
-    Row("api:avatar-result-thumbnail", "GET", result("completed"), (401, 200, 404, 404)),
-    Row("api:schema", "GET", none, (200, 200, 200, 200)),
-    Row("api:docs", "GET", none, (200, 200, 200, 200)),
-    Row("api:redoc", "GET", none, (200, 200, 200, 200)),
+    Row("api:avatars", "GET", none, (401, 200, 200, 200, 200, 200)),
+    Row("api:avatar", "GET", job("completed"), (401, 200, 404, 404, 404, 404)),
+    Row("api:avatar", "DELETE", job("completed"), (401, 204, 404, 404, 404, 404)),
+    Row("api:avatar-retry", "POST", job("failed"), (401, 202, 404, 404, 404, 404)),
+    Row("api:avatar-result", "GET", result("completed"), (401, 200, 404, 404, 404, 404)),
+    Row("api:avatar-result-thumbnail", "GET", result("completed"), (401, 200, 404, 404, 404, 404)),
+    Row("api:schema", "GET", none, (200, 200, 200, 200, 200, 200)),
+    Row("api:docs", "GET", none, (200, 200, 200, 200, 200, 200)),
+    Row("api:redoc", "GET", none, (200, 200, 200, 200, 200, 200)),
     # The store
-    Row("shop:catalogue", "GET", none, (200, 200, 200, 200)),
-    Row("shop:product", "GET", lambda w: {"slug": "forest-hoodie"}, (200, 200, 200, 200)),
-    Row("shop:garment-image", "GET", lambda w: {"slug": "forest-hoodie"}, (200, 200, 200, 200)),
+    Row("shop:catalogue", "GET", none, (200, 200, 200, 200, 200, 200)),
+    Row("shop:product", "GET", lambda w: {"slug": "forest-hoodie"}, (200, 200, 200, 200, 200, 200)),
+    Row(
+        "shop:garment-image",
+        "GET",
+        lambda w: {"slug": "forest-hoodie"},
+        (200, 200, 200, 200, 200, 200),
+    ),
     Row(
         "shop:try-on",
         "POST",
         lambda w: {"slug": "oxford-shirt"},
-        (LOGIN, 302, 404, 404),
+        (LOGIN, 302, 404, 404, 404, 404),
         data=lambda w: {"avatar": w.completed.results.get().pk},
         note="Alice's private avatar: only she may dress it",
     ),
@@ -194,46 +220,57 @@ ROWS = [
         "shop:try-on",
         "POST",
         lambda w: {"slug": "oxford-shirt"},
-        (LOGIN, 302, 302, 302),
+        (LOGIN, 302, 302, 302, 302, 302),
         data=lambda w: {"avatar": w.model.results.get().pk},
         note="a shared model: any shopper may dress it",
     ),
-    Row("shop:look", "GET", lambda w: {"tryon_id": w.tryon_id}, (LOGIN, 200, 404, 200)),
-    Row("shop:look-image", "GET", lambda w: {"tryon_id": w.tryon_id}, (LOGIN, 200, 404, 200)),
+    Row("shop:look", "GET", lambda w: {"tryon_id": w.tryon_id}, (LOGIN, 200, 404, 404, 200, 200)),
+    Row(
+        "shop:look-image",
+        "GET",
+        lambda w: {"tryon_id": w.tryon_id},
+        (LOGIN, 200, 404, 404, 200, 200),
+    ),
     Row(
         "shop:model-thumbnail",
         "GET",
         lambda w: {"result_id": w.model.results.get().pk},
-        (200, 200, 200, 200),
+        (200, 200, 200, 200, 200, 200),
     ),
     Row(
         "shop:model-thumbnail",
         "GET",
         lambda w: {"result_id": w.completed.results.get().pk},
-        (404, 404, 404, 404),
+        (404, 404, 404, 404, 404, 404),
         note="a private avatar is no model",
     ),
-    # The admin (staff here is a superuser; the Reviewers group is tested in tests/admin)
-    Row("admin:index", "GET", none, (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200)),
+    # The admin: is_staff opens its door; what is inside takes a permission
+    Row("admin:index", "GET", none, (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, 200, 200)),
     Row(
         "admin:avatars_avatarjob_changelist",
         "GET",
         none,
-        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
+        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 200, 200),
     ),
     Row(
         "admin:avatars_avatarjob_change",
         "GET",
         lambda w: {"object_id": w.completed.pk},
-        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
+        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 200, 200),
     ),
     Row(
         "admin:avatars_avatarjob_dashboard",
         "GET",
         none,
-        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
+        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 200, 200),
     ),
-    Row("admin:shop_tryon_changelist", "GET", none, (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200)),
+    Row(
+        "admin:shop_tryon_changelist",
+        "GET",
+        none,
+        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+        note="reviewers are given no store permission",
+    ),
 ]
 
 # Routes deliberately left out of the matrix, and why.
@@ -267,7 +304,7 @@ def _ask(client, row, world):
 def test_who_gets_what(row, world, clients):
     answers = {}
     # The owner last: their requests may change or delete the object the others ask about.
-    for role in ("anonymous", "other", "staff", "owner"):
+    for role in sorted(ROLES, key=lambda role: role == "owner"):
         answers[role] = _outcome(_ask(clients[role], row, world))
     assert tuple(answers[role] for role in ROLES) == row.expected
 
