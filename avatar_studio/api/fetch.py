@@ -2,7 +2,8 @@
 
 - https only, no credentials in the URL;
 - the host is resolved first and every address it has must be public (not private, loopback,
-  link-local, shared, reserved or multicast); we then connect to that checked address, with TLS
+  link-local, shared, reserved or multicast, nor such an IPv4 address wrapped in IPv6: see
+  ``core.addresses``); we then connect to that checked address, with TLS
   verified against the host name, so a DNS answer that changes between check and connect
   (rebinding) cannot send us elsewhere;
 - redirects are followed by hand, a few at most, and each target is checked the same way before

@@ -113,6 +113,25 @@ def test_private_and_local_addresses_are_refused_before_connecting(real_rules, h
         fetch_image(f"https://{host}/face.jpg", real_rules)
 
 
+@pytest.mark.parametrize(
+    "address",
+    ["64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "::7f00:1", "::ffff:0:a00:1", "2002:7f00:1::1"],
+)
+def test_loopback_or_private_wrapped_in_ipv6_is_refused_before_connecting(address, monkeypatch):
+    """A name that resolves to an IPv4 address wrapped in IPv6 (behind a NAT64 gateway,
+    64:ff9b::7f00:1 is the gateway's 127.0.0.1) is refused before any connection is opened."""
+
+    def no_connection(*args, **kwargs):
+        raise AssertionError("a refused address must not be connected to")
+
+    monkeypatch.setattr(fetch.urllib3, "HTTPSConnectionPool", no_connection)
+    policy = FetchPolicy(max_bytes=1024 * 1024, resolve=lambda host, port: [address])
+
+    with pytest.raises(ImageURLRefused, match="private or local network address"):
+        fetch_image("https://images.example/face.jpg", policy)
+    assert policy.connected == []
+
+
 def test_an_unknown_host_is_reported(real_rules):
     with pytest.raises(ImageURLRefused, match=r"host \(nowhere.test\) could not be found"):
         fetch_image("https://nowhere.test/face.jpg", real_rules)
