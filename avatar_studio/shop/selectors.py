@@ -1,17 +1,20 @@
-"""Which avatars a shopper may dress, and which try-ons they may see.
+"""Which avatars a shopper may dress, and which looks they may see.
 
-A shopper dresses their own completed avatars ("See it on me"; the try-on is private to them)
-or the approved avatars their owners chose to share ("See it on a model"; read only through
+A shopper dresses their own completed avatars ("See it on me") or the approved avatars their
+owners chose to share ("See it on a model"; read only through
 ``review.approved_public_avatars()``, so a withdrawn avatar disappears from the store at once).
+Either way the look is private to the shopper who asked, whatever happens to the avatar later:
+the cached try-on picture is shared, the look that leads to it is not.
 """
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 
 from avatar_studio.avatars.models import AvatarJob, AvatarResult, JobStatus, PredictionModel
 from avatar_studio.avatars.selectors import approved_public_avatars, may_view_all_jobs
 
-from .models import TryOn
+from .models import Look
 
 MODEL_PICKER_SIZE = 8
 OWN_PICKER_SIZE = 12
@@ -66,12 +69,21 @@ def public_model_result(result_id):
     return result
 
 
-def visible_tryon(user, tryon_id):
-    """The try-on if the shopper may see it (it is on one of their avatars or on a shared model)."""
+def visible_look(user, look_id):
+    """The look if ``user`` asked for it and may still dress its avatar, else 404.
+
+    Whoever may view every job (``avatars.selectors.may_view_all_jobs``, an explicit permission)
+    may open any look; ``is_staff`` alone opens none but the user's own.
+    """
+    looks = Look.objects.select_related("tryon__job", "tryon__avatar_result__job")
+    privileged = may_view_all_jobs(user)
+    if not privileged:
+        looks = looks.filter(shopper=user)
     try:
-        tryon = TryOn.objects.select_related("job", "avatar_result__job").get(pk=tryon_id)
-    except (TryOn.DoesNotExist, ValueError, TypeError):
+        look = looks.get(pk=look_id)
+    except (Look.DoesNotExist, ValidationError, ValueError, TypeError):
         raise Http404("No such try-on.") from None
-    if not (may_view_all_jobs(user) or may_wear(user, tryon.avatar_result)):
+    # A model withdrawn from the store takes every look at it along, at once.
+    if not (privileged or may_wear(user, look.tryon.avatar_result)):
         raise Http404("No such try-on.")
-    return tryon
+    return look

@@ -1,4 +1,5 @@
-"""Starting try-ons: one per avatar image and garment, reused by every shopper who asks."""
+"""Starting try-ons: one per avatar image and garment, reused by every shopper who asks; each
+shopper who asks gets a look of their own, the only way they reach it."""
 
 from contextlib import suppress
 
@@ -10,7 +11,7 @@ from avatar_studio.avatars.models import JobStatus
 from avatar_studio.avatars.refusals import Refused
 
 from .garments import garment_png
-from .models import TryOn
+from .models import Look, TryOn
 
 # The try-on's own settings. FASHN keeps nothing of a base64 run, which suits pictures of faces.
 TRYON_SETTINGS = {
@@ -21,12 +22,20 @@ TRYON_SETTINGS = {
 }
 
 
-def try_on(garment, avatar_result):
-    """The try-on of ``garment`` on ``avatar_result``: the cached one, or a new one started now.
+def try_on(shopper, garment, avatar_result):
+    """``shopper``'s look at ``garment`` on ``avatar_result``: their own (the same one each time
+    they ask), on the cached try-on or on one started now.
 
-    A cached try-on that failed is started again. The caller has checked that the shopper may
-    use this avatar image.
+    The caller has checked that the shopper may use this avatar image.
     """
+    tryon = _cached_or_started(garment, avatar_result)
+    look, _created = Look.objects.get_or_create(shopper=shopper, tryon=tryon)
+    return look
+
+
+def _cached_or_started(garment, avatar_result):
+    """The try-on of ``garment`` on ``avatar_result``: the cached one, or a new one started now.
+    A cached try-on that failed is started again."""
     cached = _cached(garment, avatar_result)
     if cached is not None:
         if cached.job.status == JobStatus.FAILED:

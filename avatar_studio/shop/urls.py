@@ -9,7 +9,8 @@ urlpatterns = [
     path("products/<slug:slug>/", views.product, name="product"),
     path("products/<slug:slug>/image.png", views.garment_image, name="garment-image"),
     path("products/<slug:slug>/try-on/", views.try_on, name="try-on"),
-    path("looks/<int:tryon_id>/", views.look_panel, name="look"),
-    path("looks/<int:tryon_id>/image/", views.look_image, name="look-image"),
+    # A look's id is a random UUID: its address cannot be guessed from another's.
+    path("looks/<uuid:look_id>/", views.look_panel, name="look"),
+    path("looks/<uuid:look_id>/image/", views.look_image, name="look-image"),
     path("models/<int:result_id>/thumbnail/", views.model_thumbnail, name="model-thumbnail"),
 ]

@@ -38,22 +38,22 @@ def try_on(request, slug):
     """Start (or reuse) the try-on of this garment on the avatar image the shopper picked."""
     garment = _garment(slug)
     result = selectors.wearable_result(request.user, request.POST.get("avatar"))
-    tryon = services.try_on(garment, result)
-    return redirect(reverse("shop:product", args=[slug]) + f"?look={tryon.pk}#look")
+    look = services.try_on(request.user, garment, result)
+    return redirect(reverse("shop:product", args=[slug]) + f"?look={look.pk}#look")
 
 
 @login_required
 @require_GET
-def look_panel(request, tryon_id):
-    """The try-on's panel alone, which htmx fetches again until the try-on ends."""
-    return render(request, "shop/_look.html", _look_context(request.user, tryon_id))
+def look_panel(request, look_id):
+    """The look's panel alone, which htmx fetches again until the try-on ends."""
+    return render(request, "shop/_look.html", _look_context(request.user, look_id))
 
 
 @login_required
 @require_GET
-def look_image(request, tryon_id):
-    tryon = selectors.visible_tryon(request.user, tryon_id)
-    result = tryon.job.results.order_by("index").first()
+def look_image(request, look_id):
+    look = selectors.visible_look(request.user, look_id)
+    result = look.tryon.job.results.order_by("index").first()
     if result is None:
         raise Http404("This try-on has no picture yet.")
     return private_file_response(result.image)
@@ -82,12 +82,14 @@ def _garment(slug):
     return garment
 
 
-def _look_context(user, tryon_id):
-    tryon = selectors.visible_tryon(user, tryon_id)
+def _look_context(user, look_id):
+    look = selectors.visible_look(user, look_id)
+    tryon = look.tryon
     job = tryon.job
     is_own = tryon.avatar_result.job.owner_id == user.pk
     return {
-        "look": tryon,
+        "look": look,
+        "look_tryon": tryon,
         "look_job": job,
         "look_progress": job_progress(job, timezone.now()),
         "look_garment": get_garment(tryon.garment_slug),

@@ -48,7 +48,8 @@ class World:
     model: AvatarJob  # Alice's avatar, shared and approved: a model in the store
     share_token: str
     share_id: int
-    tryon_id: int
+    look_id: object  # Alice's look at a garment on her private avatar
+    model_look_id: object  # Alice's look at a garment on her avatar that is now a public model
     extra: dict = field(default_factory=dict)
 
 
@@ -77,9 +78,12 @@ def world(alice, staff):
     review.offer_for_display(model)
     review.approve(model, reviewer=staff)
     link = sharing.create_share_link(completed, days=7)
-    tryon = shop_services.try_on(get_garment("forest-hoodie"), completed.results.get())
-    _complete_with_picture(tryon.job)
-    return World(completed, failed, model, link.token, link.pk, tryon.pk)
+    hoodie = get_garment("forest-hoodie")
+    look = shop_services.try_on(alice, hoodie, completed.results.get())
+    _complete_with_picture(look.tryon.job)
+    model_look = shop_services.try_on(alice, hoodie, model.results.get())
+    _complete_with_picture(model_look.tryon.job)
+    return World(completed, failed, model, link.token, link.pk, look.pk, model_look.pk)
 
 
 @pytest.fixture
@@ -224,12 +228,26 @@ ROWS = [
         data=lambda w: {"avatar": w.model.results.get().pk},
         note="a shared model: any shopper may dress it",
     ),
-    Row("shop:look", "GET", lambda w: {"tryon_id": w.tryon_id}, (LOGIN, 200, 404, 404, 200, 200)),
+    Row("shop:look", "GET", lambda w: {"look_id": w.look_id}, (LOGIN, 200, 404, 404, 200, 200)),
     Row(
         "shop:look-image",
         "GET",
-        lambda w: {"tryon_id": w.tryon_id},
+        lambda w: {"look_id": w.look_id},
         (LOGIN, 200, 404, 404, 200, 200),
+    ),
+    Row(
+        "shop:look",
+        "GET",
+        lambda w: {"look_id": w.model_look_id},
+        (LOGIN, 200, 404, 404, 200, 200),
+        note="on a public model: still only the shopper who asked",
+    ),
+    Row(
+        "shop:look-image",
+        "GET",
+        lambda w: {"look_id": w.model_look_id},
+        (LOGIN, 200, 404, 404, 200, 200),
+        note="on a public model: still only the shopper who asked",
     ),
     Row(
         "shop:model-thumbnail",

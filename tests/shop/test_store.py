@@ -13,7 +13,7 @@ from avatar_studio.avatars.models import AvatarJob, AvatarResult, JobStatus, Pre
 from avatar_studio.avatars.pipeline import transitions
 from avatar_studio.avatars.review import services as review
 from avatar_studio.shop.catalogue import GARMENTS, get_garment
-from avatar_studio.shop.models import TryOn
+from avatar_studio.shop.models import Look, TryOn
 
 from ..support.jobs import make_finished_job
 
@@ -93,10 +93,11 @@ def test_see_it_on_me_starts_a_tryon_of_the_garment(client, alice, alice_avatar)
 
     response = _try_on(client, alice_avatar)
 
-    tryon = TryOn.objects.get()
+    look = Look.objects.get()
     assert response.status_code == 302
-    assert response["Location"].endswith(f"?look={tryon.pk}#look")
-    job = tryon.job
+    assert response["Location"].endswith(f"?look={look.pk}#look")
+    assert look.shopper == alice
+    job = look.tryon.job
     assert job.model_name == PredictionModel.TRYON
     assert job.owner == alice
     assert job.model_result == alice_avatar.results.get()
@@ -116,6 +117,12 @@ def test_a_tryon_is_made_once_per_avatar_and_garment(client, alice, bob, alice_a
 
     assert TryOn.objects.count() == 2
     assert AvatarJob.objects.tryons().count() == 2
+    # Each shopper still has a look of their own at each try-on they asked for.
+    assert sorted(Look.objects.values_list("shopper__username", flat=True)) == [
+        "alice",
+        "bob",
+        "bob",
+    ]
 
 
 def test_a_model_tryon_belongs_to_the_model_whose_face_it_shows(client, alice, bob, bob_model):
@@ -168,28 +175,28 @@ def test_visitors_are_sent_to_log_in_before_a_tryon(client, alice_avatar):
 def test_a_tryon_on_me_is_private_to_me(client, alice, bob, alice_avatar):
     client.force_login(alice)
     _try_on(client, alice_avatar)
-    tryon = TryOn.objects.get()
-    assert client.get(reverse("shop:look", args=[tryon.pk])).status_code == 200
+    look = Look.objects.get()
+    assert client.get(reverse("shop:look", args=[look.pk])).status_code == 200
 
     client.force_login(bob)
 
-    assert client.get(reverse("shop:look", args=[tryon.pk])).status_code == 404
-    assert client.get(reverse("shop:look-image", args=[tryon.pk])).status_code == 404
-    product = client.get(reverse("shop:product", args=[TEE]) + f"?look={tryon.pk}")
+    assert client.get(reverse("shop:look", args=[look.pk])).status_code == 404
+    assert client.get(reverse("shop:look-image", args=[look.pk])).status_code == 404
+    product = client.get(reverse("shop:product", args=[TEE]) + f"?look={look.pk}")
     assert product.status_code == 404
 
 
 def test_a_withdrawn_model_disappears_from_the_store_at_once(client, alice, bob_model):
     client.force_login(alice)
     _try_on(client, bob_model)
-    tryon = TryOn.objects.get()
+    look = Look.objects.get()
     thumbnail = reverse("shop:model-thumbnail", args=[bob_model.results.get().pk])
-    assert client.get(reverse("shop:look", args=[tryon.pk])).status_code == 200
+    assert client.get(reverse("shop:look", args=[look.pk])).status_code == 200
     assert client.get(thumbnail).status_code == 200
 
     review.withdraw_from_display(bob_model)
 
-    assert client.get(reverse("shop:look", args=[tryon.pk])).status_code == 404
+    assert client.get(reverse("shop:look", args=[look.pk])).status_code == 404
     assert client.get(thumbnail).status_code == 404
     assert client.post(reverse("shop:try-on", args=[TEE]), {"avatar": 1}).status_code == 404
 
@@ -216,8 +223,9 @@ def test_a_failed_tryon_starts_again_when_asked_again(client, alice, alice_avata
 def test_the_look_panel_shows_progress_then_the_failure(client, alice, alice_avatar):
     client.force_login(alice)
     _try_on(client, alice_avatar)
-    tryon = TryOn.objects.get()
-    url = reverse("shop:look", args=[tryon.pk])
+    look = Look.objects.get()
+    tryon = look.tryon
+    url = reverse("shop:look", args=[look.pk])
 
     waiting = client.get(url).content.decode()
     assert "Dressing the avatar" in waiting
@@ -256,5 +264,6 @@ def test_deleting_an_avatar_deletes_its_tryons_and_their_files(
         services.delete_avatar(alice_avatar)
 
     assert not TryOn.objects.exists()
+    assert not Look.objects.exists()
     assert not AvatarJob.objects.filter(pk=tryon_job.pk).exists()
     assert not default_storage.exists(garment_copy)

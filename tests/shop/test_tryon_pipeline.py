@@ -7,7 +7,7 @@ from django.urls import reverse
 from PIL import Image
 
 from avatar_studio.avatars.models import JobStatus
-from avatar_studio.shop.models import TryOn
+from avatar_studio.shop.models import Look
 
 from ..support.jobs import make_job, wait_until_finished
 
@@ -23,14 +23,14 @@ def test_see_it_on_me_dresses_the_avatar_through_the_pipeline(client, start_work
     client.post(
         reverse("shop:try-on", args=["sunset-logo-tee"]), {"avatar": avatar.results.get().pk}
     )
-    tryon = TryOn.objects.get()
-    job = wait_until_finished(tryon.job)
+    look = Look.objects.get()
+    job = wait_until_finished(look.tryon.job)
 
     assert job.status == JobStatus.COMPLETED, job.error_message
     [attempt] = job.attempts.all()
     assert attempt.credits_used == 1
     assert engine.stats()["runs_accepted"] == 2  # the avatar, then the try-on
-    response = client.get(reverse("shop:look-image", args=[tryon.pk]))
+    response = client.get(reverse("shop:look-image", args=[look.pk]))
     picture = Image.open(io.BytesIO(b"".join(response.streaming_content)))
     avatar_image = Image.open(avatar.results.get().image.path)
     assert picture.size == avatar_image.size
