@@ -10,7 +10,14 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
 
-from .models import ACTIVE_STATUSES, AvatarJob, AvatarResult, JobStatus, ReviewState
+from .models import (
+    ACTIVE_STATUSES,
+    PREDICTING_STATUSES,
+    AvatarJob,
+    AvatarResult,
+    JobStatus,
+    ReviewState,
+)
 
 GALLERY_FILTERS = {
     "all": ("All", None),
@@ -82,8 +89,11 @@ def current_attempt(job):
 
 
 def job_for_webhook(webhook_token):
-    """The job whose current submission carries this webhook secret, or None."""
-    return AvatarJob.objects.filter(webhook_token=webhook_token).only("pk").first()
+    """The job whose current submission carries this webhook secret and whose next poll is
+    waiting, or None. A finished, re-queued or busy job's secret is found no more than one never
+    issued, with the same single query, so the answer tells a prober nothing."""
+    waiting = {"status__in": PREDICTING_STATUSES, "step_token__isnull": False}
+    return AvatarJob.objects.filter(webhook_token=webhook_token, **waiting).only("pk").first()
 
 
 def overdue_jobs(now=None):

@@ -7,10 +7,12 @@ stale call can at most cost one status request.
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from avatar_studio.avatars.models import AvatarJob, JobStatus
-from avatar_studio.avatars.pipeline import steps
+from avatar_studio.avatars.models import PREDICTING_STATUSES, AvatarJob, JobStatus
+from avatar_studio.avatars.pipeline import steps, transitions
 
 from ..support.jobs import make_job, wait_until_finished
 
@@ -89,17 +91,46 @@ def test_an_unknown_secret_is_404_and_changes_nothing(
     assert job.status == JobStatus.SUBMITTED
 
 
-def test_a_running_poll_is_not_doubled(
-    client, engine, alice, settings, django_capture_on_commit_callbacks
-):
-    job = _submitted_job(alice, engine, settings, django_capture_on_commit_callbacks)
-    AvatarJob.objects.filter(pk=job.pk).update(step_token=None)  # a worker is polling now
+# Ways a submitted job's secret stops bringing a poll forward, each through the state machine.
+NO_POLL_WAITING = {
+    "completed": lambda job: transitions.complete_job(
+        job, job.attempts.get(), stored_outputs=[], credits_used=1
+    ),
+    "failed": lambda job: transitions.fail_job(job, "ImageLoadError"),
+    "queued for another attempt": lambda job: transitions.record_attempt_failure(
+        job, job.attempts.get(), status="failed", error_name="PipelineError", error_message=""
+    ),
+    # A worker has claimed the poll and is running it: it is not doubled.
+    "being polled right now": lambda job: transitions.claim_step(
+        job.pk, job.step_token, PREDICTING_STATUSES
+    ),
+}
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+
+@pytest.mark.parametrize("state", NO_POLL_WAITING)
+def test_a_secret_with_no_poll_to_bring_forward_answers_like_an_unknown_one(
+    state, client, engine, alice, settings, django_capture_on_commit_callbacks
+):
+    """Finished, re-queued or busy: the answer (status, body, even the queries made) is the
+    unknown secret's, so a secret tells whoever holds it nothing about its job."""
+    job = _submitted_job(alice, engine, settings, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert NO_POLL_WAITING[state](job)
+    before = AvatarJob.objects.values().get(pk=job.pk)
+    with CaptureQueriesContext(connection) as unknown_queries:
+        unknown = _webhook(client, "not-a-secret-we-issued")
+
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        CaptureQueriesContext(connection) as queries,
+    ):
         response = _webhook(client, job.webhook_token)
 
-    assert response.json() == {"status": "ignored"}
+    assert (response.status_code, response.content) == (unknown.status_code, unknown.content)
+    assert response.status_code == 404
+    assert len(queries) == len(unknown_queries)
     assert callbacks == []
+    assert AvatarJob.objects.values().get(pk=job.pk) == before
 
 
 def test_only_post_is_accepted(client, engine, alice, settings, django_capture_on_commit_callbacks):

@@ -2,7 +2,13 @@
 
 Nothing signs FASHN's webhooks, so the call is never trusted: its body is not even read. The
 secret in the URL (new for every attempt) only picks the job whose status we then check at once,
-through the same poll step as always. A call for an unknown or stale secret changes nothing.
+through the same poll step as always.
+
+Only a call that brings a waiting poll forward gets 200. Every other one (an unknown secret, an
+earlier attempt's, a finished or re-queued job's, a poll already running) changes nothing and
+gets the same 404, so a secret tells whoever holds it nothing about its job. FASHN retries a
+non-2xx call for a few minutes: if a running poll asked just before the prediction ended, the
+retry brings the next poll forward.
 """
 
 from django.http import JsonResponse
@@ -17,10 +23,7 @@ from . import transitions
 @require_POST
 def receive(request, token):
     job = selectors.job_for_webhook(token)
-    if job is None:
-        # Unknown, or an earlier attempt's secret: 404 tells a prober nothing more.
-        return JsonResponse({"status": "ignored"}, status=404)
-    if not transitions.poll_now(job, token):
-        # Already polling, or finished: there is nothing to bring forward.
-        return JsonResponse({"status": "ignored"})
-    return JsonResponse({"status": "checking"})
+    # poll_now is the compare-and-swap: the poll may have started since the lookup.
+    if job is not None and transitions.poll_now(job, token):
+        return JsonResponse({"status": "checking"})
+    return JsonResponse({"status": "ignored"}, status=404)

@@ -216,7 +216,8 @@ def poll_now(job, webhook_token):
     """FASHN says the job's prediction changed: check its status at once.
 
     Only a scheduled poll is brought forward (its old message then finds a stale token); a poll
-    that is running right now will see the news itself. Returns True if a poll was scheduled.
+    that is running right now is left alone (the webhook's caller is refused, and FASHN's retry
+    finds the next poll waiting). Returns True if a poll was scheduled.
     """
     guard = {
         "webhook_token": webhook_token,
