@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "avatar_studio.accounts.devices.KnownDeviceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -306,12 +307,18 @@ AVATAR_DAILY_QUOTA = env.int("AVATAR_DAILY_QUOTA", default=20)
 # Provider outputs are downloaded over https from these hosts only (avatars.pipeline.outputs); the
 # offline engine's own host:port is allowed over http while it is the configured provider.
 FASHN_OUTPUT_HOSTS = env.list("FASHN_OUTPUT_HOSTS", default=["cdn.fashn.ai"])
-# Failed logins (accounts.ratelimit): this many per account, or per client address, within the
-# window lock that account or address out for LOGIN_LOCKOUT_SECONDS.
-LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+# Failed logins (accounts.ratelimit): failures allowed per (account, client address) pair or per
+# known browser, per client address across accounts, and per account across unknown browsers;
+# past them, one attempt per delay, LOGIN_DELAY_SECONDS doubling up to LOGIN_MAX_DELAY_SECONDS.
+# A browser that has logged into an account (a signed cookie, LOGIN_KNOWN_DEVICE_DAYS) is slowed
+# by its own failures only. Failures are forgotten LOGIN_FAILURE_WINDOW_SECONDS after the last.
+LOGIN_FAILURES_BEFORE_DELAY = env.int("LOGIN_FAILURES_BEFORE_DELAY", default=5)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
-LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
-LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=50)
+LOGIN_DELAY_SECONDS = env.int("LOGIN_DELAY_SECONDS", default=60)
+LOGIN_MAX_DELAY_SECONDS = env.int("LOGIN_MAX_DELAY_SECONDS", default=15 * 60)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=60 * 60)
+LOGIN_KNOWN_DEVICE_DAYS = env.int("LOGIN_KNOWN_DEVICE_DAYS", default=90)
 # The request header holding the client's address when behind a proxy (e.g. "HTTP_X_REAL_IP", set
 # by nginx); empty: REMOTE_ADDR. Without it every client would share the proxy's address.
 LOGIN_CLIENT_ADDRESS_HEADER = env.str("LOGIN_CLIENT_ADDRESS_HEADER", default="")

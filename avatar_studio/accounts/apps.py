@@ -8,13 +8,14 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
         from django.contrib.auth import get_user_model
-        from django.contrib.auth.signals import user_logged_in, user_login_failed
+        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_delete
 
         from . import deletion, ratelimit
         from .forms import RateLimitedAdminAuthenticationForm
 
-        user_login_failed.connect(ratelimit.on_login_failed, dispatch_uid="login-limit-failed")
+        # Failures are counted by the authentication backend itself (ratelimit); a success makes
+        # the browser a known one for the account.
         user_logged_in.connect(ratelimit.on_logged_in, dispatch_uid="login-limit-success")
         post_delete.connect(
             deletion.on_user_deleted, sender=get_user_model(), dispatch_uid="account-files"

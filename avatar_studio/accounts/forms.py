@@ -3,7 +3,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
-from .ratelimit import LockoutCheckMixin
+from .ratelimit import LoginPausedMixin
 
 
 class SignupForm(UserCreationForm):
@@ -22,12 +22,12 @@ class SignupForm(UserCreationForm):
         return email
 
 
-class RateLimitedAuthenticationForm(LockoutCheckMixin, AuthenticationForm):
-    """The login form, refusing plainly while the account or address is locked out."""
+class RateLimitedAuthenticationForm(LoginPausedMixin, AuthenticationForm):
+    """The login form, saying plainly when logging in is paused and for how long."""
 
 
-class RateLimitedAdminAuthenticationForm(LockoutCheckMixin, AdminAuthenticationForm):
-    """The admin's login form, with the same lockout message."""
+class RateLimitedAdminAuthenticationForm(LoginPausedMixin, AdminAuthenticationForm):
+    """The admin's login form, with the same message."""
 
 
 class DeleteAccountForm(forms.Form):

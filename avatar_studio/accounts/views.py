@@ -1,6 +1,7 @@
 """Sign up, log in (rate limited), account settings and account deletion.
 
-Log out, password change and password reset are Django's own auth views.
+Log out, password change and password reset are Django's own auth views; finishing a password
+reset also makes the browser a known one (``devices``).
 """
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
+from . import devices, ratelimit
 from .deletion import delete_account
 from .forms import DeleteAccountForm, RateLimitedAuthenticationForm, SignupForm
 
@@ -39,6 +41,18 @@ class LoginView(auth_views.LoginView):
         response = super().form_invalid(form)
         if form.locked_out:
             response.status_code = 429
+            response["Retry-After"] = str(form.paused_seconds)
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's view; finishing a reset proves who the browser's user is, so it becomes a known
+    browser of the account and its earlier failures there are forgotten (see ratelimit)."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        ratelimit.forgive(self.request, form.user)
+        devices.remember(self.request, form.user)
         return response
 
 
