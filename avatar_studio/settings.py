@@ -322,6 +322,13 @@ LOGIN_KNOWN_DEVICE_DAYS = env.int("LOGIN_KNOWN_DEVICE_DAYS", default=90)
 # The request header holding the client's address when behind a proxy (e.g. "HTTP_X_REAL_IP", set
 # by nginx); empty: REMOTE_ADDR. Without it every client would share the proxy's address.
 LOGIN_CLIENT_ADDRESS_HEADER = env.str("LOGIN_CLIENT_ADDRESS_HEADER", default="")
+# Sign-up and password reset (accounts.throttle): requests per client address and per email
+# address within the window, each action counted on its own; past either, HTTP 429 and no mail.
+ACCOUNT_REQUESTS_PER_ADDRESS = env.int("ACCOUNT_REQUESTS_PER_ADDRESS", default=10)
+ACCOUNT_REQUESTS_PER_EMAIL = env.int("ACCOUNT_REQUESTS_PER_EMAIL", default=3)
+ACCOUNT_REQUEST_WINDOW_SECONDS = env.int("ACCOUNT_REQUEST_WINDOW_SECONDS", default=60 * 60)
+# How long the emailed link to finish signing up works (accounts.links).
+SIGNUP_LINK_MAX_AGE_SECONDS = env.int("SIGNUP_LINK_MAX_AGE_SECONDS", default=24 * 60 * 60)
 # Content-Security-Policy (core.security): extra sources per directive, e.g. a CDN for static
 # files: CSP_EXTRA_SOURCES="img-src=https://static.example.com;style-src=https://static.example.com"
 CSP_EXTRA_SOURCES = env.str("CSP_EXTRA_SOURCES", default="")

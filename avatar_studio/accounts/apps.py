@@ -11,7 +11,8 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_delete
 
-        from . import deletion, ratelimit
+        # Importing the tasks registers them in every process that loads the app (web, worker).
+        from . import deletion, ratelimit, tasks  # noqa: F401
         from .forms import RateLimitedAdminAuthenticationForm
 
         # Failures are counted by the authentication backend itself (ratelimit); a success makes

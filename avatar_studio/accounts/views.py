@@ -1,7 +1,8 @@
-"""Sign up, log in (rate limited), account settings and account deletion.
+"""Sign up, log in (rate limited), password reset, account settings and account deletion.
 
-Log out, password change and password reset are Django's own auth views; finishing a password
-reset also makes the browser a known one (``devices``).
+Sign-up and password reset never tell whether an account exists (``services``); log out and
+password change are Django's own auth views, and finishing a password reset also makes the
+browser a known one (``devices``).
 """
 
 from django.conf import settings
@@ -13,11 +14,30 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from rest_framework.authtoken.models import Token
 
-from . import devices, ratelimit
+from . import devices, ratelimit, services
 from .deletion import delete_account
-from .forms import DeleteAccountForm, RateLimitedAuthenticationForm, SignupForm
+from .forms import (
+    DeleteAccountForm,
+    FinishSignupForm,
+    PasswordResetRequestForm,
+    RateLimitedAuthenticationForm,
+    SignupForm,
+)
+from .throttle import Limited
 
 BACKEND = "avatar_studio.accounts.ratelimit.RateLimitedModelBackend"
+
+
+def _limited(request, template, form, limited, **context):
+    """The form again, saying why nothing was done and when to try again (HTTP 429)."""
+    context = {"form": form, "limited": limited.message, **context}
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(limited.retry_after)
+    return response
+
+
+def _asked_by(request):
+    return {"address": ratelimit.client_address(request), "origin": services.Origin.of(request)}
 
 
 @require_http_methods(["GET", "POST"])
@@ -26,10 +46,54 @@ def signup(request):
         return redirect("avatars:upload")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend=BACKEND)
-        return redirect("avatars:upload")
+        try:
+            services.request_signup_link(form.cleaned_data["email"], **_asked_by(request))
+        except Limited as limited:
+            return _limited(request, "accounts/signup.html", form, limited)
+        return redirect("signup-sent")
     return render(request, "accounts/signup.html", {"form": form})
+
+
+@require_http_methods(["GET"])
+def signup_sent(request):
+    hours = max(1, settings.SIGNUP_LINK_MAX_AGE_SECONDS // 3600)
+    return render(request, "accounts/signup_sent.html", {"hours": hours})
+
+
+@require_http_methods(["GET", "POST"])
+def signup_finish(request, token):
+    template = "accounts/signup_finish.html"
+    email = services.signup_email(token)
+    if email is None:
+        return render(request, template, {"validlink": False})
+    if services.account_exists(email):
+        return render(request, template, {"validlink": False, "used": True})
+    form = FinishSignupForm(email, request.POST or None)
+    if request.method == "POST":
+        address = ratelimit.client_address(request)
+        try:
+            user = services.finish_signup(form, address=address)
+        except Limited as limited:
+            # A form that was not validated: validating would say whether the username is taken.
+            form = FinishSignupForm(email, initial={"username": request.POST.get("username")})
+            return _limited(request, template, form, limited, validlink=True, email=email)
+        if user is not None:
+            login(request, user, backend=BACKEND)
+            return redirect("avatars:upload")
+    return render(request, template, {"validlink": True, "form": form, "email": email})
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request):
+    template = "registration/password_reset_form.html"
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_password_reset(form.cleaned_data["email"], **_asked_by(request))
+        except Limited as limited:
+            return _limited(request, template, form, limited)
+        return redirect("password_reset_done")
+    return render(request, template, {"form": form})
 
 
 class LoginView(auth_views.LoginView):

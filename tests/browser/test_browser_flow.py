@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from avatar_studio.accounts.links import signup_token
 from avatar_studio.avatars.models import AvatarJob, JobStatus
 
 from ..support.jobs import wait_until_finished
@@ -14,9 +15,14 @@ PASSWORD = "a-long-Passphrase-7"
 
 
 def sign_up(page, base, username):
+    email = f"{username}@example.com"
     page.goto(f"{base}{reverse('signup')}")
+    page.fill("#id_email", email)
+    page.click("form button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Check your email")
+    # The link the mail carries (the worker sends the mail itself, to its own console).
+    page.goto(f"{base}{reverse('signup-finish', args=[signup_token(email)])}")
     page.fill("#id_username", username)
-    page.fill("#id_email", f"{username}@example.com")
     page.fill("#id_password1", PASSWORD)
     page.fill("#id_password2", PASSWORD)
     page.click("form button[type=submit]")

@@ -132,6 +132,14 @@ ADMIN_LOGIN = "admin login"  # a redirect to the admin's login page
 ROWS = [
     # Accounts
     Row("signup", "GET", none, (200, 302, 302, 302, 302, 302), note="signed-in people are sent on"),
+    Row("signup-sent", "GET", none, (200, 200, 200, 200, 200, 200)),
+    Row(
+        "signup-finish",
+        "GET",
+        lambda w: {"token": "not-a-token"},
+        (200, 200, 200, 200, 200, 200),
+        note="an invalid link shows 'this link does not work'",
+    ),
     Row("login", "GET", none, (200, 200, 200, 200, 200, 200)),
     Row("logout", "GET", none, (405, 405, 405, 405, 405, 405), note="log out is a POST form"),
     Row("account", "GET", none, (LOGIN, 200, 200, 200, 200, 200)),
