@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that its 413 gets every header the middleware above adds (core.request_limits).
+    "avatar_studio.core.request_limits.RequestBodyLimitMiddleware",
 ]
 
 ROOT_URLCONF = "avatar_studio.urls"
@@ -183,8 +185,22 @@ SHARE_LINK_DEFAULT_DAYS = 7
 
 # Uploads over this size are refused before the image is decoded.
 SELFIE_MAX_UPLOAD_BYTES = env.int("SELFIE_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
+# The most any request body may be: a longer declared Content-Length is answered 413 before
+# anything reads it, and a body without one, or an upload, once it passes this while being read,
+# so no more than this is ever written to disk (core.wsgi_limits, core.request_limits). The
+# default fits the largest request the app takes: a SELFIE_MAX_UPLOAD_BYTES selfie as a base64
+# data URI (4/3 of it) in the API's JSON, with its other fields.
+REQUEST_MAX_BODY_BYTES = env.int(
+    "REQUEST_MAX_BODY_BYTES", default=SELFIE_MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# The cap's handler first: it sees every chunk before the others keep it (memory, then disk).
+FILE_UPLOAD_HANDLERS = [
+    "avatar_studio.core.request_limits.BodyLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Security (production) ------------------------------------------------------------------
 if not DEBUG:
