@@ -91,7 +91,9 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # Owner-only: it holds the database (tokens, webhook secrets); `make run` also tightens one
+    # made before (runstack.make_local_state_private).
+    VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     # The web process and the workers write at once: WAL lets readers and one writer coexist,
     # and IMMEDIATE transactions take the write lock up front instead of failing half-way with
     # "database is locked".
@@ -148,6 +150,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # get files through views that check access (or signed URLs on S3).
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
+# Stored files (selfies, avatars, thumbnails) and the folders made for them are the owner's
+# alone: Django's defaults (0644, and folders by the umask) let every local user read them.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="filesystem")  # "filesystem" | "s3"
 if MEDIA_STORAGE == "s3":

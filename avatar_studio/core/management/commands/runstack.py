@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from collections import deque
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -35,6 +36,31 @@ RESTARTS_PER_MINUTE = 5
 # 15, the benchmarks 14) and, in it, to a key prefix and a Celery queue named after this checkout,
 # so that two checkouts running at once neither share counters nor take each other's tasks.
 RUN_REDIS_DATABASE = 13
+SQLITE_ENGINE = "django.db.backends.sqlite3"
+
+
+def make_local_state_private(var_dir, database):
+    """var/ and the SQLite database readable by this user alone: the database holds API tokens
+    and webhook secrets, and var/ holds it, the media (by default) and the beat schedule.
+
+    The folder is made 0700, which keeps everything in it from other users whatever the files'
+    own modes, those an earlier version made included. The database is created 0600 before
+    migrate first opens it, because SQLite would create it 0644 (less the umask) and gives its
+    -wal and -shm files the database's own mode. Chmod rather than a umask: a umask covers only
+    files created after it, and only by this process and its children.
+    """
+    var_dir = Path(var_dir)
+    var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    var_dir.chmod(0o700)
+    name = str(database.get("NAME") or "")
+    if database["ENGINE"] != SQLITE_ENGINE or name in ("", ":memory:") or name.startswith("file:"):
+        return
+    path = Path(name)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # an empty file is an empty database
+    for file in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm", "-journal"))):
+        if file.exists():
+            file.chmod(0o600)
 
 
 def ensure_demo_user():
@@ -80,7 +106,7 @@ class Command(BaseCommand):
             self.stop_all()
 
     def run(self, host, port):
-        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        make_local_state_private(settings.VAR_DIR, settings.DATABASES["default"])
         redis_given = bool(os.environ.get("REDIS_URL"))
         redis_url, redis_process = find_or_start_redis()
         if redis_process is not None:
