@@ -391,9 +391,10 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _cache_location,
-            "KEY_PREFIX": REDIS_KEY_PREFIX,
         }
     }
+# One deployment's (or one `make run` checkout's) counters never meet another's in a shared cache.
+CACHES["default"].setdefault("KEY_PREFIX", REDIS_KEY_PREFIX)
 
 # --- JSON API (/api/v1/) ------------------------------------------------------------------------
 # Token authentication for servers, the session for the browser. Token comes first so that an

@@ -36,6 +36,9 @@ RESTARTS_PER_MINUTE = 5
 # 15, the benchmarks 14) and, in it, to a key prefix and a Celery queue named after this checkout,
 # so that two checkouts running at once neither share counters nor take each other's tasks.
 RUN_REDIS_DATABASE = 13
+# The cache of `make run`'s web processes (login limits, API throttles) on the machine's Redis: a
+# database of its own, because the limits hold only if gunicorn's processes share their counts.
+RUN_CACHE_DATABASE = 12
 SQLITE_ENGINE = "django.db.backends.sqlite3"
 
 
@@ -132,6 +135,9 @@ class Command(BaseCommand):
             "CELERY_QUEUE": queue,
             "PYTHONUNBUFFERED": "1",
         }
+        if "CACHE_URL" not in os.environ and not redis_given:
+            cache_database = 1 if redis_process is not None else RUN_CACHE_DATABASE
+            env["CACHE_URL"] = with_database(redis_url, cache_database)
         python = sys.executable
         offline = settings.USING_OFFLINE_ENGINE
         if offline and not settings.PUBLIC_BASE_URL:
