@@ -29,6 +29,7 @@ from .errors import (
     UnauthorizedError,
 )
 from .outputs import DownloadedImage, download_output, sniff_image_type
+from .pricing import CREDITS_PER_IMAGE, DEFAULT_RESOLUTION, credits_for
 from .types import (
     ASPECT_RATIOS,
     CONTENT_MODERATION_ERROR,
@@ -79,6 +80,7 @@ __all__ = [
     "ASPECT_RATIOS",
     "BadRequestError",
     "CONTENT_MODERATION_ERROR",
+    "CREDITS_PER_IMAGE",
     "CREDITS_USED_HEADER",
     "ConcurrencyLimitError",
     "ConfigurationError",
@@ -86,6 +88,7 @@ __all__ = [
     "DEFAULT_ASPECT_RATIO",
     "DEFAULT_BASE_URL",
     "DEFAULT_OUTPUT_FORMAT",
+    "DEFAULT_RESOLUTION",
     "DEFAULT_SEED",
     "DEFAULT_TRYON_CATEGORY",
     "DEFAULT_TRYON_MODE",
@@ -135,6 +138,7 @@ __all__ = [
     "UNKNOWN_ERROR",
     "USER_AGENT",
     "UnauthorizedError",
+    "credits_for",
     "download_output",
     "is_running_status",
     "is_terminal_status",
