@@ -65,8 +65,8 @@ def smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
     return t * t * (3.0 - 2.0 * t)
 
 
-def encode(rgb: np.ndarray, output_format: str, size: tuple[int, int]) -> bytes:
-    image = Image.fromarray(rgb)
+def encode(rgb: np.ndarray | Image.Image, output_format: str, size: tuple[int, int]) -> bytes:
+    image = rgb if isinstance(rgb, Image.Image) else Image.fromarray(rgb)
     if image.size != size:
         image = image.resize(size, Image.Resampling.BICUBIC)
     buffer = io.BytesIO()

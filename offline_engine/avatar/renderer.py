@@ -6,7 +6,11 @@ build a prompt asks for and its silhouette), ``head`` (the real head's cut-out),
 side: output sizes per aspect ratio and resolution, seeds for ``num_images`` variants, encoding,
 and a small cache of analyses so that retries and variants of one selfie skip the models.
 
-Same inputs and seed give the same bytes.
+"2k" and "4k" are the 1k avatar upscaled with a Lanczos filter, not rendered natively: a native
+4k composition costs about 2.7 s an image against 0.2 s at 1k (docs/ENGINE.md, Benchmark), and
+the head, the only detailed part, comes from a selfie analysed at most 2048 px wide anyway.
+
+Same inputs and seed give the same bytes; variant k of ``num_images`` is the image of seed+k.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
 
 from ..imaging import encode
 from .analysis import MIN_FACE_PX, NO_FACE_MESSAGE, Analysis, analyse, decode_image, find_face
@@ -35,9 +42,12 @@ __all__ = [
     "output_size",
     "render_avatar",
     "render_avatars",
+    "upscaled",
+    "variant_seeds",
 ]
 
-# Output sizes at "1k" (about one megapixel, exact ratios); "2k" and "4k" scale them up.
+# Output sizes at "1k" (about one megapixel, 2**20 pixels, exact ratios); "2k" and "4k" double
+# and quadruple both sides: about 4 and 16 megapixels.
 BASE_SIZES = {
     "1:1": (1024, 1024),
     "4:5": (912, 1140),
@@ -92,14 +102,31 @@ def render_avatar(
     return compose(analysis_for(face_bytes), width, height, seed % 2**32, prompt)
 
 
+def upscaled(rgb: np.ndarray, size: tuple[int, int]) -> Image.Image:
+    """The 1k avatar at an output size (w, h); Lanczos keeps edges crisp where bicubic blurs."""
+    image = Image.fromarray(rgb)
+    if image.size == size:
+        return image
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def variant_seeds(seed: int, num_images: int) -> list[int]:
+    """Seeds of a run's images: candidate k is exactly the single image of seed+k (wrapping
+    past 2**32-1 to 0), so a client can remake any one of them alone."""
+    return [(seed + k) % 2**32 for k in range(num_images)]
+
+
 def render_avatars(face_bytes: bytes, options: RenderOptions) -> list[bytes]:
-    """Encoded avatar images (``num_images`` variants, seeds seed, seed+1, ...)."""
+    """Encoded avatar images: ``num_images`` variants, one per seed of ``variant_seeds``.
+
+    One image at a time is composed, upscaled and encoded, so however many are asked for only
+    the encoded bytes of the finished ones are held (a 4k frame is 50 MB as pixels).
+    """
     source = analysis_for(face_bytes)
     width, height = BASE_SIZES[options.aspect_ratio]
     size = output_size(options.aspect_ratio, options.resolution)
     images = []
-    for i in range(options.num_images):
-        seed = (options.seed + i) % 2**32
+    for seed in variant_seeds(options.seed, options.num_images):
         avatar = compose(source, width, height, seed, options.prompt)
-        images.append(encode(avatar.rgb, options.output_format, size))
+        images.append(encode(upscaled(avatar.rgb, size), options.output_format, size))
     return images

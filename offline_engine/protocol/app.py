@@ -28,7 +28,7 @@ from ..errors import ApiError
 from . import webhooks
 from .config import EngineConfig
 from .faults import FailureDice, Fault, FaultQueue, parse_faults, pick
-from .inputs import MODEL_NAMES, parse_run_body
+from .inputs import MODEL_NAMES, RunInputs, parse_run_body
 from .model_runner import run_model
 from .predictions import TERMINAL, Prediction, PredictionStore, Schedule, status_document
 from .ratelimit import SlidingWindowLimiter
@@ -278,9 +278,7 @@ class EngineApp:
         webhook_url = request.query.get("webhook_url") or None
         prediction = self.store.create(
             inputs,
-            schedule=Schedule(
-                config.starting_seconds, config.in_queue_seconds, config.processing_seconds
-            ),
+            schedule=schedule_for(config, inputs),
             max_in_flight=config.max_in_flight,
             base_url=request.base_url,
             webhook_url=webhook_url,
@@ -410,6 +408,12 @@ class EngineApp:
     def handle_stats(self, request: Request) -> Response:
         self._authenticate(request)
         return json_response(200, self.stats_snapshot())
+
+
+def schedule_for(config: EngineConfig, inputs: RunInputs) -> Schedule:
+    """The states' durations for a new prediction: processing by face-to-model's mode."""
+    processing = config.processing_seconds_for(getattr(inputs, "generation_mode", None))
+    return Schedule(config.starting_seconds, config.in_queue_seconds, processing)
 
 
 def _phrase(status: int) -> str:

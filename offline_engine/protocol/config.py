@@ -28,6 +28,11 @@ class EngineConfig:
     starting_seconds: float = 0.0
     in_queue_seconds: float = 0.0
     processing_seconds: float = 0.0
+    # face-to-model's processing time per generation_mode (FASHN: about 20 s for fast at 1k up
+    # to 120 s); None means processing_seconds. An omitted mode is "balanced".
+    processing_seconds_fast: float | None = None
+    processing_seconds_balanced: float | None = None
+    processing_seconds_quality: float | None = None
     # FASHN's default account limits.
     max_in_flight: int = 6
     run_limit: int = 50
@@ -73,6 +78,14 @@ class EngineConfig:
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def processing_seconds_for(self, generation_mode: str | None) -> float:
+        """How long a prediction of this face-to-model mode processes; ``None`` (a model with
+        no generation_mode, such as tryon-v1.6) takes ``processing_seconds``."""
+        if generation_mode is None:
+            return self.processing_seconds
+        override = getattr(self, f"processing_seconds_{generation_mode}")
+        return self.processing_seconds if override is None else override
+
 
 _INT_FIELDS = {
     "max_in_flight",
@@ -90,6 +103,12 @@ _FLOAT_FIELDS = {
     "status_window_seconds",
     "credits_window_seconds",
 }
+# Seconds that may be null: "not set, use the general setting".
+_OPTIONAL_FLOAT_FIELDS = {
+    "processing_seconds_fast",
+    "processing_seconds_balanced",
+    "processing_seconds_quality",
+}
 _STR_FIELDS = {"api_key", "public_base_url", "output_shape"}
 
 
@@ -104,7 +123,7 @@ def _parse_env(name: str, raw: str) -> Any:
             return int(raw)
         except ValueError as exc:
             raise ValueError(f"{ENV_PREFIX}{name.upper()} must be an integer") from exc
-    if name in _FLOAT_FIELDS:
+    if name in _FLOAT_FIELDS | _OPTIONAL_FLOAT_FIELDS:
         try:
             return float(raw)
         except ValueError as exc:
@@ -118,7 +137,9 @@ def _coerce(name: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{name} must be an integer.")
         return value
-    if name in _FLOAT_FIELDS:
+    if name in _OPTIONAL_FLOAT_FIELDS and value is None:
+        return None
+    if name in _FLOAT_FIELDS | _OPTIONAL_FLOAT_FIELDS:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{name} must be a number.")
         return float(value)
@@ -142,8 +163,9 @@ def validate(config: EngineConfig) -> list[str]:
     problems = []
     if not config.api_key:
         problems.append("api_key must not be empty")
-    for name in sorted(_FLOAT_FIELDS):
-        if getattr(config, name) < 0:
+    for name in sorted(_FLOAT_FIELDS | _OPTIONAL_FLOAT_FIELDS):
+        value = getattr(config, name)
+        if value is not None and value < 0:
             problems.append(f"{name} must be >= 0")
     for name in ("max_in_flight", "run_limit", "status_limit", "credits_limit"):
         if getattr(config, name) < 1:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ApiError
+from .pricing import face_to_model_credits, tryon_credits
 
 MODEL_NAME = "face-to-model"
 TRYON_MODEL_NAME = "tryon-v1.6"
@@ -23,6 +24,11 @@ TRYON_CATEGORIES = ("auto", "tops", "bottoms", "one-pieces")
 TRYON_MODES = ("performance", "balanced", "quality")
 SEED_MAX = 2**32 - 1
 MAX_IMAGES = 4
+# FASHN picks a mode when none is sent and does not say which; the engine picks the middle one,
+# so an omitted mode renders, takes and costs what "balanced" does.
+DEFAULT_GENERATION_MODE = "balanced"
+# FASHN's original face-to-model size, about one megapixel.
+DEFAULT_RESOLUTION = "1k"
 
 
 @dataclass(frozen=True)
@@ -33,11 +39,16 @@ class FaceToModelInputs:
     seed: int = 42
     output_format: str = "jpeg"
     return_base64: bool = False
-    resolution: str = "1k"
-    generation_mode: str = "balanced"
+    resolution: str = DEFAULT_RESOLUTION
+    generation_mode: str = DEFAULT_GENERATION_MODE
     num_images: int = 1
 
     model_name = MODEL_NAME
+
+    @property
+    def credits(self) -> int:
+        """What completing this prediction charges, by FASHN's table."""
+        return face_to_model_credits(self.generation_mode, self.resolution, self.num_images)
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,11 @@ class TryOnInputs:
     def num_images(self) -> int:
         """Outputs made and credits charged: the prediction store counts images this way."""
         return self.num_samples
+
+    @property
+    def credits(self) -> int:
+        """What completing this prediction charges: one credit per sample."""
+        return tryon_credits(self.num_samples)
 
 
 RunInputs = FaceToModelInputs | TryOnInputs
@@ -117,7 +133,7 @@ def _count(inputs: dict, name: str) -> int:
     if value is None:
         return 1
     if not _is_int(value):
-        raise _bad(f"inputs.{name} must be an integer.")
+        raise _bad(f"inputs.{name} must be an integer from 1 to {MAX_IMAGES}; got {value!r}.")
     if not 1 <= value <= MAX_IMAGES:
         raise _bad(f"inputs.{name} must be between 1 and {MAX_IMAGES}; got {value}.")
     return value
@@ -159,8 +175,8 @@ def parse_face_to_model_inputs(inputs: dict) -> FaceToModelInputs:
         seed=_seed(inputs),
         output_format=_enum(inputs, "output_format", OUTPUT_FORMATS, "jpeg"),
         return_base64=_flag(inputs, "return_base64"),
-        resolution=_enum(inputs, "resolution", RESOLUTIONS, "1k"),
-        generation_mode=_enum(inputs, "generation_mode", GENERATION_MODES, "balanced"),
+        resolution=_enum(inputs, "resolution", RESOLUTIONS, DEFAULT_RESOLUTION),
+        generation_mode=_enum(inputs, "generation_mode", GENERATION_MODES, DEFAULT_GENERATION_MODE),
         num_images=_count(inputs, "num_images"),
     )
 

@@ -31,6 +31,9 @@ TERMINAL = ("completed", "failed", "canceled", "time_out")
 CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg"}
 EXTENSIONS = {"png": "png", "jpeg": "jpg"}
 MAX_KEPT_PREDICTIONS = 500  # with their images; the oldest finished ones are forgotten first
+# Four 4k PNGs are about 100 MB: past this many bytes of kept images the oldest finished
+# predictions are forgotten too, so a long run of big outputs cannot exhaust memory.
+MAX_KEPT_IMAGE_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ class Prediction:
 
     @property
     def cost(self) -> int:
-        return self.inputs.num_images  # one credit per image
+        return self.inputs.credits  # per FASHN's prices: pricing.py
 
     @property
     def extension(self) -> str:
@@ -77,6 +80,10 @@ class Prediction:
     @property
     def hangs(self) -> bool:
         return bool(self.fault and self.fault.hang)
+
+    @property
+    def image_bytes(self) -> int:
+        return sum(len(image) for image in self.images or [])
 
     def data_uris(self) -> list[str]:
         prefix = f"data:{self.content_type};base64,"
@@ -150,11 +157,11 @@ class PredictionStore:
             active = [q for q in self._predictions.values() if q.status in ACTIVE]
             # Credits are charged on completion; running predictions hold theirs in reserve.
             reserved = sum(q.cost for q in active)
-            if self._balance - reserved < inputs.num_images:
+            if self._balance - reserved < inputs.credits:
                 error = ApiError(
                     429,
                     "OutOfCredits",
-                    f"Not enough API credits: this request needs {inputs.num_images}, "
+                    f"Not enough API credits: this request needs {inputs.credits}, "
                     f"{max(0, self._balance - reserved)} available.",
                 )
             elif len(active) >= max_in_flight:
@@ -261,13 +268,17 @@ class PredictionStore:
             p.images = None  # nothing is served for a prediction that did not complete
 
     def _forget_oldest_finished(self) -> None:
-        """Bound memory in a long-running engine: drop the oldest ended predictions."""
-        excess = len(self._predictions) - MAX_KEPT_PREDICTIONS
-        if excess <= 0:
-            return
-        ended = [pid for pid, p in self._predictions.items() if p.status in TERMINAL]
-        for pid in ended[:excess]:  # dicts keep insertion order: oldest first
-            del self._predictions[pid]
+        """Bound memory in a long-running engine: drop the oldest ended predictions while there
+        are too many or their images take too many bytes."""
+        count = len(self._predictions)
+        kept_bytes = sum(p.image_bytes for p in self._predictions.values())
+        ended = [p for p in self._predictions.values() if p.status in TERMINAL]
+        for p in ended:  # dicts keep insertion order: oldest first
+            if count <= MAX_KEPT_PREDICTIONS and kept_bytes <= MAX_KEPT_IMAGE_BYTES:
+                break
+            del self._predictions[p.id]
+            count -= 1
+            kept_bytes -= p.image_bytes
 
     def _advance_all(self, now: float) -> list[Prediction]:
         return [p for p in self._predictions.values() if self._advance(p, now)]

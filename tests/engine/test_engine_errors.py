@@ -63,10 +63,15 @@ def test_request_shape_problems_are_400_and_create_nothing(api, engine, body, wo
         ("output_format", "webp"),
         ("return_base64", "yes"),
         ("resolution", "8k"),
+        ("resolution", "4K"),
         ("generation_mode", "turbo"),
+        ("generation_mode", "best"),
         ("num_images", 0),
         ("num_images", 5),
         ("num_images", "2"),
+        ("num_images", 1.5),
+        ("num_images", 2.0),
+        ("num_images", True),
         ("prompt", 5),
     ],
 )
@@ -211,11 +216,12 @@ def test_no_credits_is_429_out_of_credits(api, engine):
 
 
 def test_credits_held_by_running_predictions_count(api, engine):
-    engine.configure(credits=3, processing_seconds=3)
-    assert api.run(num_images=2).status_code == 200
-    response = api.run(num_images=2)  # 3 credits, 2 reserved: 2 more do not fit
+    engine.configure(credits=5, processing_seconds=3)
+    assert api.run(num_images=2).status_code == 200  # 2 x balanced 1k: 4 credits
+    response = api.run(num_images=2, generation_mode="fast")  # 1 left, 2 more do not fit
     assert response.status_code == 429 and response.json()["error"] == "OutOfCredits"
-    assert api.run(num_images=1).status_code == 200
+    assert "needs 2, 1 available" in response.json()["message"]
+    assert api.run(generation_mode="fast").status_code == 200
 
 
 def test_unexpected_exception_is_500_json(api, engine, monkeypatch):

@@ -22,7 +22,7 @@ def test_sdk_subscribe_completes_with_outputs(engine, face_uri):
     )
     assert result.status == "completed"
     assert result.error is None
-    assert result.credits_used == 1
+    assert result.credits_used == 2  # no generation_mode: the engine picks balanced, at 1k
     assert len(result.output) == 1
     image = httpx.get(result.output[0], timeout=5)
     assert image.headers["content-type"] == "image/png"
