@@ -326,6 +326,14 @@ AVATAR_COMPLETED_SELFIE_RETENTION_HOURS = env.float(
 AVATAR_FAILED_SELFIE_RETENTION_DAYS = env.int("AVATAR_FAILED_SELFIE_RETENTION_DAYS", default=7)
 # New avatars per user per UTC day, browser and API together (avatars.quota); staff are exempt.
 AVATAR_DAILY_QUOTA = env.int("AVATAR_DAILY_QUOTA", default=20)
+# What users may choose for an avatar (avatars.options, checked at start-up): the defaults the
+# upload form and the API start from, and the maxima (resolutions above AVATAR_MAX_RESOLUTION
+# and more images than AVATAR_MAX_NUM_IMAGES are not offered; 4k costs the most credits).
+AVATAR_DEFAULT_GENERATION_MODE = env.str("AVATAR_DEFAULT_GENERATION_MODE", default="balanced")
+AVATAR_DEFAULT_RESOLUTION = env.str("AVATAR_DEFAULT_RESOLUTION", default="1k")
+AVATAR_DEFAULT_NUM_IMAGES = env.int("AVATAR_DEFAULT_NUM_IMAGES", default=1)
+AVATAR_MAX_RESOLUTION = env.str("AVATAR_MAX_RESOLUTION", default="2k")
+AVATAR_MAX_NUM_IMAGES = env.int("AVATAR_MAX_NUM_IMAGES", default=4)
 # Provider outputs are downloaded over https from these hosts only (avatars.pipeline.outputs); the
 # offline engine's own host:port is allowed over http while it is the configured provider.
 FASHN_OUTPUT_HOSTS = env.list("FASHN_OUTPUT_HOSTS", default=["cdn.fashn.ai"])

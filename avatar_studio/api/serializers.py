@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from avatar_studio import fashn
+from avatar_studio.avatars import options
 from avatar_studio.avatars.consent import consent_text
 from avatar_studio.avatars.forms import job_inputs_from
 from avatar_studio.avatars.images import SelfieRejected, normalise_selfie
@@ -133,9 +134,37 @@ class AvatarCreateSerializer(serializers.Serializer):
         help_text="Private delivery: the image comes straight back to us and the avatar service "
         "keeps no copy.",
     )
+    # Choices and defaults are set from ``avatars.options`` when the serializer is made (the
+    # settings' defaults and maxima); these are the protocol's, for reading the class alone.
+    generation_mode = serializers.ChoiceField(
+        choices=fashn.GENERATION_MODES,
+        required=False,
+        help_text="fast (about 20 s), balanced (about 1 min) or quality (about 2 min); dearer "
+        "modes cost more credits.",
+    )
+    resolution = serializers.ChoiceField(
+        choices=fashn.RESOLUTIONS,
+        required=False,
+        help_text="1k, 2k or 4k: about 1, 4 or 16 megapixels, shaped by aspect_ratio. Those "
+        "above this service's maximum are not offered.",
+    )
+    num_images = serializers.ChoiceField(
+        choices=list(range(fashn.NUM_IMAGES_MIN, fashn.NUM_IMAGES_MAX + 1)),
+        required=False,
+        help_text="How many images to choose from; each costs its credits.",
+    )
     consent = serializers.BooleanField(
         help_text="Must be true: the owner agrees to the consent text shown on the upload page."
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        offered = options.current()
+        for name, default in offered.defaults().items():
+            field = self.fields[name]
+            field.choices = list(offered.allowed(name))
+            field.default = default
+            field.error_messages["invalid_choice"] = options.not_offered_message(name, offered)
 
     def validate_consent(self, value):
         if value is not True:
@@ -256,6 +285,17 @@ class AvatarSerializer(serializers.Serializer):
     seed = serializers.IntegerField()
     output_format = serializers.CharField()
     return_base64 = serializers.BooleanField()
+    generation_mode = serializers.CharField(
+        help_text="fast, balanced or quality; empty if FASHN chose (older avatars)."
+    )
+    resolution = serializers.CharField(help_text="1k, 2k or 4k; empty for FASHN's default, 1k.")
+    num_images = serializers.IntegerField(
+        allow_null=True, help_text="Images asked for; null for FASHN's default, 1."
+    )
+    credits = serializers.SerializerMethodField(
+        help_text="The most this avatar costs in FASHN credits, from its quality, resolution "
+        "and number of images. Failed predictions are not charged."
+    )
     created_at = serializers.DateTimeField()
     submitted_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
@@ -267,6 +307,10 @@ class AvatarSerializer(serializers.Serializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, job):
         return self.context["request"].build_absolute_uri(reverse("api:avatar", args=[job.pk]))
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_credits(self, job):
+        return options.estimated_credits(job)
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, job):

@@ -25,10 +25,11 @@ from django.utils import timezone
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from avatar_studio import fashn
 from avatar_studio.ops.views import dashboard as operations_dashboard
 from avatar_studio.ops.views import format_duration
 
-from . import services
+from . import options, services
 from .models import AvatarJob, AvatarResult, JobStatus, PredictionAttempt, ReviewState
 from .refusals import Refused
 from .review import services as review
@@ -120,6 +121,7 @@ class AvatarJobAdmin(admin.ModelAdmin):
         "status",
         "review",
         "error",
+        "quality",
         "attempt_count",
         "processing_time",
         "credits",
@@ -146,6 +148,7 @@ class AvatarJobAdmin(admin.ModelAdmin):
         "attempt_count",
         "processing_time",
         "credits",
+        "estimated_credits",
     ]
     fieldsets = [
         (None, {"fields": ["id", "owner", "status", "error_name", "error_message"]}),
@@ -174,6 +177,7 @@ class AvatarJobAdmin(admin.ModelAdmin):
                     "resolution",
                     "generation_mode",
                     "num_images",
+                    "estimated_credits",
                 ]
             },
         ),
@@ -293,6 +297,23 @@ class AvatarJobAdmin(admin.ModelAdmin):
     @admin.display(description="Credits", ordering="credits_total")
     def credits(self, job):
         return job.credits_total if job.credits_total is not None else "—"
+
+    @admin.display(description="Quality")
+    def quality(self, job):
+        """Mode, resolution and images in one short cell, e.g. "balanced 1k ×2"."""
+        if job.is_tryon:
+            return job.mode or "—"
+        mode = job.generation_mode or "FASHN's choice"
+        resolution = job.resolution or fashn.DEFAULT_RESOLUTION
+        return f"{mode} {resolution} ×{job.num_images or 1}"
+
+    @admin.display(description="Estimated credits")
+    def estimated_credits(self, job):
+        # FASHN's face-to-model table; try-ons are priced otherwise and the attempts' credits
+        # (what FASHN reported) say what they cost.
+        if job.is_tryon:
+            return "—"
+        return options.estimated_credits(job)
 
     @admin.display(description="Selfie")
     def selfie_preview(self, job):

@@ -9,11 +9,13 @@ class AvatarsConfig(AppConfig):
     def ready(self):
         # Importing the task modules registers their Celery tasks in every process that loads
         # the app (web, worker, beat): the pipeline sends its steps by task name.
-        from . import files, retention
+        from . import files, options, retention
         from .models import AvatarJob, AvatarResult
         from .pipeline import tasks  # noqa: F401
         from .pipeline.signals import job_finished
 
+        # A bad AVATAR_DEFAULT_* or AVATAR_MAX_* stops every process here, naming the setting.
+        options.current()
         job_finished.connect(retention.on_job_finished, dispatch_uid="retention-job-finished")
         post_delete.connect(
             files.on_job_deleted, sender=AvatarJob, dispatch_uid="files-job-deleted"

@@ -5,6 +5,7 @@ from django.conf import settings
 
 from avatar_studio import fashn
 
+from . import options
 from .consent import consent_text
 from .images import SelfieRejected, normalise_selfie
 
@@ -39,7 +40,19 @@ class AvatarRequestForm(forms.Form):
         widget=forms.RadioSelect,
         help_text="The image is extended downward to fit.",
     )
+    # Choices, initial values and labels come from ``options`` when the form is made, so that
+    # the settings' defaults and maxima apply; blank means the default (older clients).
+    generation_mode = forms.ChoiceField(label="Quality", required=False, widget=forms.RadioSelect)
+    resolution = forms.ChoiceField(label="Image size", required=False, widget=forms.RadioSelect)
+    num_images = forms.TypedChoiceField(
+        label=options.NUM_IMAGES_LABEL,
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=forms.RadioSelect,
+    )
     seed = forms.IntegerField(
+        label="Seed (a number that fixes the result)",
         min_value=fashn.SEED_MIN,
         max_value=fashn.SEED_MAX,
         initial=fashn.DEFAULT_SEED,
@@ -48,7 +61,7 @@ class AvatarRequestForm(forms.Form):
     )
     surprise_me = forms.BooleanField(label="Surprise me (a random seed)", required=False)
     output_format = forms.ChoiceField(
-        label="Format",
+        label="File format",
         choices=[(value, _FORMAT_LABELS[value]) for value in fashn.OUTPUT_FORMATS],
         initial=fashn.DEFAULT_OUTPUT_FORMAT,
     )
@@ -65,6 +78,42 @@ class AvatarRequestForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["consent"].label = consent_text()
+        self.options = options.current()
+        ratio = self._chosen_aspect_ratio()
+        labels = {
+            "generation_mode": options.MODE_LABELS,
+            "resolution": {
+                size: options.resolution_label(size, ratio) for size in self.options.resolutions
+            },
+            "num_images": {count: str(count) for count in self.options.num_images_choices},
+        }
+        for name, default in self.options.defaults().items():
+            field = self.fields[name]
+            field.choices = [(value, labels[name][value]) for value in self.options.allowed(name)]
+            field.initial = default
+            plain = options.PLAIN_NAMES[name]
+            message = options.not_offered_message(name, self.options, name=plain)
+            field.error_messages["invalid_choice"] = message
+        self.fields["num_images"].label = options.num_images_label(self.options)
+        self.fields["num_images"].help_text = "Each image costs its credits."
+
+    def _chosen_aspect_ratio(self):
+        ratio = self.data.get("aspect_ratio") if self.is_bound else None
+        return ratio if ratio in fashn.ASPECT_RATIOS else fashn.DEFAULT_ASPECT_RATIO
+
+    def chosen_options(self):
+        """The three options as chosen so far: what was sent where it is valid, else the
+        defaults. The page shows their cost, before and after a refused submission."""
+        chosen = self.options.defaults()
+        if self.is_bound:
+            cleaned = getattr(self, "cleaned_data", {})
+            for name in chosen:
+                if cleaned.get(name) not in (None, ""):
+                    chosen[name] = cleaned[name]
+        return chosen
+
+    def estimated_credits(self):
+        return options.estimated_credits(self.chosen_options())
 
     def clean_face_image(self):
         upload = self.cleaned_data["face_image"]
@@ -80,6 +129,9 @@ class AvatarRequestForm(forms.Form):
             data["seed"] = fashn.random_seed()
         elif data.get("seed") is None and "seed" not in self.errors:
             data["seed"] = fashn.DEFAULT_SEED
+        for name, default in self.options.defaults().items():
+            if name not in self.errors and data.get(name) in (None, ""):
+                data[name] = default
         return data
 
     def job_inputs(self):
@@ -94,6 +146,9 @@ def job_inputs_from(data):
         "seed": data["seed"],
         "output_format": data["output_format"],
         "return_base64": data["return_base64"],
+        "generation_mode": data["generation_mode"],
+        "resolution": data["resolution"],
+        "num_images": data["num_images"],
     }
 
 

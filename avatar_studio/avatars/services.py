@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from avatar_studio import fashn
 
-from . import quota
+from . import options, quota
 from .consent import CONSENT_VERSION
 from .models import AvatarJob, JobStatus, PredictionModel
 from .pipeline import transitions
@@ -42,9 +42,12 @@ def create_avatar(*, owner, selfie, inputs, in_same_transaction=None):
 
     It counts against the owner's daily quota (``Refused`` with ``quota_exceeded`` when used up)
     and records the consent text the owner agreed to. ``inputs`` are the job's FASHN inputs
-    (``forms.job_inputs_from``). ``in_same_transaction(job)``, if given, runs inside the
-    transaction that saves the job, so that what it writes (an API webhook) exists before the
-    submission is sent, and nothing is saved if it fails. If anything fails, the selfie file is
+    (``forms.job_inputs_from``); the quality, resolution and number of images left out take the
+    defaults of ``options``, so every avatar records what it was sent with and what it may cost
+    (``ValueError`` for a value not offered: the doors refuse those first, by name).
+    ``in_same_transaction(job)``, if given, runs inside the transaction that saves the job, so
+    that what it writes (an API webhook) exists before the submission is sent, and nothing is
+    saved if it fails. If anything fails, the selfie file is
     removed again and the quota unit given back: a failure leaves nothing behind.
     """
     job = transitions.new_job(
@@ -52,7 +55,7 @@ def create_avatar(*, owner, selfie, inputs, in_same_transaction=None):
         model_name=PredictionModel.FACE_TO_MODEL,
         consent_version=CONSENT_VERSION,
         consented_at=timezone.now(),
-        **inputs,
+        **options.check(inputs),
     )
     try:
         with quota.daily_quota(owner), transaction.atomic():

@@ -6,6 +6,8 @@ explicit permission, never ``is_staff`` alone); changes allow the owner only. An
 words.
 """
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +19,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import quota, selectors, services, sharing
+from . import options, quota, selectors, services, sharing
 from .forms import PROMPT_SUGGESTIONS, AvatarRequestForm, RetryForm, ShareLinkForm
 from .media import private_file_response
 from .progress import job_progress
@@ -48,7 +50,16 @@ def upload(request):
 
 
 def _upload_page(request, form, status=200):
-    context = {"form": form, "prompt_suggestions": PROMPT_SUGGESTIONS}
+    credits = form.estimated_credits()
+    context = {
+        "form": form,
+        "prompt_suggestions": PROMPT_SUGGESTIONS,
+        # Shown next to the button without JavaScript; upload.js keeps it current from the table.
+        "credits": credits,
+        "credits_phrase": options.credits_phrase(credits),
+        # JSON in a data- attribute (autoescaped): the policy allows no inline script element.
+        "price_table": json.dumps(options.price_table(form.options), ensure_ascii=False),
+    }
     if not quota.is_exempt(request.user):
         limit = settings.AVATAR_DAILY_QUOTA
         context["quota_left"] = max(0, limit - quota.used_today(request.user))

@@ -1,5 +1,6 @@
 // Progressive enhancement for the upload form: drag and drop with a preview, one-click body
-// shape suggestions, and "surprise me" greying out the seed. The form works without it.
+// shape suggestions, "surprise me" greying out the seed, and the cost and image sizes kept
+// current as choices change. The form works without it (the server shows the cost it computed).
 (function () {
   "use strict";
   var form = document.querySelector(".upload-form");
@@ -64,6 +65,34 @@
   function syncSeed() { seed.disabled = surprise.checked; }
   surprise.addEventListener("change", syncSeed);
   syncSeed();
+
+  // The server's table (avatars.options.price_table): credits for every combination offered,
+  // and each resolution's size at each aspect ratio. No price is known here but from it.
+  var cost = form.querySelector("[data-price-table]");
+  if (cost) {
+    var table = JSON.parse(cost.getAttribute("data-price-table"));
+    var checked = function (name) {
+      var input = form.querySelector("[name=" + name + "]:checked");
+      return input ? input.value : null;
+    };
+    var update = function () {
+      var credits = table.credits[
+        [checked("generation_mode"), checked("resolution"), checked("num_images")].join("|")
+      ];
+      if (credits !== undefined) {
+        cost.textContent = "This uses " + credits + (credits === 1 ? " credit" : " credits");
+      }
+      var sizes = table.sizes[checked("aspect_ratio")];
+      if (sizes) {
+        form.querySelectorAll("[data-size]").forEach(function (label) {
+          var size = sizes[label.getAttribute("data-size")];
+          if (size) label.textContent = size;
+        });
+      }
+    };
+    form.addEventListener("change", update);
+    update();
+  }
 
   form.addEventListener("submit", function () {
     var button = form.querySelector("button[type=submit]");
