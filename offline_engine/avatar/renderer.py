@@ -7,8 +7,9 @@ side: output sizes per aspect ratio and resolution, seeds for ``num_images`` var
 and a small cache of analyses so that retries and variants of one selfie skip the models.
 
 "2k" and "4k" are the 1k avatar upscaled with a Lanczos filter, not rendered natively: a native
-4k composition costs about 2.7 s an image against 0.2 s at 1k (docs/ENGINE.md, Benchmark), and
-the head, the only detailed part, comes from a selfie analysed at most 2048 px wide anyway.
+4k composition costs about 2 s an image against 0.06 s at 1k (docs/ENGINE.md, Benchmark), its
+pixel-sized constants (grain, soft edges) are tuned at 1k, and the head, the only detailed part,
+comes from a selfie analysed at most 2048 px wide anyway.
 
 Same inputs and seed give the same bytes; variant k of ``num_images`` is the image of seed+k.
 """
