@@ -23,7 +23,8 @@ def test_a_selfie_becomes_a_stored_avatar(start_worker, engine, alice):
     assert job.error_name == ""
     [attempt] = job.attempts.all()
     assert attempt.status == "completed"
-    assert attempt.credits_used == 1
+    # FASHN's price for one balanced 1k image, the engine's mode when none is sent.
+    assert attempt.credits_used == 2
     [result] = job.results.all()
     assert result.content_type == "image/png"
     assert result.width * 5 == result.height * 4
