@@ -25,7 +25,6 @@ from django.utils import timezone
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from avatar_studio import fashn
 from avatar_studio.ops.views import dashboard as operations_dashboard
 from avatar_studio.ops.views import format_duration
 
@@ -121,7 +120,6 @@ class AvatarJobAdmin(admin.ModelAdmin):
         "status",
         "review",
         "error",
-        "quality",
         "attempt_count",
         "processing_time",
         "credits",
@@ -297,15 +295,6 @@ class AvatarJobAdmin(admin.ModelAdmin):
     @admin.display(description="Credits", ordering="credits_total")
     def credits(self, job):
         return job.credits_total if job.credits_total is not None else "—"
-
-    @admin.display(description="Quality")
-    def quality(self, job):
-        """Mode, resolution and images in one short cell, e.g. "balanced 1k ×2"."""
-        if job.is_tryon:
-            return job.mode or "—"
-        mode = job.generation_mode or "FASHN's choice"
-        resolution = job.resolution or fashn.DEFAULT_RESOLUTION
-        return f"{mode} {resolution} ×{job.num_images or 1}"
 
     @admin.display(description="Estimated credits")
     def estimated_credits(self, job):

@@ -63,10 +63,8 @@ def test_the_admin_shows_the_options_and_the_estimated_credits(client, alice, dj
     client.force_login(staff)
 
     page = client.get(reverse("admin:avatars_avatarjob_change", args=[job.pk])).content.decode()
-    listing = client.get(reverse("admin:avatars_avatarjob_changelist")).content.decode()
 
     assert "Estimated credits" in page
     assert '<div class="readonly">12</div>' in page
     for value in ("quality", "2k", "3"):
         assert f'<div class="readonly">{value}</div>' in page
-    assert "quality 2k ×3" in listing
