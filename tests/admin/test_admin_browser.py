@@ -98,7 +98,8 @@ def test_a_reviewer_works_the_queue_and_reads_the_dashboard(live_server, page, r
     page.click(".breadcrumbs >> text=Avatar jobs")
     page.click("text=Operations dashboard")
     expect(page.locator("#jobs-by-status svg")).to_be_visible()
-    expect(page.locator("#credit-balance")).to_have_text("9996")  # 10 000 less four avatars
+    # 10 000 less four avatars at FASHN's price for a balanced 1k image (2 credits each)
+    expect(page.locator("#credit-balance")).to_have_text("9992")
     expect(page.locator("#pending-review")).to_have_text("1")
     expect(page.locator("#failures")).to_contain_text("ContentModerationError")
     expect(page.locator("#running-and-review")).to_contain_text("by alice")
