@@ -7,6 +7,8 @@ as an action message. No door writes its own wording for a refusal, so the three
 
 from dataclasses import dataclass
 
+from avatar_studio import fashn
+
 from .pipeline.failures import SELFIE_MISSING, message_for
 
 
@@ -53,6 +55,17 @@ RETRY_RUNNING = Reason(
     "a second attempt never runs alongside the first.",
 )
 SELFIE_GONE = Reason("selfie_gone", message_for(SELFIE_MISSING))
+# FASHN said the inputs themselves are the problem (``fashn.PERMANENT_RUNTIME_ERRORS``): the
+# same photo fails again whatever the seed, so each error's reason repeats that failure's own
+# advice. One reason, with one message, per error name.
+INPUT_REJECTED = {
+    error_name: Reason(
+        "input_rejected",
+        f"This photo cannot make an avatar as it is, so retrying cannot help. "
+        f"{message_for(error_name)} Upload another photo to try again.",
+    )
+    for error_name in fashn.PERMANENT_RUNTIME_ERRORS
+}
 
 # --- Public display ----------------------------------------------------------------------------
 

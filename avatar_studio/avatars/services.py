@@ -23,6 +23,7 @@ from .models import AvatarJob, JobStatus, PredictionModel
 from .pipeline import transitions
 from .refusals import (
     CHANGED_MEANWHILE,
+    INPUT_REJECTED,
     RETRY_COMPLETED,
     RETRY_RUNNING,
     SELFIE_GONE,
@@ -96,19 +97,33 @@ def retry_job(job, *, new_seed=False):
 
     With ``new_seed`` the new attempt uses a random seed instead of the job's own. Returns the
     seed the new attempt uses. Retries take no quota unit: it is the same request again.
+    Refused (``retry_refusal``) unless the job failed in a way a new attempt can fix.
     """
-    if job.status == JobStatus.COMPLETED:
-        raise Refused(RETRY_COMPLETED)
-    if job.status != JobStatus.FAILED:
-        raise Refused(RETRY_RUNNING)
-    if not job.is_tryon and not job.selfie:
-        # Deleted under the retention policy (``retention``): nothing left to send again.
-        raise Refused(SELFIE_GONE)
+    reason = retry_refusal(job)
+    if reason is not None:
+        raise Refused(reason)
     seed = fashn.random_seed() if new_seed else job.seed
     if not transitions.restart_failed_job(job, seed=seed):
         raise Refused(CHANGED_MEANWHILE)
     logger.info("job %s: retried with seed %s", job.pk, seed)
     return seed
+
+
+def retry_refusal(job):
+    """The ``Reason`` ``retry_job`` would refuse ``job`` for, or None if it may be retried.
+
+    The job page asks this too, so it offers Retry only where ``retry_job`` accepts it.
+    """
+    if job.status == JobStatus.COMPLETED:
+        return RETRY_COMPLETED
+    if job.status != JobStatus.FAILED:
+        return RETRY_RUNNING
+    if not job.is_tryon and not job.selfie:
+        # Deleted under the retention policy (``retention``): nothing left to send again.
+        return SELFIE_GONE
+    # The inputs themselves were refused: sending them again fails again. A new seed does not
+    # help either (after ContentModerationError too: it is the photo, not the image drawn).
+    return INPUT_REJECTED.get(job.error_name)
 
 
 def delete_avatar(job):

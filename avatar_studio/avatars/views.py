@@ -108,6 +108,8 @@ def _job_context(request, job):
         "results": list(job.results.all()),
         "prediction_id": getattr(selectors.current_attempt(job), "prediction_id", ""),
         "is_owner": is_owner,
+        # Retry is offered only where the service would take it (not after an input error).
+        "retry_refusal": services.retry_refusal(job) if is_owner else None,
         "share_links": list(sharing.active_share_links(job)) if is_owner else [],
         "share_form": ShareLinkForm(),
     }

@@ -150,6 +150,21 @@ def test_a_second_retry_of_the_same_job_is_refused(client, reviewer, alice):
     assert len(log_messages(failed)) == 1
 
 
+@pytest.mark.parametrize("action", ["retry_failed", "rerun_with_new_seed"])
+def test_retry_and_rerun_skip_a_job_whose_photo_was_refused(client, reviewer, alice, action):
+    refused = make_finished_job(alice, status="failed", error_name="PoseError", seed=42)
+    fixable = make_finished_job(alice, status="failed", error_name="PipelineError")
+    client.force_login(reviewer)
+
+    response = run_action(client, action, [refused, fixable])
+
+    assert (fresh(refused).status, fresh(refused).seed) == (JobStatus.FAILED, 42)
+    assert fresh(fixable).status == JobStatus.QUEUED
+    skipped = next(text for text in texts(response) if text.startswith("Skipped 1 job"))
+    assert f"1 job: {refusals.INPUT_REJECTED['PoseError'].message}" in skipped
+    assert log_messages(refused) == []
+
+
 def test_rerun_gives_a_failed_job_a_new_seed(client, reviewer, alice):
     failed = make_finished_job(alice, status="failed", seed=42)
     completed = make_finished_job(alice, seed=42)

@@ -8,7 +8,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from avatar_studio.avatars.models import AvatarJob
-from avatar_studio.avatars.refusals import RETRY_COMPLETED, RETRY_RUNNING
+from avatar_studio.avatars.refusals import INPUT_REJECTED, RETRY_COMPLETED, RETRY_RUNNING
 
 from ..support.jobs import make_finished_job, make_job
 
@@ -230,6 +230,18 @@ def test_only_a_failed_avatar_can_be_retried(alice_api, alice, status, reason):
     assert response.status_code == 409
     assert _error(response) == {"code": "not_failed", "message": reason.message, "fields": {}}
     assert AvatarJob.objects.get(pk=job.pk).status == status
+
+
+@pytest.mark.parametrize("new_seed", [False, True])
+def test_an_avatar_whose_photo_was_refused_cannot_be_retried(alice_api, alice, new_seed):
+    job = make_finished_job(alice, status="failed", error_name="ContentModerationError", seed=7)
+
+    response = alice_api.post(_detail(job) + "retry/", {"new_seed": new_seed}, format="json")
+
+    assert response.status_code == 409
+    reason = INPUT_REJECTED["ContentModerationError"]
+    assert _error(response) == {"code": "input_rejected", "message": reason.message, "fields": {}}
+    assert AvatarJob.objects.values_list("status", "seed").get(pk=job.pk) == ("failed", 7)
 
 
 def test_a_failed_avatar_whose_selfie_was_purged_cannot_be_retried(alice_api, alice):

@@ -1,5 +1,6 @@
 """A job's page and its actions: live panel, retry, delete, download, private files."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -9,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from avatar_studio.avatars.models import AvatarJob, AvatarResult, JobStatus
+from avatar_studio.avatars.pipeline.failures import message_for
 from avatar_studio.avatars.refusals import RETRY_COMPLETED
 
 from ..support.jobs import make_finished_job, make_job
@@ -53,16 +55,32 @@ def test_the_page_shows_steps_progress_and_elapsed_time(client, alice):
     assert int((before - created).total_seconds()) <= elapsed <= (after - created).total_seconds()
 
 
-def test_a_failure_explains_itself_and_offers_retry(client, alice):
-    job = make_finished_job(alice, status="failed", error_name="ContentModerationError")
+def test_a_failure_a_retry_can_fix_explains_itself_and_offers_retry(client, alice):
+    job = make_finished_job(alice, status="failed", error_name="PipelineError")
     client.force_login(alice)
 
     page = client.get(reverse("avatars:job", args=[job.pk])).content.decode()
 
-    assert "content rules" in page
+    assert "internal error" in page
     assert job.attempts.get().prediction_id in page
     assert reverse("avatars:job-retry", args=[job.pk]) in page
     assert "Retry with a new seed" in page
+    assert "Upload another photo" not in page
+
+
+@pytest.mark.parametrize("error_name", ["InputValidationError", "ContentModerationError"])
+def test_an_input_error_offers_another_photo_instead_of_retry(client, alice, error_name):
+    job = make_finished_job(alice, status="failed", error_name=error_name)
+    client.force_login(alice)
+
+    page = client.get(reverse("avatars:job", args=[job.pk])).content.decode()
+
+    assert html.escape(message_for(error_name)) in page
+    assert job.attempts.get().prediction_id in page
+    assert reverse("avatars:job-retry", args=[job.pk]) not in page
+    assert ">Retry<" not in page
+    assert "Retry with a new seed" not in page
+    assert f'href="{reverse("avatars:upload")}">Upload another photo</a>' in page
 
 
 def test_completed_avatars_are_labelled_and_downloadable(client, alice):

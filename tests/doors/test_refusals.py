@@ -11,8 +11,10 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from avatar_studio import fashn
 from avatar_studio.avatars import refusals
 from avatar_studio.avatars.models import AvatarJob, JobStatus, ReviewState
+from avatar_studio.avatars.pipeline.failures import message_for
 from avatar_studio.avatars.review import services as review
 
 from ..support.faces import astronaut_jpeg
@@ -91,6 +93,41 @@ def test_retrying_a_failed_avatar_whose_selfie_is_gone_is_refused_alike(client, 
 
     assert_said_everywhere(refusals.SELFIE_GONE, said)
     assert AvatarJob.objects.get(pk=job.pk).status == JobStatus.FAILED
+
+
+@pytest.mark.parametrize("new_seed", [False, True], ids=["same-seed", "new-seed"])
+def test_retrying_an_avatar_whose_photo_was_refused_is_refused_alike(
+    client, alice, superuser, new_seed
+):
+    # No face found: the same selfie fails again, whatever the seed.
+    job = make_finished_job(alice, status="failed", error_name="InputValidationError")
+    before = AvatarJob.objects.values("status", "step_token", "seed", "error_name").get(pk=job.pk)
+    reason = refusals.INPUT_REJECTED["InputValidationError"]
+
+    client.force_login(alice)
+    page = client.post(
+        reverse("avatars:job-retry", args=[job.pk]),
+        {"new_seed": "on"} if new_seed else {},
+        follow=True,
+    )
+    api = api_client(alice).post(
+        f"/api/v1/avatars/{job.pk}/retry/", {"new_seed": new_seed}, format="json"
+    )
+    client.force_login(superuser)
+    admin = admin_action(client, "rerun_with_new_seed" if new_seed else "retry_failed", job)
+
+    assert reason.code == "input_rejected"
+    assert message_for("InputValidationError") in reason.message
+    assert_said_everywhere(reason, (browser_messages(page), api, browser_messages(admin)))
+    after = AvatarJob.objects.values("status", "step_token", "seed", "error_name").get(pk=job.pk)
+    assert after == before
+    assert job.attempts.count() == 1
+
+
+def test_every_permanent_input_error_has_its_own_refusal():
+    assert set(refusals.INPUT_REJECTED) == fashn.PERMANENT_RUNTIME_ERRORS
+    for error_name, reason in refusals.INPUT_REJECTED.items():
+        assert message_for(error_name) in reason.message
 
 
 def test_the_daily_quota_is_refused_alike_by_the_form_and_the_api(client, alice, settings):
