@@ -7,25 +7,35 @@ and per email address) and starts a mail task once the request's transaction com
 (``mails``, in the worker) looks the address up and sends what fits: a sign-up link or, to an
 address that has an account, a reminder of it; a reset link, or nothing.
 
+An API token (DRF's ``Token``, one per user) is made and revoked by its user here. Its key is
+returned once, to be shown on the page that answers the request, and never stored anywhere else
+in the clear.
+
 The username is chosen after the link is opened. It must be unique and the person chooses it,
 so "that username is taken" has to be said; only someone holding a valid link (that is, reading
 its mailbox) ever sees it, and those attempts are limited per client address and per link.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from . import tasks, throttle
 from .links import signup_email, signup_token
 
 __all__ = [
+    "IssuedToken",
     "Origin",
     "account_exists",
+    "api_token_of",
+    "create_api_token",
     "finish_signup",
     "request_password_reset",
     "request_signup_link",
+    "revoke_api_token",
     "signup_email",
     "signup_token",
 ]
@@ -75,3 +85,35 @@ def finish_signup(form, *, address):
         return None
     with transaction.atomic():
         return form.save()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new API token's key, to be shown once, and whether it replaced an older one."""
+
+    key: str
+    created: datetime
+    replaced: bool
+
+
+def api_token_of(user):
+    """The user's API token, or None."""
+    return Token.objects.filter(user=user).first()
+
+
+def create_api_token(user):
+    """A new API token for ``user``; an old one is deleted in the same transaction, so its key
+    stops working at once (TokenAuthentication reads the table on every request)."""
+    with transaction.atomic():
+        # The user's row locked: two presses at once make one token after the other, not a
+        # unique-constraint error (PostgreSQL; SQLite takes one write at a time anyway).
+        get_user_model()._default_manager.select_for_update().filter(pk=user.pk).first()
+        replaced, _ = Token.objects.filter(user=user).delete()
+        token = Token.objects.create(user=user)
+    return IssuedToken(token.key, token.created, replaced=bool(replaced))
+
+
+def revoke_api_token(user):
+    """Delete the user's API token; its key gets 401 from then on. False if there was none."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return bool(deleted)

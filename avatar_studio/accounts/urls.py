@@ -10,6 +10,8 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/", views.account, name="account"),
+    path("settings/api-token/", views.api_token_create, name="api-token-create"),
+    path("settings/api-token/revoke/", views.api_token_revoke, name="api-token-revoke"),
     path("delete/", views.account_delete, name="account-delete"),
     path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(

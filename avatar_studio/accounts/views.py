@@ -11,8 +11,8 @@ from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
-from rest_framework.authtoken.models import Token
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
 from . import devices, ratelimit, services
 from .deletion import delete_account
@@ -120,17 +120,51 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         return response
 
 
-@login_required
-@require_http_methods(["GET"])
-def account(request):
+def _account_page(request, issued=None):
     return render(
         request,
         "accounts/account.html",
         {
-            "has_api_token": Token.objects.filter(user=request.user).exists(),
+            "api_token": services.api_token_of(request.user),
+            "issued_token": issued,
             "failed_retention_days": settings.AVATAR_FAILED_SELFIE_RETENTION_DAYS,
         },
     )
+
+
+@login_required
+@require_http_methods(["GET"])
+def account(request):
+    return _account_page(request)
+
+
+@login_required
+@require_POST
+@never_cache
+def api_token_create(request):
+    """The account page with the new key on it: this answer is the only place it is ever shown,
+    so it is rendered here rather than redirected to (and kept out of every cache)."""
+    issued = services.create_api_token(request.user)
+    if issued.replaced:
+        messages.success(request, "Your new API token replaces the old one, which no longer works.")
+    else:
+        messages.success(request, "Your API token is ready.")
+    messages.warning(request, "Copy it now: it will not be shown again.")
+    return _account_page(request, issued)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request):
+    if services.revoke_api_token(request.user):
+        messages.success(
+            request,
+            "Your API token is revoked: requests that use it are refused from now on. "
+            "Create a new one when you need it.",
+        )
+    else:
+        messages.info(request, "You had no API token, so there was nothing to revoke.")
+    return redirect("account")
 
 
 @login_required
