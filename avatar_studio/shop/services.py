@@ -39,7 +39,8 @@ def _cached_or_started(garment, avatar_result):
     cached = _cached(garment, avatar_result)
     if cached is not None:
         if cached.job.status == JobStatus.FAILED:
-            # Refused only when another shopper's request retried it a moment ago.
+            # Refused when another shopper's request retried it a moment ago, or when its inputs
+            # were refused (retrying cannot help; the look then shows the failure's advice).
             with suppress(Refused):
                 avatar_services.retry_job(cached.job)
             cached.job.refresh_from_db()

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from avatar_studio.avatars import services as avatar_services
 from avatar_studio.avatars.media import private_file_response
 from avatar_studio.avatars.progress import job_progress
 
@@ -94,4 +95,7 @@ def _look_context(user, look_id):
         "look_progress": job_progress(job, timezone.now()),
         "look_garment": get_garment(tryon.garment_slug),
         "look_is_own": is_own,
+        # A try-on whose inputs FASHN refused (e.g. a pose it cannot dress) fails again if sent
+        # again: no "Try again" then.
+        "look_can_retry": avatar_services.retry_refusal(job) is None,
     }

@@ -231,11 +231,24 @@ def test_the_look_panel_shows_progress_then_the_failure(client, alice, alice_ava
     assert "Dressing the avatar" in waiting
     assert 'hx-trigger="every 1s"' in waiting
 
-    transitions.fail_job(tryon.job, "PoseError")
+    transitions.fail_job(tryon.job, "PipelineError")
     failed = client.get(url).content.decode()
     assert "could not be made" in failed
     assert "Try again" in failed
     assert "hx-trigger" not in failed
+
+
+def test_a_tryon_whose_inputs_were_refused_offers_no_try_again(client, alice, alice_avatar):
+    client.force_login(alice)
+    _try_on(client, alice_avatar)
+    look = Look.objects.get()
+    transitions.fail_job(look.tryon.job, "PoseError")
+
+    failed = client.get(reverse("shop:look", args=[look.pk])).content.decode()
+
+    assert "could not be made" in failed
+    assert "Face the camera straight on" in failed  # the failure's own advice
+    assert "Try again" not in failed
 
 
 def test_tryons_stay_out_of_the_gallery_and_the_api(client, alice, alice_avatar):
