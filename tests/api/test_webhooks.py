@@ -587,7 +587,9 @@ def test_an_endpoint_that_always_fails_is_given_up_on_after_the_last_attempt(
 def test_a_retried_avatar_that_ends_again_sends_a_new_event(
     start_worker, engine, alice_api, receiver
 ):
-    engine.add_faults({"on": "prediction", "error_name": "PoseError", "times": 1})
+    # Canceled at FASHN: the pipeline does not retry it on its own, but the owner may (an input
+    # error such as PoseError would be refused: the same photo cannot succeed).
+    engine.add_faults({"on": "prediction", "final_status": "canceled", "times": 1})
     start_worker()
     job, _secret = _create_with_webhook(alice_api, receiver)
     first = _wait_for_delivery(job.pk, state="delivered")
