@@ -74,6 +74,24 @@ def _clean_redis(redis_url):
     yield
 
 
+@pytest.fixture
+def fresh_cache():
+    """An empty cache before and after the test: the limits and throttles count in it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def eager_tasks():
+    """Celery tasks run in the calling process (mails, the retention receiver's task)."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
 @pytest.fixture(autouse=True)
 def generous_daily_quota(settings):
     # make_job goes through the daily quota like an upload; tests that make many avatars for one

@@ -1,23 +1,11 @@
 import pytest
-from django.core.cache import cache
 
-from avatar_studio import celery_app
 from avatar_studio.avatars.pipeline import steps
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def eager_tasks():
-    """Celery tasks run in the calling process (the retention receiver sends one)."""
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
+def _fresh_cache(fresh_cache):
+    pass
 
 
 def stored_files(media_root):
