@@ -7,7 +7,7 @@ from avatar_studio import fashn
 
 from . import options
 from .consent import consent_text
-from .images import SelfieRejected, normalise_selfie
+from .images import EMPTY_FILE, SelfieRejected, browser_checks, megabytes, normalise_selfie
 
 PROMPT_SUGGESTIONS = ["athletic build", "curvy figure", "slender frame"]
 _FORMAT_LABELS = {"jpeg": "JPEG (smaller file)", "png": "PNG (lossless)"}
@@ -17,13 +17,8 @@ ACCEPTED_TYPES = "image/jpeg,image/png,image/webp,image/avif,image/heic,image/he
 class AvatarRequestForm(forms.Form):
     face_image = forms.FileField(
         label="Your selfie",
-        help_text="A JPEG, PNG, WebP or HEIC photo of your face, up to 15 MB.",
         widget=forms.FileInput(attrs={"accept": ACCEPTED_TYPES}),
-        error_messages={
-            "required": "Choose a photo of your face to upload.",
-            "empty": "The file is empty (0 bytes), so there is no photo in it. Choose your "
-            "photo again.",
-        },
+        error_messages={"required": "Choose a photo of your face to upload.", "empty": EMPTY_FILE},
     )
     prompt = forms.CharField(
         label="Body shape",
@@ -78,6 +73,13 @@ class AvatarRequestForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["consent"].label = consent_text()
+        # The limit and the refusals in the intake's words, for the browser to apply at once.
+        max_bytes = settings.SELFIE_MAX_UPLOAD_BYTES
+        face_image = self.fields["face_image"]
+        face_image.help_text = (
+            f"A JPEG, PNG, WebP or HEIC photo of your face, up to {megabytes(max_bytes)} MB."
+        )
+        face_image.widget.attrs.update(browser_checks(max_bytes))
         self.options = options.current()
         ratio = self._chosen_aspect_ratio()
         labels = {
@@ -166,3 +168,10 @@ class ShareLinkForm(forms.Form):
         coerce=int,
         initial=settings.SHARE_LINK_DEFAULT_DAYS,
     )
+
+    @classmethod
+    def remembering(cls, query):
+        """An empty form that starts from the duration named in ``query`` ("days", as the page
+        is reached after creating a link), when it is one of the choices."""
+        chosen = cls({"days": query.get("days")})
+        return cls(initial=chosen.cleaned_data) if chosen.is_valid() else cls()

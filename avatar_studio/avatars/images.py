@@ -22,6 +22,7 @@ sRGB (or a plain conversion, CMYK included), alpha onto white, EXIF orientation,
 """
 
 import io
+import json
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,6 +48,8 @@ REDUCED_MIN_SIDE = MAX_SIDE * 7 // 8
 SNIFF_BYTES = 2048
 
 UPLOAD_ADVICE = "Upload a JPEG, PNG, WebP or HEIC photo of your face."
+EMPTY_FILE = "The file is empty (0 bytes), so there is no photo in it. Choose your photo again."
+UNREADABLE = f"This file is not an image we can read. {UPLOAD_ADVICE}"
 _DAMAGED = (
     "This {kind} file is damaged or incomplete (it may have been cut short while copying or "
     "uploading). Export the photo again from your phone or photo app and upload the new file."
@@ -130,14 +133,57 @@ def _check_size(file, max_bytes):
     if size is None:  # a plain file object: measure it without reading it
         size = file.seek(0, io.SEEK_END)
     if size == 0:
-        raise SelfieRejected(
-            "The file is empty (0 bytes), so there is no photo in it. Choose your photo again."
-        )
+        raise SelfieRejected(EMPTY_FILE)
     if size > max_bytes:
-        raise SelfieRejected(
-            f"The file is {_megabytes(size)} MB, over the {_megabytes(max_bytes)} MB limit. "
-            "Upload a smaller photo: most phones can share or export a photo at a smaller size."
-        )
+        raise SelfieRejected(_too_large_file(max_bytes).format(size=megabytes(size)))
+
+
+def _too_large_file(max_bytes):
+    return (
+        f"The file is {{size}} MB, over the {megabytes(max_bytes)} MB limit. Upload a smaller "
+        "photo: most phones can share or export a photo at a smaller size."
+    )
+
+
+# What a browser calls the files we refuse (the MIME type it guesses from the name), mapped to
+# our kinds; a key ending in "/" covers its whole family.
+_KIND_OF_BROWSER_TYPE = {
+    "text/html": "HTML",
+    "image/svg+xml": "SVG",
+    "text/xml": "XML",
+    "application/xml": "XML",
+    "application/pdf": "PDF",
+    "application/zip": "ZIP",
+    "application/x-zip-compressed": "ZIP",
+    "text/": "TEXT",
+    "video/": "VIDEO",
+    "image/gif": "GIF",
+    "image/bmp": "BMP",
+    "image/tiff": "TIFF",
+    "image/x-icon": "ICO",
+    "image/vnd.microsoft.icon": "ICO",
+    "image/vnd.adobe.photoshop": "PSD",
+}
+
+
+def browser_checks(max_bytes):
+    """The size limit and refusals a browser can apply to a chosen file before sending it, in
+    this module's words, as the file input's data- attributes (upload.js reads them). The
+    server still checks everything: a browser only knows a file's size and what its name
+    suggests."""
+    refusals = {
+        browser_type: _not_accepted(kind)
+        if kind in _OTHER_IMAGES
+        else f"{_NOT_A_PHOTO[kind]} {UPLOAD_ADVICE}"
+        for browser_type, kind in _KIND_OF_BROWSER_TYPE.items()
+    }
+    return {
+        "data-max-bytes": str(max_bytes),
+        "data-too-large": _too_large_file(max_bytes),
+        "data-empty": EMPTY_FILE,
+        "data-refusals": json.dumps(refusals, ensure_ascii=False),
+        "data-unreadable": UNREADABLE,
+    }
 
 
 def _check_kind(file):
@@ -151,7 +197,7 @@ def _check_kind(file):
     if kind in _OTHER_IMAGES and kind != "GIF":
         raise SelfieRejected(_not_accepted(kind))
     if kind is None:
-        raise SelfieRejected(f"This file is not an image we can read. {UPLOAD_ADVICE}")
+        raise SelfieRejected(UNREADABLE)
     return kind
 
 
@@ -342,5 +388,5 @@ def _label(kind):
     return {"WEBP": "WebP", "HEIF": "HEIC"}.get(kind, kind)
 
 
-def _megabytes(size):
+def megabytes(size):
     return f"{size / 1_048_576:.1f}".removesuffix(".0")

@@ -50,6 +50,15 @@ class Progress:
         minutes, seconds = divmod(self.elapsed_seconds, 60)
         return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
+    @property
+    def elapsed_phrase(self):
+        """The elapsed time in words: how long a finished job took (from upload to its end, so
+        it stays put), or how long a running one has taken so far."""
+        if self.is_active:
+            return f"{self.elapsed_text} so far"
+        # The offline engine can finish within the second: "0 s" would read as "not measured".
+        return f"Took {self.elapsed_text}" if self.elapsed_seconds else "Took under 1 s"
+
 
 def job_progress(job, now):
     end = job.finished_at or now

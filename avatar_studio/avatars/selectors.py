@@ -6,10 +6,11 @@ public pages need (the current attempt, overdue jobs, approved avatars)."""
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404
 from django.utils import timezone
 
+from . import sharing
 from .models import (
     ACTIVE_STATUSES,
     PREDICTING_STATUSES,
@@ -63,9 +64,16 @@ def get_owned_job(user, job_id):
 
 
 def gallery_jobs(user, filter_name):
-    """The user's own jobs, newest first, with their results in one extra query."""
+    """The user's own jobs, newest first, with their results in one extra query, and whether
+    each has a share link that works now (``has_active_share``), asked in the same query."""
     _label, statuses = GALLERY_FILTERS.get(filter_name, GALLERY_FILTERS["all"])
-    jobs = AvatarJob.objects.avatars().filter(owner=user).order_by("-created_at")
+    active_links = sharing.working_share_links().filter(job=OuterRef("pk"))
+    jobs = (
+        AvatarJob.objects.avatars()
+        .filter(owner=user)
+        .annotate(has_active_share=Exists(active_links))
+        .order_by("-created_at")
+    )
     if statuses:
         jobs = jobs.filter(status__in=statuses)
     results = AvatarResult.objects.order_by("index")

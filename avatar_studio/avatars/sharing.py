@@ -42,4 +42,9 @@ def active_share_link(token):
 
 
 def active_share_links(job):
-    return job.share_links.filter(revoked_at=None, expires_at__gt=timezone.now())
+    return working_share_links().filter(job=job)
+
+
+def working_share_links():
+    """Every share link that works now: not revoked, not expired."""
+    return ShareLink.objects.filter(revoked_at=None, expires_at__gt=timezone.now())

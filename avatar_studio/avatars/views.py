@@ -7,6 +7,7 @@ words.
 """
 
 import json
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -111,7 +112,7 @@ def _job_context(request, job):
         # Retry is offered only where the service would take it (not after an input error).
         "retry_refusal": services.retry_refusal(job) if is_owner else None,
         "share_links": list(sharing.active_share_links(job)) if is_owner else [],
-        "share_form": ShareLinkForm(),
+        "share_form": ShareLinkForm.remembering(request.GET),
     }
 
 
@@ -182,7 +183,9 @@ def share_create(request, job_id):
         messages.error(request, refusal.message)
     else:
         messages.success(request, "Share link created. Anyone with the link can see this avatar.")
-    return redirect("avatars:job", job_id=job.pk)
+    # Back to the page with the duration just chosen still chosen, for the next link.
+    job_page = reverse("avatars:job", args=[job.pk])
+    return redirect(f"{job_page}?{urlencode({'days': form.cleaned_data['days']})}#share")
 
 
 @login_required

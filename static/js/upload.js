@@ -1,6 +1,6 @@
-// Progressive enhancement for the upload form: drag and drop with a preview, one-click body
-// shape suggestions, "surprise me" greying out the seed, and the cost and image sizes kept
-// current as choices change. The form works without it (the server shows the cost it computed).
+// Progressive enhancement for the upload form: drag and drop with a preview, a file the server
+// would refuse for its size or kind refused at once, one-click body shape suggestions, "surprise
+// me" greying out the seed, and the cost and image sizes kept current as choices change. The form works without it (the server shows the cost it computed).
 (function () {
   "use strict";
   var form = document.querySelector(".upload-form");
@@ -11,6 +11,53 @@
   var preview = zone.querySelector("[data-preview]");
   var hint = zone.querySelector("[data-hint]");
   var previewUrl = null;
+
+  // The intake's own limit and words, rendered by the server as data- attributes: a file the
+  // server would refuse for its size or kind is refused here at once, before a byte is sent.
+  // The server still checks everything (it reads the bytes; the browser only knows the name).
+  var fileError = form.querySelector("[data-file-error]");
+  var helpId = input.id + "_helptext";
+  var refusals = JSON.parse(input.getAttribute("data-refusals") || "{}");
+  var accepted = (input.getAttribute("accept") || "").split(",");
+
+  function megabytes(size) {
+    return (size / 1048576).toFixed(1).replace(/\.0$/, "");
+  }
+
+  function refusalOf(file) {
+    var type = (file.type || "").toLowerCase();
+    if (file.size === 0) return input.getAttribute("data-empty");
+    if (file.size > Number(input.getAttribute("data-max-bytes"))) {
+      return input.getAttribute("data-too-large").replace("{size}", megabytes(file.size));
+    }
+    if (!type || type === "application/octet-stream") return null;  // unknown here: ask the server
+    if (accepted.indexOf(type) !== -1) return null;
+    if (refusals[type]) return refusals[type];
+    var family = type.split("/")[0] + "/";
+    if (refusals[family]) return refusals[family];
+    return /^image\//.test(type) ? null : input.getAttribute("data-unreadable");
+  }
+
+  function showFileError(message) {
+    fileError.textContent = message || "";
+    fileError.hidden = !message;
+    input.setAttribute("aria-describedby", message ? helpId + " " + fileError.id : helpId);
+    input.closest(".field").classList.toggle("has-error", Boolean(message));
+    if (message) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+
+  function choose(file) {
+    var refusal = file ? refusalOf(file) : null;
+    if (refusal) {
+      input.value = "";  // nothing refused stays chosen, so nothing refused is sent
+      showPreview(null);
+      showFileError(refusal);
+      return;
+    }
+    if (file) showFileError(null);
+    showPreview(file);
+  }
 
   function showPreview(file) {
     if (previewUrl) URL.revokeObjectURL(previewUrl);
@@ -31,10 +78,10 @@
     }
   }
 
-  input.addEventListener("change", function () { showPreview(input.files[0]); });
+  input.addEventListener("change", function () { choose(input.files[0]); });
   // A file chosen before this script ran (a fast hand, or the browser restoring the form on
   // "back") gets its preview too.
-  if (input.files.length) showPreview(input.files[0]);
+  if (input.files.length) choose(input.files[0]);
   ["dragenter", "dragover"].forEach(function (type) {
     zone.addEventListener(type, function (event) {
       event.preventDefault();
@@ -48,7 +95,7 @@
     event.preventDefault();
     if (event.dataTransfer.files.length) {
       input.files = event.dataTransfer.files;
-      showPreview(input.files[0]);
+      choose(input.files[0]);
     }
   });
 

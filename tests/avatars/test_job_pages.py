@@ -50,9 +50,35 @@ def test_the_page_shows_steps_progress_and_elapsed_time(client, alice):
     assert '<li class="step step-done">Submitted</li>' in page
     assert 'aria-current="step">In queue</li>' in page
     assert '<progress max="100" value="40"' in page
-    minutes, seconds = re.search(r'<span class="elapsed">(\d+) min (\d\d) s</span>', page).groups()
+    elapsed_text = r'<span class="elapsed">(\d+) min (\d\d) s so far</span>'
+    minutes, seconds = re.search(elapsed_text, page).groups()
     elapsed = 60 * int(minutes) + int(seconds)
     assert int((before - created).total_seconds()) <= elapsed <= (after - created).total_seconds()
+
+
+@pytest.mark.parametrize("status", ["completed", "failed"])
+def test_a_finished_job_shows_how_long_it_took_from_upload_to_end(client, alice, status):
+    job = make_finished_job(alice, status=status)
+    # Uploaded 83 s before it finished, an hour ago: the page says 83 s, not the hour since.
+    finished = timezone.now() - timedelta(hours=1)
+    created = finished - timedelta(seconds=83)
+    AvatarJob.objects.filter(pk=job.pk).update(created_at=created, finished_at=finished)
+    client.force_login(alice)
+
+    page = client.get(reverse("avatars:job", args=[job.pk])).content.decode()
+
+    assert '<span class="elapsed">Took 1 min 23 s</span>' in page
+
+
+def test_a_job_that_finished_within_the_second_does_not_say_0_s(client, alice):
+    job = make_finished_job(alice)
+    AvatarJob.objects.filter(pk=job.pk).update(finished_at=job.created_at + timedelta(0, 0.4))
+    client.force_login(alice)
+
+    page = client.get(reverse("avatars:job", args=[job.pk])).content.decode()
+
+    assert '<span class="elapsed">Took under 1 s</span>' in page
+    assert ">0 s<" not in page
 
 
 def test_a_failure_a_retry_can_fix_explains_itself_and_offers_retry(client, alice):

@@ -89,3 +89,39 @@ def test_only_completed_avatars_of_ones_own_can_be_shared(client, alice, bob):
 
 def test_an_unknown_token_is_not_found(client):
     assert client.get(reverse("avatars:shared", args=["no-such-token"])).status_code == 404
+
+
+def test_the_duration_chosen_for_a_link_stays_chosen_for_the_next(client, alice):
+    job = make_finished_job(alice)
+    client.force_login(alice)
+
+    response = client.post(
+        reverse("avatars:share-create", args=[job.pk]), {"days": "30"}, follow=True
+    )
+
+    assert ShareLink.objects.get(job=job).expires_at > timezone.now() + timezone.timedelta(days=29)
+    page = response.content.decode()
+    assert '<option value="30" selected>' in page
+    assert '<option value="7" selected>' not in page
+
+
+def test_a_duration_that_is_not_offered_in_the_address_is_ignored(client, alice):
+    job = make_finished_job(alice)
+    client.force_login(alice)
+
+    page = client.get(reverse("avatars:job", args=[job.pk]), {"days": "9999"}).content.decode()
+
+    assert '<option value="7" selected>' in page
+
+
+def test_each_share_link_has_a_copy_button_for_its_own_field(client, alice):
+    job = make_finished_job(alice)
+    client.force_login(alice)
+    first, second = _share(client, job), _share(client, job, days="1")
+
+    page = client.get(reverse("avatars:job", args=[job.pk])).content.decode()
+
+    for link in (first, second):
+        assert f'id="share-url-{link.pk}"' in page
+        assert f'data-copy="share-url-{link.pk}"' in page
+    assert "data-copy-status" in page
