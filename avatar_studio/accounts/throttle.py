@@ -32,6 +32,8 @@ ACTIONS = {
     "password-reset": "Too many password reset requests came from your network or for this "
     "email address, so no new email was sent. A link sent earlier still works: look in your "
     "spam folder too.",
+    "data-export": "You have downloaded your data several times in a short while, so no new "
+    "download was made. The files you already downloaded hold the same data.",
 }
 
 
@@ -76,4 +78,27 @@ def take(action, address, email):
             count = 1
         over = over or count > limit
     if over:
+        raise Limited(action, math.ceil((index + 1) * window - now))
+
+
+def take_for_account(action, user_id):
+    """Count one request of ``action`` by a logged-in account: at most
+    ``ACCOUNT_DATA_EXPORTS_PER_WINDOW`` in a window; past it, raise ``Limited``.
+
+    Building a user's data export reads every file of theirs, so each account gets a few a
+    window, whichever address asks.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"no such action: {action}")
+    window = settings.ACCOUNT_REQUEST_WINDOW_SECONDS
+    now = _now()
+    index = int(now // window)
+    key = f"{_PREFIX}:{action}:account:{user_id}:{index}"
+    cache.add(key, 0, timeout=window + 60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window + 60)
+        count = 1
+    if count > settings.ACCOUNT_DATA_EXPORTS_PER_WINDOW:
         raise Limited(action, math.ceil((index + 1) * window - now))
