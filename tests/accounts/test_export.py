@@ -291,3 +291,67 @@ def test_the_account_page_offers_the_download_as_a_post(client, alice):
     form = re.search(rf'<form method="post" action="{EXPORT}">\s*(<input[^>]+>)', html)
     assert form and 'name="csrfmiddlewaretoken"' in form.group(1)
     assert "Download my data" in visible_text(response)
+
+
+@pytestmark_db
+def test_files_are_read_through_the_storage_api_and_large_ones_spill_to_disk(
+    client, alice, settings, monkeypatch
+):
+    """On a storage with no filesystem behind it (Django's in-memory one stands in for S3), with
+    an image larger than the part of the zip kept in memory."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import InMemoryStorage
+
+    from avatar_studio.accounts import export
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    failed = make_finished_job(alice, status="failed")
+    done = make_finished_job(alice)
+    assert isinstance(done.results.get().image.storage._wrapped, InMemoryStorage)
+    name = done.results.get().image.name
+    large = bytes(range(256)) * (40 * 1024)  # 10 MB
+    default_storage.delete(name)
+    assert default_storage.save(name, ContentFile(large)) == name
+    monkeypatch.setattr(export, "IN_MEMORY_BYTES", 1024 * 1024)
+    rolled = []
+    original = export.tempfile.SpooledTemporaryFile
+
+    def spooled(*args, **kwargs):
+        rolled.append(original(*args, **kwargs))
+        return rolled[-1]
+
+    monkeypatch.setattr(export.tempfile, "SpooledTemporaryFile", spooled)
+    client.force_login(alice)
+
+    _response, archive = download(client)
+
+    assert rolled and rolled[0]._rolled  # the zip went to disk, not memory
+    assert archive.read(f"avatars/{done.pk}/image-0.png") == large
+    assert archive.read(f"avatars/{failed.pk}/selfie.jpg") == stored_bytes(failed.selfie)
+    assert record(archive)["missing_files"] == []
+
+
+@pytestmark_db
+def test_a_look_at_a_model_that_left_the_store_keeps_its_record_not_its_picture(
+    client, alice, bob, staff
+):
+    from ..shop.test_looks import finish_with_picture
+
+    model = make_finished_job(bob, prompt="curvy figure")
+    review.offer_for_display(model)
+    review.approve(model, reviewer=staff)
+    client.force_login(alice)
+    look = ask_for_look(client, model)
+    finish_with_picture(look.tryon.job)
+    review.withdraw_from_display(model)
+
+    _response, archive = download(client)
+
+    assert not any(name.startswith("try-ons/") for name in archive.namelist())
+    [entry] = record(archive)["looks"]
+    assert entry["id"] == str(look.pk)
+    assert entry["images"] == []
+    assert "left the store" in entry["note"]
