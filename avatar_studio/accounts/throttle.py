@@ -69,14 +69,7 @@ def take(action, address, email):
         limits.append((f"address:{address}", settings.ACCOUNT_REQUESTS_PER_ADDRESS))
     over = False
     for subject, limit in limits:
-        key = f"{_PREFIX}:{action}:{subject}:{index}"
-        cache.add(key, 0, timeout=window + 60)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window + 60)
-            count = 1
-        over = over or count > limit
+        over = _count(f"{_PREFIX}:{action}:{subject}:{index}", window) > limit or over
     if over:
         raise Limited(action, math.ceil((index + 1) * window - now))
 
@@ -93,12 +86,16 @@ def take_for_account(action, user_id):
     window = settings.ACCOUNT_REQUEST_WINDOW_SECONDS
     now = _now()
     index = int(now // window)
-    key = f"{_PREFIX}:{action}:account:{user_id}:{index}"
-    cache.add(key, 0, timeout=window + 60)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window + 60)
-        count = 1
+    count = _count(f"{_PREFIX}:{action}:account:{user_id}:{index}", window)
     if count > settings.ACCOUNT_DATA_EXPORTS_PER_WINDOW:
         raise Limited(action, math.ceil((index + 1) * window - now))
+
+
+def _count(key, window):
+    """One more request in this window's counter; the new count."""
+    cache.add(key, 0, timeout=window + 60)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window + 60)
+        return 1

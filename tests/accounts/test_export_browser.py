@@ -63,3 +63,23 @@ def test_download_my_data_from_the_account_page(live_server, new_page, avatar, t
         assert image == stored.read()
     # The page stays as it was: a download, not a navigation.
     expect(button).to_be_visible()
+
+
+@pytest.mark.parametrize("size", [(1200, 900), (390, 844)], ids=["desktop", "phone"])
+def test_a_download_past_the_limit_says_when_to_try_again(
+    live_server, new_page, alice, settings, fresh_cache, size
+):
+    settings.ACCOUNT_DATA_EXPORTS_PER_WINDOW = 0
+    page = new_page(*size)
+    _log_in(page, live_server.url)
+    page.goto(f"{live_server.url}{reverse('account')}")
+    downloads = []
+    page.on("download", lambda download: downloads.append(download))
+
+    page.get_by_role("button", name="Download my data").click()
+
+    expect(page.get_by_text("You have downloaded your data several times")).to_be_visible()
+    expect(page.get_by_text("Try again in")).to_be_visible()
+    assert downloads == []
+    name = "desktop" if size[0] > 600 else "phone"
+    save_screenshot(page, f"account-data-export-limited-{name}")
