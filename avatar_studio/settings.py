@@ -357,6 +357,8 @@ LOGIN_CLIENT_ADDRESS_HEADER = env.str("LOGIN_CLIENT_ADDRESS_HEADER", default="")
 ACCOUNT_REQUESTS_PER_ADDRESS = env.int("ACCOUNT_REQUESTS_PER_ADDRESS", default=10)
 ACCOUNT_REQUESTS_PER_EMAIL = env.int("ACCOUNT_REQUESTS_PER_EMAIL", default=3)
 ACCOUNT_REQUEST_WINDOW_SECONDS = env.int("ACCOUNT_REQUEST_WINDOW_SECONDS", default=60 * 60)
+# Downloads of "my data" (accounts.export) per account in the same window: each reads every file.
+ACCOUNT_DATA_EXPORTS_PER_WINDOW = env.int("ACCOUNT_DATA_EXPORTS_PER_WINDOW", default=3)
 # How long the emailed link to finish signing up works (accounts.links).
 SIGNUP_LINK_MAX_AGE_SECONDS = env.int("SIGNUP_LINK_MAX_AGE_SECONDS", default=24 * 60 * 60)
 # Content-Security-Policy (core.security): extra sources per directive, e.g. a CDN for static

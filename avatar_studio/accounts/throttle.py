@@ -32,6 +32,8 @@ ACTIONS = {
     "password-reset": "Too many password reset requests came from your network or for this "
     "email address, so no new email was sent. A link sent earlier still works: look in your "
     "spam folder too.",
+    "data-export": "You have downloaded your data several times in a short while, so no new "
+    "download was made. The files you already downloaded hold the same data.",
 }
 
 
@@ -67,13 +69,33 @@ def take(action, address, email):
         limits.append((f"address:{address}", settings.ACCOUNT_REQUESTS_PER_ADDRESS))
     over = False
     for subject, limit in limits:
-        key = f"{_PREFIX}:{action}:{subject}:{index}"
-        cache.add(key, 0, timeout=window + 60)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window + 60)
-            count = 1
-        over = over or count > limit
+        over = _count(f"{_PREFIX}:{action}:{subject}:{index}", window) > limit or over
     if over:
         raise Limited(action, math.ceil((index + 1) * window - now))
+
+
+def take_for_account(action, user_id):
+    """Count one request of ``action`` by a logged-in account: at most
+    ``ACCOUNT_DATA_EXPORTS_PER_WINDOW`` in a window; past it, raise ``Limited``.
+
+    Building a user's data export reads every file of theirs, so each account gets a few a
+    window, whichever address asks.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"no such action: {action}")
+    window = settings.ACCOUNT_REQUEST_WINDOW_SECONDS
+    now = _now()
+    index = int(now // window)
+    count = _count(f"{_PREFIX}:{action}:account:{user_id}:{index}", window)
+    if count > settings.ACCOUNT_DATA_EXPORTS_PER_WINDOW:
+        raise Limited(action, math.ceil((index + 1) * window - now))
+
+
+def _count(key, window):
+    """One more request in this window's counter; the new count."""
+    cache.add(key, 0, timeout=window + 60)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window + 60)
+        return 1

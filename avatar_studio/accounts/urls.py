@@ -12,6 +12,7 @@ urlpatterns = [
     path("settings/", views.account, name="account"),
     path("settings/api-token/", views.api_token_create, name="api-token-create"),
     path("settings/api-token/revoke/", views.api_token_revoke, name="api-token-revoke"),
+    path("settings/data-export/", views.data_export, name="data-export"),
     path("delete/", views.account_delete, name="account-delete"),
     path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(

@@ -10,12 +10,14 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import devices, ratelimit, services
 from .deletion import delete_account
+from .export import export_data, export_filename
 from .forms import (
     DeleteAccountForm,
     FinishSignupForm,
@@ -165,6 +167,25 @@ def api_token_revoke(request):
     else:
         messages.info(request, "You had no API token, so there was nothing to revoke.")
     return redirect("account")
+
+
+@login_required
+@require_POST
+def data_export(request):
+    """The user's data as a zip download; POST only, so a link or an image cannot start one."""
+    try:
+        archive = export_data(request.user)
+    except Limited as limited:
+        messages.error(request, limited.message)
+        response = _account_page(request)
+        response.status_code = 429
+        response["Retry-After"] = str(limited.retry_after)
+        return response
+    response = FileResponse(
+        archive, as_attachment=True, filename=export_filename(), content_type="application/zip"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
