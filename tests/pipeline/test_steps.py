@@ -45,3 +45,35 @@ def test_a_submission_saves_the_prediction_id_first(
     assert job.status == JobStatus.SUBMITTED
     assert attempt.prediction_id in engine.stats()["predictions"]
     assert len(callbacks) == 1  # the first poll
+
+
+def test_a_completed_job_records_each_image_size_so_pages_never_open_the_file(client, alice):
+    """Without width and height on the row, loading it opens the image to measure it: a storage
+    read per image per page, and a 500 once the file has gone."""
+    import base64
+    import io
+
+    from django.core.files.storage import default_storage
+    from django.urls import reverse
+    from PIL import Image
+
+    from avatar_studio.avatars.models import PredictionAttempt
+    from avatar_studio.avatars.pipeline import outputs, transitions
+
+    job = make_job(alice)
+    attempt = PredictionAttempt.objects.create(
+        job=job, number=1, prediction_id="pred-size", submitted_at=job.created_at
+    )
+    AvatarJob.objects.filter(pk=job.pk).update(status=JobStatus.PROCESSING)
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 300), (90, 120, 150)).save(buffer, "PNG")
+    data_uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+    stored = outputs.store_outputs(job, attempt, [data_uri])
+    transitions.complete_job(job, attempt, stored_outputs=stored, credits_used=1)
+
+    [result] = AvatarJob.objects.get(pk=job.pk).results.all()
+    assert (result.width, result.height) == (200, 300)
+    default_storage.delete(result.image.name)  # gone from storage, e.g. by hand
+    client.force_login(alice)
+    assert client.get(reverse("avatars:gallery")).status_code == 200

@@ -65,7 +65,7 @@ def _complete_with_picture(job):
     assert transitions.complete_job(
         job,
         attempt,
-        stored_outputs=[StoredOutput(0, image, thumbnail, "image/jpeg")],
+        stored_outputs=[StoredOutput(0, image, thumbnail, "image/jpeg", 64, 96)],
         credits_used=1,
     )
 
@@ -157,6 +157,13 @@ ROWS = [
         none,
         (LOGIN, 302, 302, 302, 302, 302),
         note="each person's own token",
+    ),
+    Row(
+        "data-export",
+        "POST",
+        none,
+        (LOGIN, 200, 200, 200, 200, 200),
+        note="each person's own data: a zip of what is theirs, never another's",
     ),
     Row("password_change", "GET", none, (LOGIN, 200, 200, 200, 200, 200)),
     Row("password_change_done", "GET", none, (LOGIN, 200, 200, 200, 200, 200)),

@@ -58,7 +58,7 @@ def finish_with_picture(tryon_job):
     assert transitions.complete_job(
         tryon_job,
         attempt,
-        stored_outputs=[StoredOutput(0, image, thumbnail, "image/jpeg")],
+        stored_outputs=[StoredOutput(0, image, thumbnail, "image/jpeg", 64, 96)],
         credits_used=1,
     )
 

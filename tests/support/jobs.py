@@ -56,6 +56,7 @@ def make_finished_job(owner, *, status="completed", error_name="PipelineError", 
     from PIL import Image
 
     from avatar_studio.avatars.models import JobStatus, PredictionAttempt, result_path
+    from avatar_studio.avatars.pipeline.outputs import make_thumbnail
 
     job = make_job(owner, **inputs)
     attempt = PredictionAttempt.objects.create(
@@ -73,7 +74,9 @@ def make_finished_job(owner, *, status="completed", error_name="PipelineError", 
         buffer = io.BytesIO()
         Image.new("RGB", (64, 96), (200, 180, 160)).save(buffer, "PNG")
         image = default_storage.save(result_path(job, "1-0.png"), ContentFile(buffer.getvalue()))
-        thumbnail = default_storage.save(result_path(job, "1-0-thumb.jpg"), ContentFile(b""))
-        stored = [StoredOutput(0, image, thumbnail, "image/png")]
+        thumbnail = default_storage.save(
+            result_path(job, "1-0-thumb.jpg"), ContentFile(make_thumbnail(buffer.getvalue()))
+        )
+        stored = [StoredOutput(0, image, thumbnail, "image/png", 64, 96)]
         transitions.complete_job(job, attempt, stored_outputs=stored, credits_used=1)
     return AvatarJob.objects.get(pk=job.pk)

@@ -44,6 +44,8 @@ class StoredOutput:
     image_name: str
     thumbnail_name: str
     content_type: str
+    width: int
+    height: int
 
 
 def store_outputs(job, attempt, outputs):
@@ -145,13 +147,27 @@ def _store_one(job, attempt, index, downloaded):
     extension = _EXTENSIONS.get(downloaded.content_type, "img")
     stem = result_path(job, f"{attempt.number}-{index}")
     marked = mark_as_ai_generated(downloaded.data, downloaded.content_type)
+    width, height = _dimensions(marked)
     image_name = _save(f"{stem}.{extension}", marked)
     try:
         thumbnail_name = _save(f"{stem}-thumb.jpg", make_thumbnail(marked))
     except Exception:
         default_storage.delete(image_name)
         raise
-    return StoredOutput(index, image_name, thumbnail_name, downloaded.content_type)
+    return StoredOutput(
+        index, image_name, thumbnail_name, downloaded.content_type, width, height
+    )
+
+
+def _dimensions(image_bytes):
+    """The image's size, read from its header. Stored on the result row: with width and height
+    left at 0, Django's ImageField would open the file to measure it every time a row loads
+    (a storage read per image per page, and a 500 if the file has gone)."""
+    try:
+        with Image.open(io.BytesIO(image_bytes)) as image:
+            return image.size
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise fashn.OutputUnavailableError(f"the output is not a readable image: {error}") from None
 
 
 def make_thumbnail(image_bytes):

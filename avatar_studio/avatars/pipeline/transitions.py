@@ -294,7 +294,13 @@ def complete_job(job, attempt, *, stored_outputs, credits_used):
             poll_count=attempt.poll_count + 1,
         )
         for output in stored_outputs:
-            result = AvatarResult(job=job, index=output.index, content_type=output.content_type)
+            result = AvatarResult(
+                job=job,
+                index=output.index,
+                content_type=output.content_type,
+                width=output.width,
+                height=output.height,
+            )
             result.image.name = output.image_name
             result.thumbnail.name = output.thumbnail_name
             result.save()
