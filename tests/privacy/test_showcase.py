@@ -248,6 +248,12 @@ def test_the_privacy_page_says_who_sees_a_shown_avatar_and_how_to_take_it_back(c
     assert "never shown to other users" not in text
 
 
+def test_the_privacy_page_gives_the_size_of_the_picture_shown(client, settings):
+    settings.AVATAR_THUMBNAIL_SIZE = (200, 300)
+
+    assert "at most 200 × 300 pixels" in _text(client.get(reverse("privacy")).content.decode())
+
+
 def test_the_buttons_the_privacy_page_names_are_those_on_the_job_page(client, alice, staff):
     privacy = _text(client.get(reverse("privacy")).content.decode())
     client.force_login(alice)
