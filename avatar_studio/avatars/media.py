@@ -43,3 +43,24 @@ def _content_disposition(download_name):
     if download_name:
         return f'attachment; filename="{download_name}"'
     return "inline"
+
+
+def public_file_response(field_file):
+    """A file anyone may see only while a rule allows it (an approved avatar's picture).
+
+    Served through our own URL on every request, so the first request after a withdrawal gets
+    404: never a redirect to a signed storage URL (it would keep working for minutes), and never
+    kept by a browser or shared cache.
+    """
+    if not field_file:
+        raise Http404("The file is gone.")
+    if isinstance(field_file.storage, FileSystemStorage):
+        response = private_file_response(field_file)
+    else:
+        content_type = mimetypes.guess_type(field_file.name)[0] or "application/octet-stream"
+        try:
+            response = FileResponse(field_file.open("rb"), content_type=content_type)
+        except FileNotFoundError:
+            raise Http404("The file is gone.") from None
+    response["Cache-Control"] = "no-store"
+    return response

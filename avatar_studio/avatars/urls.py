@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import showcase, views
 from .pipeline import fashn_webhooks
 from .review import views as review_views
 
@@ -34,6 +34,8 @@ urlpatterns = [
     path("fashn/webhook/<str:token>/", fashn_webhooks.receive, name="fashn-webhook"),
     path("s/<str:token>/", views.shared_avatar, name="shared"),
     path("s/<str:token>/<int:index>/", views.shared_image, name="shared-image"),
+    path("showcase/", showcase.showcase, name="showcase"),
+    path("showcase/<int:result_id>/image/", showcase.showcase_image, name="showcase-image"),
     path(
         "avatars/<uuid:job_id>/showcase/offer/",
         review_views.showcase_offer,

@@ -23,6 +23,8 @@ def privacy(request):
                 settings.CELERY_BEAT_SCHEDULE["purge-expired-files"]["schedule"].seconds / 60
             ),
             "share_link_days": settings.SHARE_LINK_DEFAULT_DAYS,
+            # What the showcase and the store show of an approved avatar: its thumbnail.
+            "public_picture_size": settings.AVATAR_THUMBNAIL_SIZE,
         },
     )
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from avatar_studio.avatars import services as avatar_services
-from avatar_studio.avatars.media import private_file_response
+from avatar_studio.avatars.media import private_file_response, public_file_response
 from avatar_studio.avatars.progress import job_progress
 
 from . import selectors, services
@@ -63,10 +63,8 @@ def look_image(request, look_id):
 @require_GET
 def model_thumbnail(request, result_id):
     """A shared model's thumbnail for the store's picker; gone as soon as it is unshared."""
-    response = private_file_response(selectors.public_model_result(result_id).thumbnail)
-    # Withdrawal must take effect at once: nothing may keep a copy.
-    response["Cache-Control"] = "no-store"
-    return response
+    # Withdrawal must take effect at once: served by us every time, kept by no cache.
+    return public_file_response(selectors.public_model_result(result_id).thumbnail)
 
 
 @require_GET

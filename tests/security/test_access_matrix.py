@@ -215,6 +215,20 @@ ROWS = [
         lambda w: {"token": w.share_token, "index": 0},
         (200, 200, 200, 200, 200, 200),
     ),
+    Row("avatars:showcase", "GET", none, (200, 200, 200, 200, 200, 200)),
+    Row(
+        "avatars:showcase-image",
+        "GET",
+        lambda w: {"result_id": w.model.results.get().pk},
+        (200, 200, 200, 200, 200, 200),
+    ),
+    Row(
+        "avatars:showcase-image",
+        "GET",
+        lambda w: {"result_id": w.completed.results.get().pk},
+        (404, 404, 404, 404, 404, 404),
+        note="a private avatar is not shown, even to its owner, at this address",
+    ),
     Row(
         "avatars:fashn-webhook",
         "POST",

@@ -154,9 +154,7 @@ def _store_one(job, attempt, index, downloaded):
     except Exception:
         default_storage.delete(image_name)
         raise
-    return StoredOutput(
-        index, image_name, thumbnail_name, downloaded.content_type, width, height
-    )
+    return StoredOutput(index, image_name, thumbnail_name, downloaded.content_type, width, height)
 
 
 def _dimensions(image_bytes):

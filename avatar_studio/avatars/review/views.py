@@ -39,5 +39,9 @@ def showcase_withdraw(request, job_id):
     except Refused as refusal:
         messages.info(request, refusal.message)
     else:
-        messages.success(request, "Done: this avatar is private again and shown nowhere public.")
+        messages.success(
+            request,
+            "Done: this avatar is private again. It is gone from the showcase, the examples on "
+            "the home page and in the store, and the store's models.",
+        )
     return redirect("avatars:job", job_id=job.pk)
