@@ -129,7 +129,7 @@ class AvatarJobAdmin(admin.ModelAdmin):
     list_filter = ("status", "review_state", "error_name", "created_at")
     search_fields = ("id", "owner__username", "owner__email", "attempts__prediction_id")
     search_help_text = "Search by owner (username or email), prediction id or job id."
-    list_select_related = ("owner",)
+    list_select_related = ("owner", "chosen_result")
     list_per_page = 50
     inlines = [PredictionAttemptInline, AvatarResultInline]
     actions = [
@@ -217,7 +217,6 @@ class AvatarJobAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("chosen_result")
             .annotate(
                 attempt_total=Coalesce(Subquery(attempts.annotate(n=Count("pk")).values("n")), 0),
                 credits_total=Subquery(
