@@ -271,3 +271,44 @@ def test_a_remake_of_a_missing_image_or_a_running_avatar_is_refused(candidates, 
     assert missing.value.reason == NO_SUCH_IMAGE
     assert running.value.reason == NOT_MADE_YET
     assert AvatarJob.objects.count() == 2
+
+
+# --- the browser's doors ------------------------------------------------------------------------
+
+
+def test_the_job_page_offers_a_new_upload_once_the_selfie_is_purged(candidates, client, alice):
+    assert retention.purge_selfie(candidates)
+    client.force_login(alice)
+    page_url = reverse("avatars:job", args=[candidates.pk])
+
+    page = client.get(page_url).content.decode()
+
+    assert "upload your selfie again" in page
+    assert reverse("avatars:job-remake", args=[candidates.pk, 0]) not in page
+    response = client.post(reverse("avatars:job-remake", args=[candidates.pk, 0]), follow=True)
+    assert REMAKE_SELFIE_GONE.message in response.content.decode()
+    assert AvatarJob.objects.count() == 1
+
+
+def test_only_the_owner_may_pick_discard_or_remake(candidates, client, bob):
+    client.force_login(bob)
+
+    for url in (
+        reverse("avatars:job-pick", args=[candidates.pk, 1]),
+        reverse("avatars:job-remake", args=[candidates.pk, 1]),
+        reverse("avatars:job-discard-others", args=[candidates.pk]),
+    ):
+        assert client.post(url).status_code == 404, url
+
+    assert AvatarJob.objects.count() == 1
+    assert candidates.results.count() == 4
+    assert AvatarJob.objects.get(pk=candidates.pk).chosen_result_id is None
+
+
+def test_a_refused_pick_is_shown_in_the_refusals_words(candidates, client, alice):
+    client.force_login(alice)
+
+    response = client.post(reverse("avatars:job-pick", args=[candidates.pk, 9]), follow=True)
+
+    assert NO_SUCH_IMAGE.message in response.content.decode()
+    assert AvatarJob.objects.get(pk=candidates.pk).chosen_result_id is None
