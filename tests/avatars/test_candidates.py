@@ -114,6 +114,33 @@ def test_a_shared_model_offers_the_store_only_its_picked_image(candidates, clien
     assert client.get(reverse("shop:model-thumbnail", args=[other.pk])).status_code == 404
 
 
+def test_review_and_the_showcase_read_the_picked_image(candidates, client, django_user_model):
+    from avatar_studio.avatars import selectors
+
+    from ..admin.conftest import reviewers_group
+
+    services.pick_candidate(candidates, index=3)
+    reviewer = django_user_model.objects.create_user("rita", password="rita-1", is_staff=True)
+    reviewer.groups.add(reviewers_group())
+    client.force_login(reviewer)
+    shown = reverse("avatars:result-thumbnail", args=[candidates.pk, 3])
+
+    listed = client.get(reverse("admin:avatars_avatarjob_changelist")).content.decode()
+    change = client.get(
+        reverse("admin:avatars_avatarjob_change", args=[candidates.pk])
+    ).content.decode()
+
+    assert shown in listed
+    assert reverse("avatars:result-thumbnail", args=[candidates.pk, 0]) not in listed
+    assert f'src="{shown}" alt="Avatar 4 (shown)"' in change
+    AvatarJob.objects.filter(pk=candidates.pk).update(
+        review_state=ReviewState.APPROVED,
+        public_consent_at=candidates.created_at,
+        reviewed_at=candidates.created_at,
+    )
+    assert [job.avatar_result.index for job in selectors.approved_public_avatars()] == [3]
+
+
 # --- refused picks change nothing ----------------------------------------------------------------
 
 
