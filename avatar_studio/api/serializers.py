@@ -199,6 +199,25 @@ class RetrySerializer(serializers.Serializer):
     )
 
 
+class CandidateSerializer(serializers.Serializer):
+    """Which of an avatar's images an action is about (pick, remake)."""
+
+    index = serializers.IntegerField(
+        min_value=0,
+        max_value=fashn.NUM_IMAGES_MAX - 1,
+        help_text="The image's index, as in the avatar's results (0 is the first).",
+    )
+
+    def validate(self, data):
+        # An unsupported field is refused, not ignored: a typo must not pass for a request.
+        unknown = sorted(set(getattr(self.initial_data, "keys", dict)()) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["This field is not supported here: send only index."] for name in unknown}
+            )
+        return data
+
+
 class ProgressSerializer(serializers.Serializer):
     step = serializers.CharField(source="step_label")
     percent = serializers.IntegerField()
@@ -300,9 +319,30 @@ class AvatarSerializer(serializers.Serializer):
     submitted_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     results = ResultSerializer(many=True)
+    chosen_index = serializers.SerializerMethodField(
+        help_text="The index of the image that stands for the avatar wherever one picture is "
+        "shown (gallery, share links, the store): the owner's pick (POST .../pick/), else the "
+        "first. Null until the avatar has images."
+    )
+    origin = serializers.SerializerMethodField(
+        help_text="The avatar this one was made from in high quality (POST .../remake/), or null."
+    )
     webhook = serializers.SerializerMethodField(
         help_text="The webhook_url given at creation and its newest delivery; null if none."
     )
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_chosen_index(self, job):
+        result = job.avatar_result
+        return None if result is None else result.index
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_origin(self, job):
+        if job.origin_id is None:
+            return None
+        return self.context["request"].build_absolute_uri(
+            reverse("api:avatar", args=[job.origin_id])
+        )
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, job):

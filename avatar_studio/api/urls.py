@@ -9,6 +9,13 @@ urlpatterns = [
     path("v1/avatars/", views.AvatarListCreate.as_view(), name="avatars"),
     path("v1/avatars/<uuid:job_id>/", views.AvatarDetail.as_view(), name="avatar"),
     path("v1/avatars/<uuid:job_id>/retry/", views.AvatarRetry.as_view(), name="avatar-retry"),
+    path("v1/avatars/<uuid:job_id>/pick/", views.AvatarPick.as_view(), name="avatar-pick"),
+    path(
+        "v1/avatars/<uuid:job_id>/discard-others/",
+        views.AvatarDiscardOthers.as_view(),
+        name="avatar-discard-others",
+    ),
+    path("v1/avatars/<uuid:job_id>/remake/", views.AvatarRemake.as_view(), name="avatar-remake"),
     path(
         "v1/avatars/<uuid:job_id>/results/<int:index>/",
         views.AvatarResultImage.as_view(),

@@ -29,6 +29,7 @@ from .serializers import (
     AvatarCreateMultipartSerializer,
     AvatarCreateSerializer,
     AvatarSerializer,
+    CandidateSerializer,
     RetrySerializer,
 )
 
@@ -185,6 +186,59 @@ class AvatarRetry(APIView):
         job.refresh_from_db()
         data = AvatarSerializer(job, context={"request": request}).data
         return Response(data, status=status.HTTP_202_ACCEPTED)
+
+
+class AvatarPick(APIView):
+    @extend_schema(
+        operation_id="avatars_pick",
+        request=CandidateSerializer,
+        responses={200: AvatarSerializer, **_error_responses(400, 401, 404, 409, 429)},
+    )
+    def post(self, request, job_id):
+        """Pick one image of a completed avatar as the avatar: the one picture the gallery,
+        share links and the store show (its chosen_index)."""
+        job = selectors.get_owned_job(request.user, job_id)
+        serializer = CandidateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.pick_candidate(job, index=serializer.validated_data["index"])
+        return Response(AvatarSerializer(job, context={"request": request}).data)
+
+
+class AvatarDiscardOthers(APIView):
+    @extend_schema(
+        operation_id="avatars_discard_others",
+        request=None,
+        responses={200: AvatarSerializer, **_error_responses(401, 404, 409, 429)},
+    )
+    def post(self, request, job_id):
+        """Delete every image of a completed avatar but its chosen one, files included."""
+        job = selectors.get_owned_job(request.user, job_id)
+        services.discard_other_candidates(job)
+        job = selectors.get_owned_job(request.user, job_id)
+        return Response(AvatarSerializer(job, context={"request": request}).data)
+
+
+class AvatarRemake(APIView):
+    def get_throttles(self):
+        # A remake is a new avatar: it spends credits like one.
+        return [*super().get_throttles(), AvatarCreateThrottle()]
+
+    @extend_schema(
+        operation_id="avatars_remake",
+        request=CandidateSerializer,
+        responses={201: AvatarSerializer, **_error_responses(400, 401, 404, 409, 429)},
+    )
+    def post(self, request, job_id):
+        """Make one image of a completed avatar again, alone, at the best quality and largest
+        size offered: a new avatar (its origin is this one) that costs and counts like any new
+        avatar. Refused (selfie_gone) once the selfie has been deleted under the retention
+        policy: upload it again to make a new avatar."""
+        job = selectors.get_owned_job(request.user, job_id)
+        serializer = CandidateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        remake = services.remake_in_high_quality(job, index=serializer.validated_data["index"])
+        data = AvatarSerializer(remake, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
 
 
 class FileRenderer(BaseRenderer):

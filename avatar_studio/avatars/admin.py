@@ -129,7 +129,7 @@ class AvatarJobAdmin(admin.ModelAdmin):
     list_filter = ("status", "review_state", "error_name", "created_at")
     search_fields = ("id", "owner__username", "owner__email", "attempts__prediction_id")
     search_help_text = "Search by owner (username or email), prediction id or job id."
-    list_select_related = ("owner",)
+    list_select_related = ("owner", "chosen_result")
     list_per_page = 50
     inlines = [PredictionAttemptInline, AvatarResultInline]
     actions = [
@@ -254,10 +254,12 @@ class AvatarJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Avatar")
     def result_thumbnail(self, job):
-        # A completed job always has its first image (services.complete_job stores them with it).
+        # A completed job always has its first image (services.complete_job stores them with it),
+        # and shows it until its owner picks another (``AvatarJob.avatar_result``).
         if job.status != JobStatus.COMPLETED:
             return "—"
-        url = reverse("avatars:result-thumbnail", args=[job.pk, 0])
+        index = job.chosen_result.index if job.chosen_result_id else 0
+        url = reverse("avatars:result-thumbnail", args=[job.pk, index])
         # Taller than the selfie: the avatar is what a reviewer judges.
         return _thumbnail(url, "Avatar", height=AVATAR_THUMBNAIL_HEIGHT)
 
@@ -312,11 +314,13 @@ class AvatarJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Avatar")
     def avatar_previews(self, job):
+        # The image the avatar shows (its owner's pick) is the one public display would use.
+        shown = job.avatar_result
         images = [
             _thumbnail(
                 reverse("avatars:result-thumbnail", args=[job.pk, result.index]),
-                f"Avatar {result.index + 1}",
-                height=300,
+                f"Avatar {result.index + 1}" + (" (shown)" if result == shown else ""),
+                height=300 if result == shown else 150,
             )
             for result in job.results.all()
         ]

@@ -125,6 +125,15 @@ class AvatarJob(models.Model):
     category = models.CharField(max_length=10, choices=_choices(TRYON_CATEGORIES), blank=True)
     mode = models.CharField(max_length=11, choices=_choices(TRYON_MODES), blank=True)
 
+    # Candidates: the image the owner picked as "my avatar" among the results (none picked: the
+    # first; see ``avatar_result``), and the avatar this one was remade from in high quality.
+    chosen_result = models.ForeignKey(
+        "AvatarResult", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    origin = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="remakes"
+    )
+
     # Which consent text the owner agreed to before uploading, and when.
     consent_version = models.CharField(max_length=32, blank=True)
     consented_at = models.DateTimeField(null=True, blank=True)
@@ -189,6 +198,17 @@ class AvatarJob(models.Model):
     @property
     def is_tryon(self):
         return self.model_name == PredictionModel.TRYON
+
+    @property
+    def avatar_result(self):
+        """The one image that stands for this avatar wherever a single picture is shown (gallery,
+        share links, review, the store): the owner's pick, else the first; None before any.
+
+        Reads ``results`` as prefetched, so a page of jobs costs no query per job.
+        """
+        results = list(self.results.all())
+        chosen = [result for result in results if result.pk == self.chosen_result_id]
+        return (chosen or results or [None])[0]
 
     def tryon_inputs(self, model_image, garment_image):
         """The tryon-v1.6 inputs, with both images passed in as data URIs or URLs."""

@@ -69,6 +69,12 @@ class Options:
             "num_images": self.num_images_choices,
         }[field]
 
+    @property
+    def best(self):
+        """The best quality and the largest size offered: what a high-quality remake asks for
+        (the protocol lists its modes from quickest to best)."""
+        return {"generation_mode": self.generation_modes[-1], "resolution": self.max_resolution}
+
     def defaults(self):
         return {
             "generation_mode": self.default_generation_mode,

@@ -85,6 +85,27 @@ REASON_REQUIRED = Reason(
     "reason_required", "Say why the avatar is rejected: its owner reads the reason."
 )
 
+# --- Candidates --------------------------------------------------------------------------------
+
+NO_SUCH_IMAGE = Reason(
+    "no_such_image",
+    "This avatar has no image with that number. Reload the page to see the images it has.",
+)
+PICK_WHILE_OFFERED = Reason(
+    "offered_for_display",
+    "This avatar is offered for public display with the image our staff review. Withdraw it "
+    "from display first, then pick another image.",
+)
+REMAKE_SELFIE_GONE = Reason(
+    "selfie_gone",
+    "The selfie this avatar was made from has been deleted, as our privacy policy says, so it "
+    "cannot be made again. Upload your selfie again to make a new avatar.",
+)
+ALREADY_BEST = Reason(
+    "already_best",
+    "This avatar is already made at the best quality and the largest size offered here.",
+)
+
 # --- Any action --------------------------------------------------------------------------------
 
 CHANGED_MEANWHILE = Reason(

@@ -143,19 +143,11 @@ def approved_public_avatars():
     )
 
 
-def representative_result(job):
-    """The one image that stands for the avatar wherever a single picture of it is shown (the
-    showcase, the examples for visitors), or None. Today its first; read from the prefetched
-    images of the reads above, so it costs no query."""
-    results = list(job.results.all())
-    return results[0] if results else None
-
-
 def public_result(result_id):
     """The image of a publicly shown avatar that its public pages show, else 404: 404 too from the
     moment the avatar is withdrawn, rejected or deleted, or its owner deactivated."""
     job = approved_public_avatars().filter(results__pk=result_id).first()
-    result = representative_result(job) if job else None
+    result = job.avatar_result if job else None
     if result is None or result.pk != result_id:
         raise Http404("No such avatar.")
     return result

@@ -9,21 +9,30 @@ Public display (offer, withdraw, approve, reject) lives in ``review.services``; 
 ``sharing``.
 """
 
+import io
 import logging
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
 from avatar_studio import fashn
 
 from . import options, quota
 from .consent import CONSENT_VERSION
-from .models import AvatarJob, JobStatus, PredictionModel
+from .images import NormalisedSelfie
+from .models import AvatarJob, JobStatus, PredictionModel, ReviewState
 from .pipeline import transitions
 from .refusals import (
+    ALREADY_BEST,
     CHANGED_MEANWHILE,
     INPUT_REJECTED,
+    NO_SUCH_IMAGE,
+    NOT_MADE_YET,
+    NOTHING_TO_SHOW,
+    PICK_WHILE_OFFERED,
+    REMAKE_SELFIE_GONE,
     RETRY_COMPLETED,
     RETRY_RUNNING,
     SELFIE_GONE,
@@ -136,3 +145,133 @@ def delete_avatar(job):
         # The try-ons first: they would go with the avatar's results anyway (cascade).
         AvatarJob.objects.filter(model_result__job=job).delete()
         job.delete()
+
+
+# --- Candidates ---------------------------------------------------------------------------------
+
+# Offered for public display: staff review (or have approved) the image the avatar shows now.
+_OFFERED = (ReviewState.PENDING, ReviewState.APPROVED)
+
+
+def pick_candidate(job, *, index):
+    """Make image ``index`` of a completed avatar "my avatar": the one picture the gallery, share
+    links, review and the store show of it (``AvatarJob.avatar_result``). Returns that result.
+
+    Refused while the avatar is offered for public display, unless it is the image already shown:
+    staff approve an image, not whichever the owner picks later.
+    """
+    result = _candidate(job, index)
+    current = job.avatar_result
+    if current is not None and result.pk == current.pk:
+        return result
+    if job.review_state in _OFFERED:
+        raise Refused(PICK_WHILE_OFFERED)
+    matched = (
+        AvatarJob.objects.filter(pk=job.pk, status=JobStatus.COMPLETED)
+        .exclude(review_state__in=_OFFERED)
+        .update(chosen_result=result, updated_at=timezone.now())
+    )
+    if not matched:
+        raise Refused(CHANGED_MEANWHILE)
+    job.chosen_result = result
+    logger.info("job %s: image %s picked", job.pk, index)
+    return result
+
+
+def discard_other_candidates(job):
+    """Delete every image of a completed avatar but the one it shows, and the try-ons made of
+    them. Returns how many images went. The files go once the deletion has committed, by the
+    ``post_delete`` receivers in ``files``."""
+    keep = job.avatar_result
+    if keep is None:
+        raise Refused(_not_completed(job))
+    with transaction.atomic():
+        # Pin the kept image, so that "the first" cannot come to mean another one.
+        AvatarJob.objects.filter(pk=job.pk).update(chosen_result=keep)
+        others = job.results.exclude(pk=keep.pk)
+        AvatarJob.objects.filter(model_result__in=others).delete()
+        count, _ = others.delete()
+    job.chosen_result = keep
+    logger.info("job %s: %s other candidate(s) discarded", job.pk, count)
+    return count
+
+
+def remake_in_high_quality(job, *, index):
+    """A new avatar made from candidate ``index`` of ``job`` alone, at the best quality and the
+    largest size offered (``options.current().best``), linked to ``job`` as its origin.
+
+    It is the same request as the candidate (selfie, prompt, aspect ratio, the candidate's own
+    seed, ``fashn.candidate_seed``) with one image, made through ``create_avatar``: its cost and
+    the daily quota are a new avatar's. The selfie is copied, so the origin may be deleted later.
+    Refused when the selfie has been deleted under the retention policy (nothing is created).
+    """
+    _candidate(job, index)
+    reason = remake_refusal(job)
+    if reason is not None:
+        raise Refused(reason)
+    selfie = _stored_selfie(job)
+    inputs = {
+        "prompt": job.prompt,
+        "aspect_ratio": job.aspect_ratio,
+        "seed": fashn.candidate_seed(job.seed, index),
+        "output_format": job.output_format,
+        "return_base64": job.return_base64,
+        **remake_options(),
+    }
+
+    def link_origin(remake):
+        remake.origin = job
+        remake.save(update_fields=["origin"])
+
+    remake = create_avatar(
+        owner=job.owner, selfie=selfie, inputs=inputs, in_same_transaction=link_origin
+    )
+    logger.info("job %s: candidate %s remade in high quality as %s", job.pk, index, remake.pk)
+    return remake
+
+
+def remake_options():
+    """What a high-quality remake asks for: one image, at the best quality and size offered.
+    The job page shows its cost from these (``options.estimated_credits``)."""
+    return {**options.current().best, "num_images": 1}
+
+
+def remake_refusal(job):
+    """The ``Reason`` ``remake_in_high_quality`` would refuse ``job`` for (whatever image), or
+    None. The job page asks this too, to offer the remake only where it can be made."""
+    if job.status != JobStatus.COMPLETED:
+        return _not_completed(job)
+    if all(getattr(job, field) == value for field, value in options.current().best.items()):
+        return ALREADY_BEST
+    if not job.selfie:
+        return REMAKE_SELFIE_GONE
+    return None
+
+
+def _candidate(job, index):
+    """Result ``index`` of a completed avatar, or ``Refused``."""
+    if job.status != JobStatus.COMPLETED:
+        raise Refused(_not_completed(job))
+    result = job.results.filter(index=index).first()
+    if result is None:
+        raise Refused(NO_SUCH_IMAGE)
+    return result
+
+
+def _not_completed(job):
+    return NOTHING_TO_SHOW if job.status == JobStatus.FAILED else NOT_MADE_YET
+
+
+def _stored_selfie(job):
+    """The job's stored selfie (already normalised at intake), or ``Refused`` once deleted."""
+    if not job.selfie:
+        raise Refused(REMAKE_SELFIE_GONE)
+    try:
+        with job.selfie.open("rb") as stored:
+            jpeg = stored.read()
+    except FileNotFoundError:
+        # Deleted by the retention sweep between the read of the row and of the file.
+        raise Refused(REMAKE_SELFIE_GONE) from None
+    with Image.open(io.BytesIO(jpeg)) as image:
+        width, height = image.size
+    return NormalisedSelfie(jpeg=jpeg, width=width, height=height)

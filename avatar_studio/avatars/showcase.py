@@ -20,7 +20,7 @@ EXAMPLE_COUNT = 4
 
 def pictures(jobs):
     """The picture that stands for each avatar, skipping any that has none."""
-    return [result for job in jobs if (result := selectors.representative_result(job))]
+    return [result for job in jobs if (result := job.avatar_result)]
 
 
 def examples(count=EXAMPLE_COUNT):

@@ -13,6 +13,13 @@ urlpatterns = [
     path("avatars/<uuid:job_id>/status/", views.job_status, name="job-status"),
     path("avatars/<uuid:job_id>/retry/", views.job_retry, name="job-retry"),
     path("avatars/<uuid:job_id>/delete/", views.job_delete, name="job-delete"),
+    path("avatars/<uuid:job_id>/results/<int:index>/pick/", views.job_pick, name="job-pick"),
+    path("avatars/<uuid:job_id>/results/<int:index>/remake/", views.job_remake, name="job-remake"),
+    path(
+        "avatars/<uuid:job_id>/discard-others/",
+        views.job_discard_others,
+        name="job-discard-others",
+    ),
     path("avatars/<uuid:job_id>/share/", views.share_create, name="share-create"),
     path(
         "avatars/<uuid:job_id>/share/<int:link_id>/revoke/",

@@ -113,6 +113,13 @@ def _job_context(request, job):
         "retry_refusal": services.retry_refusal(job) if is_owner else None,
         "share_links": list(sharing.active_share_links(job)) if is_owner else [],
         "share_form": ShareLinkForm.remembering(request.GET),
+        # Candidates: the image that stands for the avatar, and the high-quality remake's offer.
+        "avatar_result": job.avatar_result,
+        "remake_refusal": services.remake_refusal(job) if is_owner else None,
+        "remake_credits_phrase": options.credits_phrase(
+            options.estimated_credits(services.remake_options())
+        ),
+        "remakes": list(job.remakes.all()),
     }
 
 
@@ -156,6 +163,51 @@ def job_retry(request, job_id):
         else:
             messages.success(request, "Trying again with the same settings.")
     return redirect("avatars:job", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def job_pick(request, job_id, index):
+    """Make one of the avatar's images "my avatar"."""
+    job = selectors.get_owned_job(request.user, job_id)
+    try:
+        services.pick_candidate(job, index=index)
+    except Refused as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(
+            request,
+            f"Image {index + 1} is now your avatar: your gallery, share links and the store "
+            "show it.",
+        )
+    return redirect("avatars:job", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def job_discard_others(request, job_id):
+    job = selectors.get_owned_job(request.user, job_id)
+    try:
+        count = services.discard_other_candidates(job)
+    except Refused as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, f"Discarded {count} image{'s' if count != 1 else ''}.")
+    return redirect("avatars:job", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def job_remake(request, job_id, index):
+    """Make one image of the avatar again, alone, in high quality: a new avatar."""
+    job = selectors.get_owned_job(request.user, job_id)
+    try:
+        remake = services.remake_in_high_quality(job, index=index)
+    except Refused as refusal:
+        messages.error(request, refusal.message)
+        return redirect("avatars:job", job_id=job.pk)
+    messages.success(request, "Making your avatar in high quality. It will be here when ready.")
+    return redirect("avatars:job", job_id=remake.pk)
 
 
 @login_required
@@ -207,17 +259,20 @@ def shared_avatar(request, token):
         link = sharing.active_share_link(token)
     except Http404:
         return render(request, "avatars/share_gone.html", status=404)
+    # The avatar's one image (its owner's pick), never the other candidates.
     return render(
         request,
         "avatars/shared.html",
-        {"link": link, "job": link.job, "results": list(link.job.results.all())},
+        {"link": link, "job": link.job, "result": link.job.avatar_result},
     )
 
 
 @require_GET
 def shared_image(request, token, index):
     link = sharing.active_share_link(token)
-    result = selectors.job_result(link.job, index)
+    result = link.job.avatar_result
+    if result is None or result.index != index:
+        raise Http404("No such image.")
     return private_file_response(result.image)
 
 

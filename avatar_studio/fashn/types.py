@@ -63,6 +63,7 @@ __all__ = [
     "UNKNOWN_ERROR",
     "is_running_status",
     "is_terminal_status",
+    "candidate_seed",
     "random_seed",
     "retry_can_succeed",
 ]
@@ -125,6 +126,15 @@ def random_seed() -> int:
     # secrets, not random: seeding the random module (tests, benchmarks) must not make every
     # "new look" the same.
     return SEED_MIN + secrets.randbelow(SEED_MAX - SEED_MIN + 1)
+
+
+def candidate_seed(seed: int, index: int) -> int:
+    """The seed that makes image ``index`` of a ``num_images`` run on its own (num_images 1).
+
+    A run of several images seeds image k with seed+k (wrapping at ``SEED_MAX``), so each
+    candidate can be made again alone, e.g. at a higher resolution.
+    """
+    return (seed + index) % (SEED_MAX + 1)
 
 
 @dataclass(frozen=True)

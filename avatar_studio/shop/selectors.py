@@ -39,12 +39,19 @@ def is_public_model(avatar_job):
     return approved_public_avatars().filter(pk=avatar_job.pk).exists()
 
 
+def is_public_model_image(avatar_result):
+    """A shared model's image is the one its owner picked (``AvatarJob.avatar_result``), the one
+    staff reviewed: never its other candidates. A new pick takes the old image out of the store."""
+    job = avatar_result.job
+    return is_public_model(job) and job.avatar_result == avatar_result
+
+
 def may_wear(user, avatar_result):
-    """True if ``user`` may dress this avatar image: their own, or a shared model."""
+    """True if ``user`` may dress this avatar image: any of their own, or a shared model's."""
     job = avatar_result.job
     if job.model_name != PredictionModel.FACE_TO_MODEL or job.status != JobStatus.COMPLETED:
         return False
-    return job.owner_id == user.pk or is_public_model(job)
+    return job.owner_id == user.pk or is_public_model_image(avatar_result)
 
 
 def wearable_result(user, result_id):
@@ -64,7 +71,7 @@ def public_model_result(result_id):
         result = AvatarResult.objects.select_related("job").get(pk=result_id)
     except (AvatarResult.DoesNotExist, ValueError, TypeError):
         raise Http404("No such model.") from None
-    if not is_public_model(result.job):
+    if not is_public_model_image(result):
         raise Http404("No such model.")
     return result
 
