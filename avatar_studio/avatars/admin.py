@@ -107,11 +107,124 @@ class RejectForm(forms.Form):
     )
 
 
-# --- The job admin ----------------------------------------------------------------------------
+# --- What the avatar list and the try-on list share -------------------------------------------
+
+
+class JobAdminBase(admin.ModelAdmin):
+    """Per-job figures (attempts, time, credits) in bounded queries, the columns that show them,
+    and actions that call a service and report what they skipped in the refusals' words."""
+
+    def get_queryset(self, request):
+        # Per-job figures as correlated subqueries rather than joins: a search on prediction ids
+        # joins the attempts again, and joined counts would then be multiplied.
+        attempts = PredictionAttempt.objects.filter(job=OuterRef("pk")).order_by().values("job")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                attempt_total=Coalesce(Subquery(attempts.annotate(n=Count("pk")).values("n")), 0),
+                credits_total=Subquery(
+                    attempts.annotate(total=Sum("credits_used")).values("total")
+                ),
+                duration=ExpressionWrapper(
+                    F("finished_at") - F("created_at"), output_field=DurationField()
+                ),
+            )
+        )
+
+    def has_add_permission(self, request):
+        return False  # jobs are made by owners uploading a selfie, or by the store
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("avatars.retry_avatarjob")
+
+    # --- columns ------------------------------------------------------------------------
+
+    @admin.display(description="Error", ordering="error_name")
+    def error(self, job):
+        if not job.error_name:
+            return "—"
+        # Let long CamelCase names ("ContentModerationError") wrap between words.
+        return mark_safe(_WORD_START.sub("<wbr>", escape(job.error_name)))  # escaped first
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, job):
+        return format_html(
+            '<time datetime="{}">{}</time>',
+            job.created_at.isoformat(),
+            timezone.localtime(job.created_at).strftime("%d %b %H:%M"),
+        )
+
+    @admin.display(description="Job", ordering="id")
+    def short_id(self, job):
+        return str(job.pk)[:8]
+
+    @admin.display(description="Attempts", ordering="attempt_total")
+    def attempt_count(self, job):
+        return job.attempt_total
+
+    @admin.display(description="Time taken", ordering="duration")
+    def processing_time(self, job):
+        return format_duration(job.duration)
+
+    @admin.display(description="Credits", ordering="credits_total")
+    def credits(self, job):
+        return job.credits_total if job.credits_total is not None else "—"
+
+    # --- actions ------------------------------------------------------------------------
+
+    @admin.action(description="Retry failed jobs", permissions=["retry"])
+    def retry_failed(self, request, queryset):
+        self._retry(request, queryset, new_seed=False)
+
+    def _retry(self, request, queryset, *, new_seed):
+        """A new attempt through the normal pipeline (``services.retry_job``), which refuses
+        anything but a failed job: a running one is never sent a second time."""
+
+        def retry(job):
+            seed = services.retry_job(job, new_seed=new_seed)
+            if new_seed:
+                return f"Re-run with new seed {seed} (was {job.seed})."
+            return "Retried: a new attempt through the pipeline."
+
+        self._act(request, queryset, "Re-ran" if new_seed else "Retried", retry)
+
+    def _act(self, request, queryset, verb, action):
+        """Run ``action`` (a service call returning the log message) on each job; count refusals
+        by their reason."""
+        changed, skipped = 0, Counter()
+        for job in queryset:
+            try:
+                log_message = action(job)
+            except Refused as refusal:
+                skipped[refusal.message] += 1
+                continue
+            changed += 1
+            self.log_change(request, job, log_message)
+        self._report(request, verb, changed, skipped)
+
+    def _report(self, request, verb, changed, skipped):
+        """Tell staff how many jobs changed and, grouped by reason, why the others did not."""
+        if changed or not skipped:
+            self.message_user(
+                request, f"{verb} {_jobs(changed)}.", messages.SUCCESS if changed else messages.INFO
+            )
+        if skipped:
+            reasons = " ".join(
+                f"{_jobs(count)}: {reason}" for reason, count in skipped.most_common()
+            )
+            self.message_user(
+                request, f"Skipped {_jobs(skipped.total())}. {reasons}", messages.WARNING
+            )
+
+
+# --- The avatar admin -------------------------------------------------------------------------
 
 
 @admin.register(AvatarJob)
-class AvatarJobAdmin(admin.ModelAdmin):
+class AvatarJobAdmin(JobAdminBase):
+    """Avatars made from selfies; the store's try-ons have their own list (``shop.admin``)."""
+
     list_display = (
         "selfie_thumbnail",
         "result_thumbnail",
@@ -120,13 +233,21 @@ class AvatarJobAdmin(admin.ModelAdmin):
         "status",
         "review",
         "error",
+        "fashn_options",
         "attempt_count",
         "processing_time",
-        "credits",
+        "credits_used_and_estimated",
         "created",
     )
     list_display_links = ("short_id",)
-    list_filter = ("status", "review_state", "error_name", "created_at")
+    list_filter = (
+        "status",
+        "review_state",
+        "error_name",
+        "generation_mode",
+        "resolution",
+        "created_at",
+    )
     search_fields = ("id", "owner__username", "owner__email", "attempts__prediction_id")
     search_help_text = "Search by owner (username or email), prediction id or job id."
     list_select_related = ("owner",)
@@ -211,25 +332,7 @@ class AvatarJobAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        # Per-job figures as correlated subqueries rather than joins: a search on prediction ids
-        # joins the attempts again, and joined counts would then be multiplied.
-        attempts = PredictionAttempt.objects.filter(job=OuterRef("pk")).order_by().values("job")
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                attempt_total=Coalesce(Subquery(attempts.annotate(n=Count("pk")).values("n")), 0),
-                credits_total=Subquery(
-                    attempts.annotate(total=Sum("credits_used")).values("total")
-                ),
-                duration=ExpressionWrapper(
-                    F("finished_at") - F("created_at"), output_field=DurationField()
-                ),
-            )
-        )
-
-    def has_add_permission(self, request):
-        return False  # jobs are made by owners uploading a selfie
+        return super().get_queryset(request).avatars()
 
     def changelist_view(self, request, extra_context=None):
         # The review queue is this list filtered to pending avatars: say so in its title.
@@ -240,9 +343,6 @@ class AvatarJobAdmin(admin.ModelAdmin):
 
     def has_review_permission(self, request):
         return request.user.has_perm("avatars.review_avatarjob")
-
-    def has_retry_permission(self, request):
-        return request.user.has_perm("avatars.retry_avatarjob")
 
     # --- columns ------------------------------------------------------------------------
 
@@ -265,36 +365,24 @@ class AvatarJobAdmin(admin.ModelAdmin):
     def review(self, job):
         return job.get_review_state_display()
 
-    @admin.display(description="Error", ordering="error_name")
-    def error(self, job):
-        if not job.error_name:
-            return "—"
-        # Let long CamelCase names ("ContentModerationError") wrap between words.
-        return mark_safe(_WORD_START.sub("<wbr>", escape(job.error_name)))  # escaped first
-
-    @admin.display(description="Created", ordering="created_at")
-    def created(self, job):
+    @admin.display(description="Options")
+    def fashn_options(self, job):
+        """Quality, resolution and images in one narrow cell: "balanced", then "2k ×4"."""
         return format_html(
-            '<time datetime="{}">{}</time>',
-            job.created_at.isoformat(),
-            timezone.localtime(job.created_at).strftime("%d %b %H:%M"),
+            "{}<br>{} ×{}",
+            job.generation_mode or "FASHN's choice",
+            job.resolution or "default",
+            job.num_images or 1,
         )
 
-    @admin.display(description="Job", ordering="id")
-    def short_id(self, job):
-        return str(job.pk)[:8]
-
-    @admin.display(description="Attempts", ordering="attempt_total")
-    def attempt_count(self, job):
-        return job.attempt_total
-
-    @admin.display(description="Time taken", ordering="duration")
-    def processing_time(self, job):
-        return format_duration(job.duration)
-
     @admin.display(description="Credits", ordering="credits_total")
-    def credits(self, job):
-        return job.credits_total if job.credits_total is not None else "—"
+    def credits_used_and_estimated(self, job):
+        # Used: what FASHN reported for the attempts. Estimated: the most the options can cost.
+        return format_html(
+            '{}<br><span class="job-estimate">est. {}</span>',
+            self.credits(job),
+            options.estimated_credits(job),
+        )
 
     @admin.display(description="Estimated credits")
     def estimated_credits(self, job):
@@ -358,53 +446,9 @@ class AvatarJobAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/avatars/avatarjob/reject.html", context)
 
-    @admin.action(description="Retry failed jobs", permissions=["retry"])
-    def retry_failed(self, request, queryset):
-        self._retry(request, queryset, new_seed=False)
-
     @admin.action(description="Re-run failed jobs with a new seed", permissions=["retry"])
     def rerun_with_new_seed(self, request, queryset):
         self._retry(request, queryset, new_seed=True)
-
-    def _retry(self, request, queryset, *, new_seed):
-        """A new attempt through the normal pipeline (``services.retry_job``), which refuses
-        anything but a failed job: a running one is never sent a second time."""
-
-        def retry(job):
-            seed = services.retry_job(job, new_seed=new_seed)
-            if new_seed:
-                return f"Re-run with new seed {seed} (was {job.seed})."
-            return "Retried: a new attempt through the pipeline."
-
-        self._act(request, queryset, "Re-ran" if new_seed else "Retried", retry)
-
-    def _act(self, request, queryset, verb, action):
-        """Run ``action`` (a service call returning the log message) on each job; count refusals
-        by their reason."""
-        changed, skipped = 0, Counter()
-        for job in queryset:
-            try:
-                log_message = action(job)
-            except Refused as refusal:
-                skipped[refusal.message] += 1
-                continue
-            changed += 1
-            self.log_change(request, job, log_message)
-        self._report(request, verb, changed, skipped)
-
-    def _report(self, request, verb, changed, skipped):
-        """Tell staff how many jobs changed and, grouped by reason, why the others did not."""
-        if changed or not skipped:
-            self.message_user(
-                request, f"{verb} {_jobs(changed)}.", messages.SUCCESS if changed else messages.INFO
-            )
-        if skipped:
-            reasons = " ".join(
-                f"{_jobs(count)}: {reason}" for reason, count in skipped.most_common()
-            )
-            self.message_user(
-                request, f"Skipped {_jobs(skipped.total())}. {reasons}", messages.WARNING
-            )
 
     # --- deleting: always with the job's files --------------------------------------------
 
