@@ -17,8 +17,10 @@ from collections import Counter
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
 from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -29,7 +31,14 @@ from avatar_studio.ops.views import dashboard as operations_dashboard
 from avatar_studio.ops.views import format_duration
 
 from . import options, services
-from .models import AvatarJob, AvatarResult, JobStatus, PredictionAttempt, ReviewState
+from .models import (
+    AvatarJob,
+    AvatarResult,
+    JobStatus,
+    PredictionAttempt,
+    ReviewState,
+    TryOnJob,
+)
 from .refusals import Refused
 from .review import services as review
 
@@ -333,6 +342,17 @@ class AvatarJobAdmin(JobAdminBase):
 
     def get_queryset(self, request):
         return super().get_queryset(request).avatars()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # A try-on's address in this list (the dashboard's running jobs link here) leads to its
+        # page in the try-on list.
+        try:
+            is_tryon = TryOnJob.objects.filter(pk=object_id).exists()
+        except ValidationError:
+            is_tryon = False
+        if is_tryon:
+            return redirect("admin:avatars_tryonjob_change", object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
         # The review queue is this list filtered to pending avatars: say so in its title.

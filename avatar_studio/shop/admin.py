@@ -43,9 +43,10 @@ class TryOnJobAdmin(JobAdminBase):
     list_display = (
         "tryon_thumbnail",
         "short_id",
+        # Before the avatar and garment: on a phone the table scrolls, and who asked comes first.
+        "asked_by",
         "avatar_worn",
         "garment",
-        "asked_by",
         "status",
         "error",
         "credits",

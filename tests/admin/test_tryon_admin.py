@@ -300,3 +300,17 @@ def test_the_avatar_list_shows_the_fashn_options_and_the_credits(client, reviewe
     credits = cell(page, "credits_used_and_estimated", job)
     assert credits.startswith("1<br>")
     assert "est. 12" in credits
+
+
+def test_a_try_on_at_the_avatar_lists_address_leads_to_its_try_on_page(
+    client, reviewer, bobs_tryon
+):
+    client.force_login(reviewer)
+
+    response = client.get(reverse("admin:avatars_avatarjob_change", args=[bobs_tryon.pk]))
+    nonsense = client.get(reverse("admin:avatars_avatarjob_change", args=["not-a-job"]))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:avatars_tryonjob_change", args=[bobs_tryon.pk])
+    assert nonsense.status_code == 302  # Django's "does not exist" message on the index
+    assert nonsense["Location"] == reverse("admin:index")
