@@ -44,10 +44,13 @@ from .review import services as review
 
 THUMBNAIL_HEIGHT = 56
 AVATAR_THUMBNAIL_HEIGHT = 84
+# The try-on list filtered to the try-ons of one avatar (``shop.admin.TryOnJobAdmin`` allows it).
+TRYONS_OF_AVATAR_LOOKUP = "model_result__job__id__exact"
 _WORD_START = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
-def _thumbnail(url, alt, height=THUMBNAIL_HEIGHT):
+def thumbnail_html(url, alt, height=THUMBNAIL_HEIGHT):
+    """An <img> of a private thumbnail, served by a view that checks who may see it."""
     return format_html(
         '<img src="{}" alt="{}" height="{}" loading="lazy" class="job-thumb">', url, alt, height
     )
@@ -98,7 +101,7 @@ class AvatarResultInline(admin.TabularInline):
     @admin.display(description="Image")
     def preview(self, result):
         url = reverse("avatars:result-thumbnail", args=[result.job_id, result.index])
-        return _thumbnail(url, f"Avatar {result.index + 1}", height=160)
+        return thumbnail_html(url, f"Avatar {result.index + 1}", height=160)
 
 
 # --- The reject action's form -----------------------------------------------------------------
@@ -273,6 +276,7 @@ class AvatarJobAdmin(JobAdminBase):
         *(field.name for field in AvatarJob._meta.fields),
         "selfie_preview",
         "avatar_previews",
+        "tryons_of_avatar",
         "attempt_count",
         "processing_time",
         "credits",
@@ -280,7 +284,7 @@ class AvatarJobAdmin(JobAdminBase):
     ]
     fieldsets = [
         (None, {"fields": ["id", "owner", "status", "error_name", "error_message"]}),
-        ("Images", {"fields": [("selfie_preview", "avatar_previews")]}),
+        ("Images", {"fields": [("selfie_preview", "avatar_previews"), "tryons_of_avatar"]}),
         (
             "Public display",
             {
@@ -370,7 +374,7 @@ class AvatarJobAdmin(JobAdminBase):
     def selfie_thumbnail(self, job):
         if not job.selfie:
             return "—"
-        return _thumbnail(reverse("avatars:selfie", args=[job.pk]), "Selfie")
+        return thumbnail_html(reverse("avatars:selfie", args=[job.pk]), "Selfie")
 
     @admin.display(description="Avatar")
     def result_thumbnail(self, job):
@@ -379,7 +383,7 @@ class AvatarJobAdmin(JobAdminBase):
             return "—"
         url = reverse("avatars:result-thumbnail", args=[job.pk, 0])
         # Taller than the selfie: the avatar is what a reviewer judges.
-        return _thumbnail(url, "Avatar", height=AVATAR_THUMBNAIL_HEIGHT)
+        return thumbnail_html(url, "Avatar", height=AVATAR_THUMBNAIL_HEIGHT)
 
     @admin.display(description="Review", ordering="review_state")
     def review(self, job):
@@ -416,12 +420,12 @@ class AvatarJobAdmin(JobAdminBase):
     def selfie_preview(self, job):
         if not job.selfie:
             return "—"
-        return _thumbnail(reverse("avatars:selfie", args=[job.pk]), "Selfie", height=200)
+        return thumbnail_html(reverse("avatars:selfie", args=[job.pk]), "Selfie", height=200)
 
     @admin.display(description="Avatar")
     def avatar_previews(self, job):
         images = [
-            _thumbnail(
+            thumbnail_html(
                 reverse("avatars:result-thumbnail", args=[job.pk, result.index]),
                 f"Avatar {result.index + 1}",
                 height=300,
@@ -429,6 +433,21 @@ class AvatarJobAdmin(JobAdminBase):
             for result in job.results.all()
         ]
         return format_html_join(" ", "{}", ((image,) for image in images)) or "—"
+
+    @admin.display(description="Try-ons")
+    def tryons_of_avatar(self, job):
+        count = TryOnJob.objects.filter(model_result__job=job).count()
+        if not count:
+            return "None"
+        url = reverse("admin:avatars_tryonjob_changelist")
+        return format_html(
+            '<a href="{}?{}={}">{} try-on{} of this avatar</a>',
+            url,
+            TRYONS_OF_AVATAR_LOOKUP,
+            job.pk,
+            count,
+            "" if count == 1 else "s",
+        )
 
     # --- actions ------------------------------------------------------------------------
 

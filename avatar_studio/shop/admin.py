@@ -12,7 +12,12 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from avatar_studio.avatars.admin import JobAdminBase, PredictionAttemptInline, _thumbnail
+from avatar_studio.avatars.admin import (
+    TRYONS_OF_AVATAR_LOOKUP,
+    JobAdminBase,
+    PredictionAttemptInline,
+    thumbnail_html,
+)
 from avatar_studio.avatars.models import JobStatus, TryOnJob
 from avatar_studio.avatars.selectors import may_view_all_jobs
 
@@ -74,6 +79,7 @@ class TryOnJobAdmin(JobAdminBase):
         "garment_preview",
         "avatar_owner",
         "asked_by_with_dates",
+        "num_samples",
         "attempt_count",
         "processing_time",
         "credits",
@@ -91,7 +97,7 @@ class TryOnJobAdmin(JobAdminBase):
                     "seed",
                     "output_format",
                     "return_base64",
-                    "num_images",
+                    "num_samples",
                 ]
             },
         ),
@@ -134,7 +140,10 @@ class TryOnJobAdmin(JobAdminBase):
         )
 
     def lookup_allowed(self, lookup, value, request=None):
-        return lookup == SHOPPER_LOOKUP or super().lookup_allowed(lookup, value, request)
+        # The links from a shopper's name and from an avatar's page.
+        return lookup in (SHOPPER_LOOKUP, TRYONS_OF_AVATAR_LOOKUP) or super().lookup_allowed(
+            lookup, value, request
+        )
 
     # A try-on is a job: the job permissions govern it (the proxy has none of its own).
     def has_view_permission(self, request, obj=None):
@@ -154,7 +163,7 @@ class TryOnJobAdmin(JobAdminBase):
         if job.status != JobStatus.COMPLETED:
             return "—"
         url = reverse("avatars:result-thumbnail", args=[job.pk, 0])
-        return _thumbnail(url, "Try-on", height=THUMBNAIL_HEIGHT)
+        return thumbnail_html(url, "Try-on", height=THUMBNAIL_HEIGHT)
 
     @admin.display(description="Avatar worn")
     def avatar_worn(self, job):
@@ -184,7 +193,7 @@ class TryOnJobAdmin(JobAdminBase):
     @admin.display(description="Try-on")
     def tryon_previews(self, job):
         images = (
-            _thumbnail(
+            thumbnail_html(
                 reverse("avatars:result-thumbnail", args=[job.pk, result.index]),
                 f"Try-on {result.index + 1}",
                 height=PREVIEW_HEIGHT,
@@ -217,6 +226,10 @@ class TryOnJobAdmin(JobAdminBase):
             ((look.shopper, f"{look.created_at:%d %b %Y %H:%M}") for look in looks),
         )
 
+    @admin.display(description="num_samples")
+    def num_samples(self, job):
+        return job.num_images or 1  # the job's num_images is tryon-v1.6's num_samples
+
     # --- shared by the list and the page ------------------------------------------------
 
     def _avatar_worn(self, job, height):
@@ -224,7 +237,7 @@ class TryOnJobAdmin(JobAdminBase):
         result = job.model_result
         if result is None:
             return "—"
-        image = _thumbnail(
+        image = thumbnail_html(
             reverse("avatars:result-thumbnail", args=[result.job_id, result.index]),
             f"{job.owner}'s avatar {str(result.job_id)[:8]}",
             height=height,
@@ -243,7 +256,7 @@ class TryOnJobAdmin(JobAdminBase):
         garment = get_garment(tryon.garment_slug)
         if garment is None:  # no longer in the catalogue
             return tryon.garment_slug
-        image = _thumbnail(
+        image = thumbnail_html(
             reverse("shop:garment-image", args=[garment.slug]), garment.name, height=height
         )
         return format_html('{}<span class="job-caption">{}</span>', image, garment.name)

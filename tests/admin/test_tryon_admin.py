@@ -314,3 +314,15 @@ def test_a_try_on_at_the_avatar_lists_address_leads_to_its_try_on_page(
     assert response["Location"] == reverse("admin:avatars_tryonjob_change", args=[bobs_tryon.pk])
     assert nonsense.status_code == 302  # Django's "does not exist" message on the index
     assert nonsense["Location"] == reverse("admin:index")
+
+
+def test_an_avatars_page_links_to_its_try_ons(client, reviewer, alice, model_avatar, bobs_tryon):
+    other = make_finished_job(alice, prompt="slim build")
+    finish_with_picture(shop.try_on(alice, get_garment(TEE), other.results.get()).tryon.job)
+    client.force_login(reviewer)
+
+    page = client.get(reverse("admin:avatars_avatarjob_change", args=[model_avatar.pk]))
+    link = re.search(r'href="([^"]+)">1 try-on of this avatar<', page.content.decode())
+
+    assert link, "no link to the avatar's try-ons"
+    assert listed_ids(client.get(link.group(1).replace("&amp;", "&"))) == {bobs_tryon.pk}
