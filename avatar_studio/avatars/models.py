@@ -322,3 +322,28 @@ class ShareLink(models.Model):
 
     def is_active(self, now):
         return self.revoked_at is None and self.expires_at > now
+
+
+class TryOnJobManager(models.Manager.from_queryset(AvatarJobQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().tryons()
+
+
+class TryOnJob(AvatarJob):
+    """The store's try-ons alone: the admin lists them apart from avatars.
+
+    The same rows as ``AvatarJob`` (``model_name`` tryon-v1.6). It has no permissions of its own
+    (``default_permissions``): a try-on is a job, and the job permissions govern it, as they do
+    who may see its pictures (``selectors.may_view_all_jobs``).
+    """
+
+    objects = TryOnJobManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "try-on"
+        verbose_name_plural = "try-ons"
+        default_permissions = ()
+
+    def __str__(self):
+        return f"Try-on {self.id} ({self.status})"

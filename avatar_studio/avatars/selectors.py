@@ -55,6 +55,18 @@ def get_visible_job(user, job_id):
         raise Http404("No such avatar.") from None
 
 
+def get_job_for_images(user, job_id):
+    """The job whose images ``user`` may see: a visible avatar (``get_visible_job``) or, for
+    whoever may view every job, a try-on too (the admin's try-on list). Shoppers reach a try-on's
+    picture only through their look (``shop.selectors.visible_look``)."""
+    if not may_view_all_jobs(user):
+        return get_visible_job(user, job_id)
+    try:
+        return AvatarJob.objects.get(pk=job_id)
+    except (AvatarJob.DoesNotExist, ValueError):
+        raise Http404("No such avatar.") from None
+
+
 def get_owned_job(user, job_id):
     """The job if the user owns it: only owners change their avatars from the site."""
     try:

@@ -293,7 +293,7 @@ def result_file(request, job_id, index):
 @login_required
 @require_GET
 def result_thumbnail(request, job_id, index):
-    job = selectors.get_visible_job(request.user, job_id)
+    job = selectors.get_job_for_images(request.user, job_id)
     return private_file_response(selectors.job_result(job, index).thumbnail)
 
 

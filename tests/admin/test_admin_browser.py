@@ -18,6 +18,12 @@ from ..support.jobs import make_finished_job, make_job, wait_until_finished
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
+# True if a change list's table fits its page: no column is scrolled out of sight.
+LIST_FITS = (
+    "() => { const results = document.querySelector('.results');"
+    " return results.scrollWidth <= results.clientWidth; }"
+)
+
 
 @pytest.fixture
 def page(new_page):
@@ -89,6 +95,8 @@ def test_a_reviewer_works_the_queue_and_reads_the_dashboard(live_server, page, r
     page.goto(f"{live_server.url}{reverse('admin:avatars_avatarjob_changelist')}")
     expect(page.locator("#result_list tbody tr")).to_have_count(7)
     screenshot(page, "admin-03-job-list")
+    # Every column fits a 1600 px screen: nothing (the Created column last) is scrolled away.
+    assert page.evaluate(LIST_FITS), "the job list is wider than the page"
 
     page.click(f"text={str(reject.pk)[:8]}")
     expect(page.locator(".inline-group").first).to_contain_text("FASHN time")
