@@ -60,7 +60,7 @@ def finish_with_picture(job):
     assert transitions.complete_job(
         job,
         attempt,
-        stored_outputs=[StoredOutput(0, image, thumbnail, "image/jpeg")],
+        stored_outputs=[StoredOutput(0, image, thumbnail, "image/jpeg", 64, 96)],
         credits_used=1,
     )
     return AvatarJob.objects.get(pk=job.pk)

@@ -6,7 +6,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("avatars", "0005_tryon_jobs_and_webhook_tokens"),
+        ("avatars", "0006_candidates_and_remakes"),
     ]
 
     operations = [
