@@ -99,14 +99,42 @@ class AvatarRequestForm(forms.Form):
         self.fields["num_images"].label = options.num_images_label(self.options)
         self.fields["num_images"].help_text = "Each image costs its credits."
 
+    # The fields a link may fill in beforehand (never the photo or the consent).
+    PREFILLABLE = (
+        "prompt",
+        "aspect_ratio",
+        "generation_mode",
+        "resolution",
+        "num_images",
+        "seed",
+        "output_format",
+        "return_base64",
+    )
+
+    @classmethod
+    def initial_from(cls, query):
+        """Starting values from a link's query string (the job page's "upload your selfie again
+        to make it in high quality"): the ``PREFILLABLE`` fields it names, each as this form
+        cleans it; a value the form would refuse is left at its default."""
+        names = [name for name in cls.PREFILLABLE if name in query]
+        if not names:
+            return {}
+        trial = cls(data=query)
+        trial.is_valid()
+        return {name: trial.cleaned_data[name] for name in names if name in trial.cleaned_data}
+
     def _chosen_aspect_ratio(self):
-        ratio = self.data.get("aspect_ratio") if self.is_bound else None
+        ratio = self.data.get("aspect_ratio") if self.is_bound else self.initial.get("aspect_ratio")
         return ratio if ratio in fashn.ASPECT_RATIOS else fashn.DEFAULT_ASPECT_RATIO
 
     def chosen_options(self):
-        """The three options as chosen so far: what was sent where it is valid, else the
-        defaults. The page shows their cost, before and after a refused submission."""
+        """The three options as chosen so far: what was sent where it is valid (or what a link
+        filled in), else the defaults. The page shows their cost, before and after a refused
+        submission."""
         chosen = self.options.defaults()
+        for name in chosen:
+            if self.initial.get(name) not in (None, ""):
+                chosen[name] = self.initial[name]
         if self.is_bound:
             cleaned = getattr(self, "cleaned_data", {})
             for name in chosen:

@@ -210,14 +210,7 @@ def remake_in_high_quality(job, *, index):
     if reason is not None:
         raise Refused(reason)
     selfie = _stored_selfie(job)
-    inputs = {
-        "prompt": job.prompt,
-        "aspect_ratio": job.aspect_ratio,
-        "seed": fashn.candidate_seed(job.seed, index),
-        "output_format": job.output_format,
-        "return_base64": job.return_base64,
-        **remake_options(),
-    }
+    inputs = remake_inputs(job, index)
 
     def link_origin(remake):
         remake.origin = job
@@ -228,6 +221,21 @@ def remake_in_high_quality(job, *, index):
     )
     logger.info("job %s: candidate %s remade in high quality as %s", job.pk, index, remake.pk)
     return remake
+
+
+def remake_inputs(job, index):
+    """The request a high-quality remake of candidate ``index`` sends: the candidate's own
+    (prompt, aspect ratio, its seed, format) with ``remake_options``. Once the selfie is gone the
+    job page offers these on the upload form, so the same selfie uploaded again gives the remake.
+    """
+    return {
+        "prompt": job.prompt,
+        "aspect_ratio": job.aspect_ratio,
+        "seed": fashn.candidate_seed(job.seed, index),
+        "output_format": job.output_format,
+        "return_base64": job.return_base64,
+        **remake_options(),
+    }
 
 
 def remake_options():

@@ -24,7 +24,7 @@ from . import options, quota, selectors, services, sharing
 from .forms import PROMPT_SUGGESTIONS, AvatarRequestForm, RetryForm, ShareLinkForm
 from .media import private_file_response
 from .progress import job_progress
-from .refusals import Refused
+from .refusals import REMAKE_SELFIE_GONE, Refused
 
 GALLERY_PAGE_SIZE = 24
 
@@ -34,7 +34,11 @@ def upload(request):
     """The home page: the upload form for a logged-in user, an introduction for anyone else."""
     if not request.user.is_authenticated:
         return render(request, "avatars/landing.html")
-    form = AvatarRequestForm(request.POST or None, request.FILES or None)
+    form = AvatarRequestForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=AvatarRequestForm.initial_from(request.GET),
+    )
     if request.method == "POST" and form.is_valid():
         selfie = form.selfie
         try:
@@ -103,6 +107,11 @@ def job_detail(request, job_id):
 
 def _job_context(request, job):
     is_owner = job.owner_id == request.user.pk
+    remake_refusal = services.remake_refusal(job) if is_owner else None
+    remake_upload_query = ""
+    if remake_refusal is REMAKE_SELFIE_GONE and job.avatar_result is not None:
+        # The same selfie uploaded again with these gives the remake the button would have made.
+        remake_upload_query = urlencode(services.remake_inputs(job, job.avatar_result.index))
     return {
         "job": job,
         "progress": job_progress(job, timezone.now()),
@@ -115,7 +124,8 @@ def _job_context(request, job):
         "share_form": ShareLinkForm.remembering(request.GET),
         # Candidates: the image that stands for the avatar, and the high-quality remake's offer.
         "avatar_result": job.avatar_result,
-        "remake_refusal": services.remake_refusal(job) if is_owner else None,
+        "remake_refusal": remake_refusal,
+        "remake_upload_query": remake_upload_query,
         "remake_credits_phrase": options.credits_phrase(
             options.estimated_credits(services.remake_options())
         ),

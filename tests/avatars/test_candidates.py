@@ -5,12 +5,15 @@ again, alone, in high quality as a new avatar linked to its origin.
 Completed jobs are made by the real pipeline against the offline engine, run in this process.
 """
 
+import html
+import re
+
 import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from avatar_studio import fashn
-from avatar_studio.avatars import quota, retention, services, sharing
+from avatar_studio.avatars import options, quota, retention, services, sharing
 from avatar_studio.avatars.models import AvatarJob, AvatarResult, JobStatus, ReviewState
 from avatar_studio.avatars.refusals import (
     ALREADY_BEST,
@@ -303,16 +306,44 @@ def test_a_remake_of_a_missing_image_or_a_running_avatar_is_refused(candidates, 
 # --- the browser's doors ------------------------------------------------------------------------
 
 
-def test_the_job_page_offers_a_new_upload_once_the_selfie_is_purged(candidates, client, alice):
+def test_once_the_selfie_is_purged_the_job_page_offers_an_upload_set_to_make_the_remake(
+    candidates, client, alice
+):
+    """Uploading the same photo again on the page the job page links to sends exactly the
+    request the remake button would have: the picked candidate's seed, alone, at the best."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from ..support.faces import astronaut_jpeg
+
+    services.pick_candidate(candidates, index=2)
     assert retention.purge_selfie(candidates)
     client.force_login(alice)
-    page_url = reverse("avatars:job", args=[candidates.pk])
 
-    page = client.get(page_url).content.decode()
+    page = client.get(reverse("avatars:job", args=[candidates.pk])).content.decode()
+    assert reverse("avatars:job-remake", args=[candidates.pk, 2]) not in page
+    [link] = re.findall(r'href="(/\?[^"]*seed=[^"]*)"', page)
+    upload_page = client.get(html.unescape(link))
+    expected = services.remake_inputs(candidates, 2)
+    assert expected["seed"] == fashn.candidate_seed(candidates.seed, 2)
+    form = upload_page.context["form"]
+    assert {name: form.initial[name] for name in expected} == expected
+    assert upload_page.context["credits"] == options.estimated_credits(expected)
 
-    assert "upload your selfie again" in page
-    assert reverse("avatars:job-remake", args=[candidates.pk, 0]) not in page
+    fields = {name: form[name].value() for name in form.PREFILLABLE}
+    posted = {name: value for name, value in fields.items() if value not in (None, False)}
+    photo = SimpleUploadedFile("me.jpg", astronaut_jpeg(), content_type="image/jpeg")
+    client.post(reverse("avatars:upload"), {**posted, "face_image": photo, "consent": "on"})
+
+    made = AvatarJob.objects.exclude(pk=candidates.pk).get()
+    assert {name: getattr(made, name) for name in expected} == expected
+
+
+def test_a_remake_post_after_the_purge_is_refused_in_its_words(candidates, client, alice):
+    assert retention.purge_selfie(candidates)
+    client.force_login(alice)
+
     response = client.post(reverse("avatars:job-remake", args=[candidates.pk, 0]), follow=True)
+
     assert REMAKE_SELFIE_GONE.message in response.content.decode()
     assert AvatarJob.objects.count() == 1
 
