@@ -20,12 +20,11 @@ from avatar_studio import fashn
 
 FIELDS = ("generation_mode", "resolution", "num_images")
 
-# Plain words and typical waits (FASHN: about 20 s for fast at 1k, up to about 2 minutes).
-MODE_LABELS = {
-    "fast": "Quick draft (about 20 s)",
-    "balanced": "Balanced (about 1 min)",
-    "quality": "Best quality (about 2 min)",
-}
+# Plain words, and typical waits for the form (FASHN: about 20 s for fast at 1k, up to about
+# 2 minutes).
+MODE_NAMES = {"fast": "Quick draft", "balanced": "Balanced", "quality": "Best quality"}
+MODE_WAITS = {"fast": "about 20 s", "balanced": "about 1 min", "quality": "about 2 min"}
+MODE_LABELS = {mode: f"{name} ({MODE_WAITS[mode]})" for mode, name in MODE_NAMES.items()}
 RESOLUTION_NAMES = {"1k": "Standard", "2k": "Large", "4k": "Extra large"}
 # Megapixels FASHN makes at each resolution; the aspect ratio shapes them.
 MEGAPIXELS = {"1k": 1, "2k": 4, "4k": 16}
@@ -185,6 +184,21 @@ def resolution_label(resolution, aspect_ratio):
     return f"{RESOLUTION_NAMES[resolution]} ({width}×{height} px)"
 
 
+def described(job):
+    """What an avatar was asked for, in the upload form's words, for its page: (label, value)
+    pairs. A blank option (an avatar made before these could be chosen) was left to FASHN."""
+    left_to_fashn = "chosen by the service"
+    return [
+        ("Quality", MODE_NAMES.get(job.generation_mode, left_to_fashn)),
+        (
+            "Image size",
+            resolution_label(job.resolution, job.aspect_ratio) if job.resolution else left_to_fashn,
+        ),
+        ("Images to choose from", str(job.num_images or 1)),
+        ("Cost", credit_count(estimated_credits(job))),
+    ]
+
+
 def num_images_label(options=None):
     """The field's label with its range, e.g. "How many to choose from: 1–4"."""
     choices = (options or current()).num_images_choices
@@ -218,5 +232,9 @@ def price_table(options=None):
     return {"credits": credits, "sizes": sizes}
 
 
+def credit_count(credits):
+    return f"{credits} credit" + ("" if credits == 1 else "s")
+
+
 def credits_phrase(credits):
-    return f"This uses {credits} credit" + ("" if credits == 1 else "s")
+    return f"This uses {credit_count(credits)}"

@@ -98,6 +98,7 @@ def gallery(request):
 def job_detail(request, job_id):
     job = selectors.get_visible_job(request.user, job_id)
     context = _job_context(request, job)
+    context["described"] = options.described(job)
     template = "avatars/_job_panel.html" if request.htmx else "avatars/job_detail.html"
     response = render(request, template, context)
     # The same URL answers a whole page or just the panel: caches must keep them apart.

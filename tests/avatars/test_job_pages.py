@@ -248,3 +248,19 @@ def test_the_status_json_reports_progress(client, alice):
     assert status["status"] == "completed"
     assert status["percent"] == 100
     assert status["results"] == [reverse("avatars:result", args=[job.pk, 0])]
+
+
+def test_the_settings_are_in_the_upload_forms_words_with_protocol_details_tucked_away(
+    client, alice
+):
+    job = make_job(alice, generation_mode="quality", resolution="2k", num_images=3, seed=77)
+    client.force_login(alice)
+
+    page = client.get(reverse("avatars:job", args=[job.pk])).content.decode()
+    summary, advanced = page.split('<details class="advanced-settings">')
+
+    assert "<dt>Quality</dt><dd>Best quality</dd>" in summary
+    assert "<dt>Image size</dt><dd>Large (1632×2448 px)</dd>" in summary
+    assert "<dt>Images to choose from</dt><dd>3</dd>" in summary
+    assert "<dt>Cost</dt><dd>12 credits</dd>" in summary  # 4 credits each at quality, 2k
+    assert "Seed" not in summary and "<dd>77</dd>" in advanced
