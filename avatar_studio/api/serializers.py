@@ -102,7 +102,21 @@ class WebhookURLField(serializers.CharField):
         return url
 
 
-class AvatarCreateSerializer(serializers.Serializer):
+class RefusesUnknownFields:
+    """A request body's fields must all be this serializer's: an unsupported field is refused,
+    not ignored, so that a typo (``num_image``) never passes for a request made with defaults.
+    Checked before the fields themselves, so a refused request fetches no selfie URL."""
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(getattr(data, "keys", dict)()) - set(self.fields))
+        if unknown:
+            supported = ", ".join(name for name, f in self.fields.items() if not f.read_only)
+            message = f"This field is not supported here. Send only: {supported}."
+            raise serializers.ValidationError({name: [message] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class AvatarCreateSerializer(RefusesUnknownFields, serializers.Serializer):
     # First, so that a refused webhook URL is found before a selfie URL is fetched.
     webhook_url = WebhookURLField(
         required=False,
@@ -193,13 +207,13 @@ class AvatarCreateJSONSerializer(AvatarCreateSerializer):
     )
 
 
-class RetrySerializer(serializers.Serializer):
+class RetrySerializer(RefusesUnknownFields, serializers.Serializer):
     new_seed = serializers.BooleanField(
         default=False, help_text="Try again with a random seed instead of the same one."
     )
 
 
-class CandidateSerializer(serializers.Serializer):
+class CandidateSerializer(RefusesUnknownFields, serializers.Serializer):
     """Which of an avatar's images an action is about (pick, remake)."""
 
     index = serializers.IntegerField(
@@ -207,15 +221,6 @@ class CandidateSerializer(serializers.Serializer):
         max_value=fashn.NUM_IMAGES_MAX - 1,
         help_text="The image's index, as in the avatar's results (0 is the first).",
     )
-
-    def validate(self, data):
-        # An unsupported field is refused, not ignored: a typo must not pass for a request.
-        unknown = sorted(set(getattr(self.initial_data, "keys", dict)()) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError(
-                {name: ["This field is not supported here: send only index."] for name in unknown}
-            )
-        return data
 
 
 class ProgressSerializer(serializers.Serializer):

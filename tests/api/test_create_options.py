@@ -87,6 +87,25 @@ def test_values_not_offered_get_a_400_naming_the_field_and_nothing_is_stored(
     assert not [path for path in media_root.rglob("*") if path.is_file()]
 
 
+@pytest.mark.parametrize("format", ["json", "multipart"])
+def test_a_field_the_api_does_not_support_is_refused_by_name_and_nothing_is_stored(
+    alice_api, media_root, format
+):
+    face_image = _data_uri()
+    if format == "multipart":
+        face_image = SimpleUploadedFile("me.jpg", astronaut_jpeg(), "image/jpeg")
+    fields = _fields(face_image=face_image, num_image="4")  # a typo of num_images
+
+    response = alice_api.post(URL, fields, format=format)
+
+    assert response.status_code == 400
+    [message] = response.json()["error"]["fields"]["num_image"]
+    assert message.startswith("This field is not supported here. Send only: ")
+    assert "num_images" in message
+    assert not AvatarJob.objects.exists()
+    assert not [path for path in media_root.rglob("*") if path.is_file()]
+
+
 def test_a_higher_maximum_allows_4k(alice_api, settings):
     settings.AVATAR_MAX_RESOLUTION = "4k"
 
