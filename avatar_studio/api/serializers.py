@@ -116,37 +116,12 @@ class RefusesUnknownFields:
         return super().to_internal_value(data)
 
 
-class AvatarCreateSerializer(RefusesUnknownFields, serializers.Serializer):
-    # First, so that a refused webhook URL is found before a selfie URL is fetched.
-    webhook_url = WebhookURLField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        default=None,
-        help_text="Optional https:// URL we POST to when the avatar completes or fails, signed "
-        "with the secret returned once in this response (see docs/API.md). Public addresses only.",
-    )
-    face_image = FaceImageField(write_only=True)
-    prompt = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=300,
-        default="",
-        help_text="The body shape, e.g. 'athletic build'. Empty lets the face decide.",
-    )
+class AvatarOptionsSerializer(serializers.Serializer):
+    """The choices that shape an avatar and its cost, as the create request and the cost
+    question (``AvatarCostSerializer``) both take them."""
+
     aspect_ratio = serializers.ChoiceField(
         choices=fashn.ASPECT_RATIOS, default=fashn.DEFAULT_ASPECT_RATIO
-    )
-    seed = serializers.IntegerField(
-        min_value=fashn.SEED_MIN, max_value=fashn.SEED_MAX, default=fashn.DEFAULT_SEED
-    )
-    output_format = serializers.ChoiceField(
-        choices=fashn.OUTPUT_FORMATS, default=fashn.DEFAULT_OUTPUT_FORMAT
-    )
-    return_base64 = serializers.BooleanField(
-        default=False,
-        help_text="Private delivery: the image comes straight back to us and the avatar service "
-        "keeps no copy.",
     )
     # Choices and defaults are set from ``avatars.options`` when the serializer is made (the
     # settings' defaults and maxima); these are the protocol's, for reading the class alone.
@@ -167,9 +142,6 @@ class AvatarCreateSerializer(RefusesUnknownFields, serializers.Serializer):
         required=False,
         help_text="How many images to choose from; each costs its credits.",
     )
-    consent = serializers.BooleanField(
-        help_text="Must be true: the owner agrees to the consent text shown on the upload page."
-    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -179,6 +151,40 @@ class AvatarCreateSerializer(RefusesUnknownFields, serializers.Serializer):
             field.choices = list(offered.allowed(name))
             field.default = default
             field.error_messages["invalid_choice"] = options.not_offered_message(name, offered)
+
+
+class AvatarCreateSerializer(RefusesUnknownFields, AvatarOptionsSerializer):
+    # Before face_image, so that a refused webhook URL is found before a selfie URL is fetched.
+    webhook_url = WebhookURLField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        default=None,
+        help_text="Optional https:// URL we POST to when the avatar completes or fails, signed "
+        "with the secret returned once in this response (see docs/API.md). Public addresses only.",
+    )
+    face_image = FaceImageField(write_only=True)
+    prompt = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=300,
+        default="",
+        help_text="The body shape, e.g. 'athletic build'. Empty lets the face decide.",
+    )
+    seed = serializers.IntegerField(
+        min_value=fashn.SEED_MIN, max_value=fashn.SEED_MAX, default=fashn.DEFAULT_SEED
+    )
+    output_format = serializers.ChoiceField(
+        choices=fashn.OUTPUT_FORMATS, default=fashn.DEFAULT_OUTPUT_FORMAT
+    )
+    return_base64 = serializers.BooleanField(
+        default=False,
+        help_text="Private delivery: the image comes straight back to us and the avatar service "
+        "keeps no copy.",
+    )
+    consent = serializers.BooleanField(
+        help_text="Must be true: the owner agrees to the consent text shown on the upload page."
+    )
 
     def validate_consent(self, value):
         if value is not True:
@@ -204,6 +210,22 @@ class AvatarCreateJSONSerializer(AvatarCreateSerializer):
         r"^(data:image/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]+|https://\S+)$",
         help_text="The selfie as a data URI (data:image/jpeg;base64,...) or an https:// URL "
         "that we fetch: public addresses only, at most 15 MB, within 10 seconds.",
+    )
+
+
+class AvatarCostSerializer(RefusesUnknownFields, AvatarOptionsSerializer):
+    """What a create request with these choices would cost, asked before sending it."""
+
+
+class AvatarCostAnswerSerializer(serializers.Serializer):
+    aspect_ratio = serializers.CharField()
+    generation_mode = serializers.CharField()
+    resolution = serializers.CharField()
+    num_images = serializers.IntegerField()
+    width = serializers.IntegerField(help_text="About how many pixels wide each image is.")
+    height = serializers.IntegerField(help_text="About how many pixels high each image is.")
+    credits = serializers.IntegerField(
+        help_text="The FASHN credits these choices use (at most: failed predictions cost none)."
     )
 
 

@@ -7,6 +7,7 @@ app_name = "api"
 
 urlpatterns = [
     path("v1/avatars/", views.AvatarListCreate.as_view(), name="avatars"),
+    path("v1/avatars/cost/", views.AvatarCost.as_view(), name="avatar-cost"),
     path("v1/avatars/<uuid:job_id>/", views.AvatarDetail.as_view(), name="avatar"),
     path("v1/avatars/<uuid:job_id>/retry/", views.AvatarRetry.as_view(), name="avatar-retry"),
     path("v1/avatars/<uuid:job_id>/pick/", views.AvatarPick.as_view(), name="avatar-pick"),

@@ -18,12 +18,14 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from avatar_studio.avatars import selectors, services
+from avatar_studio.avatars import options, selectors, services
 from avatar_studio.avatars.media import private_file_response
 
 from . import webhooks
 from .models import AvatarWebhook
 from .serializers import (
+    AvatarCostAnswerSerializer,
+    AvatarCostSerializer,
     AvatarCreatedSerializer,
     AvatarCreateJSONSerializer,
     AvatarCreateMultipartSerializer,
@@ -76,6 +78,26 @@ def _error_responses(*codes):
         429: "Too many requests.",
     }
     return {code: OpenApiResponse(OpenApiTypes.OBJECT, descriptions[code]) for code in codes}
+
+
+class AvatarCost(APIView):
+    @extend_schema(
+        operation_id="avatars_cost",
+        parameters=[AvatarCostSerializer],
+        responses={200: AvatarCostAnswerSerializer, **_error_responses(400, 401, 429)},
+    )
+    def get(self, request):
+        """What an avatar with these choices would cost in credits, and its size in pixels,
+        before you send it. Choices left out take this service's defaults, as on create."""
+        # A plain dict, not the QueryDict: DRF reads an empty form value as "left out", and
+        # ``resolution=`` is a value not offered, refused like any other.
+        serializer = AvatarCostSerializer(data=request.query_params.dict())
+        serializer.is_valid(raise_exception=True)
+        chosen = serializer.validated_data
+        width, height = options.image_size(chosen["resolution"], chosen["aspect_ratio"])
+        answer = {**chosen, "width": width, "height": height}
+        answer["credits"] = options.estimated_credits(chosen)
+        return Response(AvatarCostAnswerSerializer(answer).data)
 
 
 class AvatarListCreate(APIView):
