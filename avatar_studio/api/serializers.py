@@ -102,7 +102,20 @@ class WebhookURLField(serializers.CharField):
         return url
 
 
-class AvatarCreateSerializer(serializers.Serializer):
+class RefusesUnknownFields:
+    """An unsupported field is refused by name, not ignored: a typo (``num_image``) must not
+    pass for a request made with the defaults. Checked before any field, so nothing is fetched
+    or decoded for a request that will be refused."""
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(getattr(data, "keys", dict)()) - set(self.fields))
+        if unknown:
+            message = f"This field is not supported here: send only {', '.join(self.fields)}."
+            raise serializers.ValidationError({name: [message] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class AvatarCreateSerializer(RefusesUnknownFields, serializers.Serializer):
     # First, so that a refused webhook URL is found before a selfie URL is fetched.
     webhook_url = WebhookURLField(
         required=False,
@@ -199,7 +212,7 @@ class RetrySerializer(serializers.Serializer):
     )
 
 
-class CandidateSerializer(serializers.Serializer):
+class CandidateSerializer(RefusesUnknownFields, serializers.Serializer):
     """Which of an avatar's images an action is about (pick, remake)."""
 
     index = serializers.IntegerField(
@@ -207,15 +220,6 @@ class CandidateSerializer(serializers.Serializer):
         max_value=fashn.NUM_IMAGES_MAX - 1,
         help_text="The image's index, as in the avatar's results (0 is the first).",
     )
-
-    def validate(self, data):
-        # An unsupported field is refused, not ignored: a typo must not pass for a request.
-        unknown = sorted(set(getattr(self.initial_data, "keys", dict)()) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError(
-                {name: ["This field is not supported here: send only index."] for name in unknown}
-            )
-        return data
 
 
 class ProgressSerializer(serializers.Serializer):
