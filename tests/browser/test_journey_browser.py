@@ -31,15 +31,16 @@ def _log_in(page, base):
 
 
 def _credits_shown(page):
-    """The number of credits next to the button, whatever the words around it."""
+    """The credits next to the button: the first "<n> credit(s)" there, whatever words surround
+    it (the daily allowance may add its own figures)."""
     text = page.locator("#cost").inner_text()
-    found = re.findall(r"\d+", text)
-    assert len(found) == 1, text
-    return int(found[0])
+    found = re.search(r"(?<!\d)(\d+) credits?\b", text)
+    assert found, text
+    return int(found.group(1))
 
 
 def _expect_cost(page, credits):
-    expect(page.locator("#cost")).to_have_text(re.compile(rf"(?<!\d){credits}(?!\d)\D*credit"))
+    expect(page.locator("#cost")).to_have_text(re.compile(rf"(?<!\d){credits} credits?\b"))
     assert _credits_shown(page) == credits
 
 
