@@ -9,7 +9,6 @@ API's serializer, the service and the admin all ask it; prices themselves stay i
 ``fashn.credits_for``.
 """
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -26,8 +25,6 @@ MODE_NAMES = {"fast": "Quick draft", "balanced": "Balanced", "quality": "Best qu
 MODE_WAITS = {"fast": "about 20 s", "balanced": "about 1 min", "quality": "about 2 min"}
 MODE_LABELS = {mode: f"{name} ({MODE_WAITS[mode]})" for mode, name in MODE_NAMES.items()}
 RESOLUTION_NAMES = {"1k": "Standard", "2k": "Large", "4k": "Extra large"}
-# Megapixels FASHN makes at each resolution; the aspect ratio shapes them.
-MEGAPIXELS = {"1k": 1, "2k": 4, "4k": 16}
 NUM_IMAGES_LABEL = "How many to choose from"
 # What the browser calls each field in its messages.
 PLAIN_NAMES = {
@@ -167,16 +164,8 @@ def estimated_credits(inputs):
 
 
 def image_size(resolution, aspect_ratio):
-    """About how many pixels wide and high an image of ``resolution`` at ``aspect_ratio`` is.
-
-    FASHN gives the area (``MEGAPIXELS``), the ratio gives the shape; sides are rounded down to
-    a multiple of 8, as image models make them (1k at 2:3: 816×1224).
-    """
-    ratio_width, ratio_height = (int(part) for part in aspect_ratio.split(":"))
-    pixels = MEGAPIXELS[resolution] * 1_000_000
-    width = math.sqrt(pixels * ratio_width / ratio_height)
-    height = width * ratio_height / ratio_width
-    return int(width) // 8 * 8, int(height) // 8 * 8
+    """How many pixels wide and high an image of ``resolution`` at ``aspect_ratio`` is."""
+    return fashn.image_size(resolution, aspect_ratio)
 
 
 def resolution_label(resolution, aspect_ratio):

@@ -30,6 +30,7 @@ from .errors import (
 )
 from .outputs import DownloadedImage, download_output, sniff_image_type
 from .pricing import CREDITS_PER_IMAGE, DEFAULT_RESOLUTION, credits_for
+from .sizes import image_size
 from .types import (
     ASPECT_RATIOS,
     CONTENT_MODERATION_ERROR,
@@ -98,6 +99,7 @@ __all__ = [
     "FaceToModelInputs",
     "FashnClient",
     "FashnConnectionError",
+    "image_size",
     "FashnError",
     "FashnHTTPError",
     "FashnTimeoutError",

@@ -26,8 +26,8 @@ def test_four_candidates_at_2k_in_best_quality_cost_16_credits(alice_api):
         "generation_mode": "quality",
         "resolution": "2k",
         "num_images": 4,
-        "width": 1632,
-        "height": 2448,
+        "width": 1664,
+        "height": 2496,
         "credits": 16,  # 4 credits an image at quality, 2k (FASHN's table)
     }
 
@@ -39,7 +39,7 @@ def test_left_out_the_choices_take_the_settings_defaults(alice_api, settings):
     body = alice_api.get(URL, {"aspect_ratio": "1:1"}).json()
 
     assert (body["generation_mode"], body["resolution"], body["num_images"]) == ("fast", "1k", 3)
-    assert (body["width"], body["height"], body["credits"]) == (1000, 1000, 3)
+    assert (body["width"], body["height"], body["credits"]) == (1024, 1024, 3)
 
 
 def test_the_answer_is_what_the_create_request_then_states(alice_api):

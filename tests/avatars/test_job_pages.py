@@ -260,7 +260,7 @@ def test_the_settings_are_in_the_upload_forms_words_with_protocol_details_tucked
     summary, advanced = page.split('<details class="advanced-settings">')
 
     assert "<dt>Quality</dt><dd>Best quality</dd>" in summary
-    assert "<dt>Image size</dt><dd>Large (1632×2448 px)</dd>" in summary
+    assert "<dt>Image size</dt><dd>Large (1664×2496 px)</dd>" in summary
     assert "<dt>Images to choose from</dt><dd>3</dd>" in summary
     assert "<dt>Cost</dt><dd>12 credits</dd>" in summary  # 4 credits each at quality, 2k
     assert "Seed" not in summary and "<dd>77</dd>" in advanced

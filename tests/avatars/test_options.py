@@ -65,21 +65,23 @@ def test_a_default_above_its_maximum_is_refused(settings):
 @pytest.mark.parametrize(
     "resolution, ratio, size",
     [
-        ("1k", "2:3", (816, 1224)),
-        ("1k", "1:1", (1000, 1000)),
-        ("2k", "2:3", (1632, 2448)),
-        ("4k", "9:16", (3000, 5328)),
+        ("1k", "2:3", (832, 1248)),
+        ("1k", "1:1", (1024, 1024)),
+        ("2k", "2:3", (1664, 2496)),
+        ("4k", "9:16", (3024, 5376)),
     ],
 )
-def test_sizes_come_from_the_megapixels_and_the_ratio(resolution, ratio, size):
+def test_sizes_are_the_images_fashn_makes(resolution, ratio, size):
     assert options.image_size(resolution, ratio) == size
 
 
-def test_every_size_is_about_its_megapixels():
-    for resolution, megapixels in options.MEGAPIXELS.items():
+def test_every_size_is_about_its_megapixels_in_its_ratio():
+    for resolution, megapixels in {"1k": 1, "2k": 4, "4k": 16}.items():
         for ratio in fashn.ASPECT_RATIOS:
             width, height = options.image_size(resolution, ratio)
-            assert 0.97 <= width * height / (megapixels * 1_000_000) <= 1.0
+            ratio_width, ratio_height = (int(side) for side in ratio.split(":"))
+            assert 0.95 <= width * height / (megapixels * 2**20) <= 1.05
+            assert width * ratio_height == height * ratio_width
 
 
 def test_the_estimate_is_fashns_price_for_a_mapping_or_a_job():
@@ -108,7 +110,7 @@ def test_the_price_table_holds_every_combination_offered_and_nothing_else(settin
         for count in (1, 2)
     }
     assert table["credits"] == expected
-    assert table["sizes"]["2:3"] == {"1k": "Standard (816×1224 px)", "2k": "Large (1632×2448 px)"}
+    assert table["sizes"]["2:3"] == {"1k": "Standard (832×1248 px)", "2k": "Large (1664×2496 px)"}
 
 
 def test_check_fills_in_the_defaults_and_refuses_what_is_not_offered(settings):

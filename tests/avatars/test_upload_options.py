@@ -62,7 +62,7 @@ def test_the_form_starts_from_the_settings_defaults_and_shows_their_cost(client,
     assert "This uses 8 credits" in page  # quality at 2k, 4 credits an image, twice
     for words in ("Quick draft (about 20 s)", "Balanced (about 1 min)", "Best quality"):
         assert words in page
-    assert "Standard (816×1224 px)" in page and "Large (1632×2448 px)" in page
+    assert "Standard (832×1248 px)" in page and "Large (1664×2496 px)" in page
     assert "How many to choose from: 1–4" in page
 
 
@@ -92,7 +92,7 @@ def test_the_pages_price_table_is_fashns_for_every_combination(client, alice):
         assert credits == fashn.credits_for(
             generation_mode=mode, resolution=resolution, num_images=int(count)
         )
-    assert table["sizes"]["1:1"]["1k"] == "Standard (1000×1000 px)"
+    assert table["sizes"]["1:1"]["1k"] == "Standard (1024×1024 px)"
 
 
 def test_the_chosen_values_are_stored_on_the_job(client, alice):

@@ -44,7 +44,7 @@ def test_choosing_options_changes_the_cost_and_advanced_opens(
 
     page.get_by_label("Best quality (about 2 min)").check()
     expect(cost).to_have_text("This uses 3 credits")
-    page.get_by_label("Large (1632×2448 px)").check()
+    page.get_by_label("Large (1664×2496 px)").check()
     expect(cost).to_have_text("This uses 4 credits")
     page.locator("label[for=id_num_images_2]").click()  # three images to choose from
     expect(cost).to_have_text("This uses 12 credits")
@@ -52,7 +52,7 @@ def test_choosing_options_changes_the_cost_and_advanced_opens(
     expect(cost).to_have_text("This uses 6 credits")
 
     page.locator("label[for=id_aspect_ratio_0]").click()  # 1:1
-    expect(page.locator("[data-size='1k']")).to_have_text("Standard (1000×1000 px)")
+    expect(page.locator("[data-size='1k']")).to_have_text("Standard (1024×1024 px)")
 
     seed = page.locator("#id_seed")
     expect(seed).to_be_hidden()

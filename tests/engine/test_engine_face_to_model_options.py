@@ -156,6 +156,14 @@ def test_the_engines_table_is_fashns():
     assert table == FACE_TO_MODEL_CREDITS_PER_IMAGE
 
 
+def test_the_engines_sizes_are_the_ones_the_web_app_announces():
+    from avatar_studio.fashn import image_size
+
+    for ratio in BASE_SIZES:
+        for resolution in RESOLUTION_MEGAPIXELS:
+            assert output_size(ratio, resolution) == image_size(resolution, ratio)
+
+
 def test_the_engines_table_matches_the_web_apps_copy():
     from avatar_studio.fashn.pricing import CREDITS_PER_IMAGE
 
