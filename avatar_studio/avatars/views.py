@@ -8,7 +8,6 @@ words.
 
 import json
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -61,11 +60,11 @@ def _upload_page(request, form, status=200):
         "price_table": json.dumps(options.price_table(form.options), ensure_ascii=False),
     }
     if not quota.is_exempt(request.user):
-        limit = settings.AVATAR_DAILY_QUOTA
-        context["quota_left"] = max(0, limit - quota.used_today(request.user))
-        context["quota_limit"] = limit
-        if context["quota_left"] == 0:
-            context["quota_message"] = quota.exceeded_message(limit)
+        context["quota_left"] = quota.left_today(request.user)
+        context["quota_limit"] = quota.daily_credits()
+        # Said before a photo is chosen once not even the cheapest choice fits.
+        cheapest = min(options.price_table(form.options)["credits"].values())
+        context["quota_message"] = quota.used_up_message(request.user, cheapest)
     return render(request, "avatars/upload.html", context, status=status)
 
 
