@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from avatar_studio.avatars import selectors, services
+from avatar_studio.avatars import quota, selectors, services
 from avatar_studio.avatars.media import private_file_response
 
 from . import webhooks
@@ -75,6 +75,15 @@ def _error_responses(*codes):
         429: "Too many requests.",
     }
     return {code: OpenApiResponse(OpenApiTypes.OBJECT, descriptions[code]) for code in codes}
+
+
+CREDITS_LEFT_HEADER = "X-Credits-Left-Today"
+
+
+def _credits_left(user):
+    """The header telling a client how many credits of today's allowance are left (staff have
+    no allowance, so none)."""
+    return {} if quota.is_exempt(user) else {CREDITS_LEFT_HEADER: str(quota.left_today(user))}
 
 
 class AvatarListCreate(APIView):
@@ -146,7 +155,8 @@ class AvatarListCreate(APIView):
         # The secret is shown here, once; reads show the URL and delivery state only.
         data["webhook"] = AvatarCreatedSerializer().get_webhook(job)
         data["warnings"] = [selfie.small_photo_warning] if selfie.is_small else []
-        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+        headers = {"Location": data["url"], **_credits_left(request.user)}
+        return Response(data, status=status.HTTP_201_CREATED, headers=headers)
 
 
 class AvatarDetail(APIView):
@@ -184,7 +194,7 @@ class AvatarRetry(APIView):
         services.retry_job(job, new_seed=serializer.validated_data["new_seed"])
         job.refresh_from_db()
         data = AvatarSerializer(job, context={"request": request}).data
-        return Response(data, status=status.HTTP_202_ACCEPTED)
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers=_credits_left(request.user))
 
 
 class FileRenderer(BaseRenderer):

@@ -54,7 +54,8 @@ def _upload(client, **choices):
 
 def _api(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
 
 
@@ -106,7 +107,9 @@ def test_the_api_refuses_a_request_over_the_credits_left_with_429_and_stores_not
     alice, media_root
 ):
     api = _api(alice)
-    assert _api_create(api).status_code == 201
+    created = _api_create(api)
+    assert created.status_code == 201
+    assert created["X-Credits-Left-Today"] == "1"
 
     response = _api_create(api)
 
@@ -205,12 +208,13 @@ def test_retrying_a_failed_avatar_reserves_again_and_is_refused_over_the_allowan
     client.post(reverse("avatars:job-retry", args=[failed.pk]))
 
     assert AvatarJob.objects.get(pk=failed.pk).status == JobStatus.QUEUED
+    assert _api(alice).post(f"/api/v1/avatars/{failed.pk}/retry/").status_code == 409
     states = CreditUse.objects.filter(job_id=failed.pk).order_by("created_at")
     assert [row.state for row in states] == [CreditState.REFUNDED, CreditState.RESERVED]
     assert quota.used_today(alice) == 4
 
 
-def test_the_api_refuses_a_retry_over_the_allowance_with_429(alice):
+def test_the_api_refuses_a_retry_over_the_allowance_with_429(alice, settings):
     failed = make_finished_job(alice, status="failed")
     make_job(alice)
 
@@ -223,6 +227,19 @@ def test_the_api_refuses_a_retry_over_the_allowance_with_429(alice):
         "fields": {},
     }
     assert AvatarJob.objects.get(pk=failed.pk).status == JobStatus.FAILED
+
+    settings.AVATAR_DAILY_CREDITS = 4
+    retried = _api(alice).post(f"/api/v1/avatars/{failed.pk}/retry/")
+
+    assert retried.status_code == 202
+    assert retried["X-Credits-Left-Today"] == "0"
+
+
+def test_staff_get_no_credits_header(staff):
+    created = _api_create(_api(staff))
+
+    assert created.status_code == 201
+    assert "X-Credits-Left-Today" not in created
 
 
 def test_the_allowance_does_not_depend_on_redis(client, alice, settings):
