@@ -75,3 +75,19 @@ def test_a_database_from_before_the_ledger_is_backfilled_from_its_jobs(alice, st
     assert rows[by_staff.pk].counted is False
     assert quota.used_today(alice) == 1 + 6
     assert AvatarJob.objects.get(pk=running.pk).status == JobStatus.QUEUED
+
+
+@pytest.mark.django_db
+def test_the_ledger_is_read_only_in_the_admin(client, django_user_model, alice):
+    job = make_finished_job(alice)
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "root-pw-1")
+    client.force_login(admin)
+
+    listing = client.get("/admin/credits/credituse/")
+
+    assert listing.status_code == 200
+    assert str(job.pk) in listing.content.decode()
+    row = CreditUse.objects.get(job_id=job.pk)
+    assert client.get("/admin/credits/credituse/add/").status_code == 403
+    assert client.post(f"/admin/credits/credituse/{row.pk}/delete/").status_code == 403
+    assert CreditUse.objects.filter(pk=row.pk).exists()
