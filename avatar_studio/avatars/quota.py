@@ -85,9 +85,15 @@ _CHEAPER = (
 )
 
 
-def refusal_message(needed, left, limit, resets_at):
+def refusal_message(needed, left, limit, resets_at, *, retry=False):
     """Why a request for ``needed`` credits is refused, what is left, what to change and when the
-    allowance comes back."""
+    allowance comes back. A retry has no choices to change: it can only wait."""
+    if retry and left > 0 and needed <= limit:
+        return (
+            f"Retrying this avatar needs {_credits(needed)} and {left} of your "
+            f"{_credits(limit)} are left today. Retry it once the allowance resets at "
+            f"{resets_at:%H:%M} UTC."
+        )
     if needed > limit:
         return (
             f"This avatar needs {_credits(needed)}, more than the daily allowance of "
@@ -114,9 +120,10 @@ def used_up_message(user, cheapest, now=None):
     return refusal_message(cheapest, left, daily_credits(), _day_bounds(now)[1])
 
 
-def reserve(job, now=None):
+def reserve(job, now=None, *, retry=False):
     """Reserve ``job``'s estimated credits, in the caller's transaction; ``Refused`` with
-    ``quota_exceeded`` (and ``retry_after`` until midnight UTC) if they are more than are left."""
+    ``quota_exceeded`` (and ``retry_after`` until midnight UTC) if they are more than are left.
+    ``retry``: the job failed and is sent again (only the message differs)."""
     if job.is_tryon:
         return None  # the store's try-ons take nothing from the allowance
     needed = options.estimated_credits(job)
@@ -132,16 +139,16 @@ def reserve(job, now=None):
         if needed > left:
             resets_at = _day_bounds(now)[1]
             raise Refused(
-                quota_exceeded(refusal_message(needed, left, limit, resets_at)),
+                quota_exceeded(refusal_message(needed, left, limit, resets_at, retry=retry)),
                 retry_after=max(1, int((resets_at - now).total_seconds())),
             )
     return ledger.reserve(job, needed, counted=counted, now=now)
 
 
 @contextmanager
-def reservation(job):
+def reservation(job, *, retry=False):
     """Around creating or restarting ``job``: one transaction that reserves its credits first
     (or raises ``Refused``); nothing is kept if the body raises."""
     with transaction.atomic():
-        reserve(job)
+        reserve(job, retry=retry)
         yield

@@ -103,7 +103,7 @@ def retry_job(job, *, new_seed=False):
     if reason is not None:
         raise Refused(reason)
     seed = fashn.random_seed() if new_seed else job.seed
-    with quota.reservation(job):
+    with quota.reservation(job, retry=True):
         if not transitions.restart_failed_job(job, seed=seed):
             raise Refused(CHANGED_MEANWHILE)
     logger.info("job %s: retried with seed %s", job.pk, seed)

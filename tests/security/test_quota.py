@@ -30,6 +30,10 @@ MESSAGE = (
     f"This avatar needs 2 credits and 1 of your 3 credits are left today. {CHEAPER}, "
     "or wait until the allowance resets at 00:00 UTC."
 )
+RETRY_MESSAGE = (
+    "Retrying this avatar needs 2 credits and 1 of your 3 credits are left today. "
+    "Retry it once the allowance resets at 00:00 UTC."
+)
 
 
 @pytest.fixture(autouse=True)
@@ -201,7 +205,7 @@ def test_retrying_a_failed_avatar_reserves_again_and_is_refused_over_the_allowan
 
     refused = client.post(reverse("avatars:job-retry", args=[failed.pk]), follow=True)
 
-    assert MESSAGE in html.unescape(refused.content.decode())
+    assert RETRY_MESSAGE in html.unescape(refused.content.decode())
     assert AvatarJob.objects.get(pk=failed.pk).status == JobStatus.FAILED
     assert CreditUse.objects.filter(job_id=failed.pk).count() == 1  # the refunded one only
 
@@ -224,7 +228,7 @@ def test_the_api_refuses_a_retry_over_the_allowance_with_429(alice, settings):
     assert response.status_code == 429
     assert response.json()["error"] == {
         "code": "quota_exceeded",
-        "message": MESSAGE,
+        "message": RETRY_MESSAGE,
         "fields": {},
     }
     assert AvatarJob.objects.get(pk=failed.pk).status == JobStatus.FAILED
