@@ -253,6 +253,7 @@ def record_attempt_failure(job, attempt, *, status, error_name, error_message):
 
 def fail_job(job, error_name, *, from_statuses=ACTIVE_STATUSES, message=None):
     """End a job as failed, with a message that tells its owner what to do. True if it matched."""
+    now = _now()  # before the transaction, which may wait for the database's write lock
     with transaction.atomic():
         matched = AvatarJob.objects.filter(pk=job.pk, status__in=from_statuses).update(
             status=JobStatus.FAILED,
@@ -261,8 +262,8 @@ def fail_job(job, error_name, *, from_statuses=ACTIVE_STATUSES, message=None):
             step_token=None,
             next_action_at=None,
             waiting_for_slot=False,
-            finished_at=_now(),
-            updated_at=_now(),
+            finished_at=now,
+            updated_at=now,
         )
         if matched:
             logger.info("job %s failed: %s", job.pk, error_name)
