@@ -78,6 +78,10 @@ def _credits(count):
     return f"{count} credit" + ("" if count == 1 else "s")
 
 
+def _left(left, limit):
+    return f"{left} of your {_credits(limit)} {'is' if left == 1 else 'are'} left today"
+
+
 # The fields a user changes to spend less, in the browser's plain words.
 _CHEAPER = (
     f"Choose a quicker {options.PLAIN_NAMES['generation_mode']}, a smaller "
@@ -90,9 +94,8 @@ def refusal_message(needed, left, limit, resets_at, *, retry=False):
     allowance comes back. A retry has no choices to change: it can only wait."""
     if retry and left > 0 and needed <= limit:
         return (
-            f"Retrying this avatar needs {_credits(needed)} and {left} of your "
-            f"{_credits(limit)} are left today. Retry it once the allowance resets at "
-            f"{resets_at:%H:%M} UTC."
+            f"Retrying this avatar needs {_credits(needed)} and {_left(left, limit)}. "
+            f"Retry it once the allowance resets at {resets_at:%H:%M} UTC."
         )
     if needed > limit:
         return (
@@ -105,8 +108,8 @@ def refusal_message(needed, left, limit, resets_at, *, retry=False):
             f"it resets at {resets_at:%H:%M} UTC."
         )
     return (
-        f"This avatar needs {_credits(needed)} and {left} of your {_credits(limit)} are left "
-        f"today. {_CHEAPER}, or wait until the allowance resets at {resets_at:%H:%M} UTC."
+        f"This avatar needs {_credits(needed)} and {_left(left, limit)}. {_CHEAPER}, "
+        f"or wait until the allowance resets at {resets_at:%H:%M} UTC."
     )
 
 

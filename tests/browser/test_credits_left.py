@@ -14,7 +14,7 @@ from ..support.jobs import make_job
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REFUSAL = (
-    "This avatar needs 2 credits and 1 of your 3 credits are left today. Choose a quicker "
+    "This avatar needs 2 credits and 1 of your 3 credits is left today. Choose a quicker "
     "quality, a smaller image size or a lower number of images, or wait until the allowance "
     "resets at 00:00 UTC."
 )

@@ -27,11 +27,11 @@ pytestmark = pytest.mark.django_db
 ALLOWANCE = 3
 CHEAPER = "Choose a quicker quality, a smaller image size or a lower number of images"
 MESSAGE = (
-    f"This avatar needs 2 credits and 1 of your 3 credits are left today. {CHEAPER}, "
+    f"This avatar needs 2 credits and 1 of your 3 credits is left today. {CHEAPER}, "
     "or wait until the allowance resets at 00:00 UTC."
 )
 RETRY_MESSAGE = (
-    "Retrying this avatar needs 2 credits and 1 of your 3 credits are left today. "
+    "Retrying this avatar needs 2 credits and 1 of your 3 credits is left today. "
     "Retry it once the allowance resets at 00:00 UTC."
 )
 
