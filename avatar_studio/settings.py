@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "avatar_studio.api",
     "avatar_studio.shop",
+    "avatar_studio.credits",
 ]
 
 MIDDLEWARE = [
@@ -324,8 +325,10 @@ AVATAR_COMPLETED_SELFIE_RETENTION_HOURS = env.float(
     "AVATAR_COMPLETED_SELFIE_RETENTION_HOURS", default=0
 )
 AVATAR_FAILED_SELFIE_RETENTION_DAYS = env.int("AVATAR_FAILED_SELFIE_RETENTION_DAYS", default=7)
-# New avatars per user per UTC day, browser and API together (avatars.quota); staff are exempt.
-AVATAR_DAILY_QUOTA = env.int("AVATAR_DAILY_QUOTA", default=20)
+# FASHN credits of avatars per user per UTC day, browser and API together (avatars.quota, checked
+# at start-up): each avatar reserves its estimated cost, a failed one gives it back, a completed
+# one counts what FASHN charged. Staff are exempt. 40 is 20 avatars at the default choices.
+AVATAR_DAILY_CREDITS = env.int("AVATAR_DAILY_CREDITS", default=40)
 # What users may choose for an avatar (avatars.options, checked at start-up): the defaults the
 # upload form and the API start from, and the maxima (resolutions above AVATAR_MAX_RESOLUTION
 # and more images than AVATAR_MAX_NUM_IMAGES are not offered; 4k costs the most credits).
@@ -373,7 +376,7 @@ DEFAULT_EXCEPTION_REPORTER = "avatar_studio.core.security.RedactingExceptionRepo
 # The cache holds the API's rate-limit counters and the failed-login counters; they only hold if
 # every web process shares them. Outside development the cache defaults to the Redis server in
 # REDIS_URL, one database up: a database of its own because clearing a Django cache empties its
-# whole database (FLUSHDB), which must not take Celery's queues or the quota counters with it.
+# whole database (FLUSHDB), which must not take Celery's queues or the FASHN limits with it.
 # Development keeps a per-process memory cache (each test starts from an empty one). CACHE_URL
 # (e.g. redis://host:6379/1) overrides both.
 def _next_redis_database(url):

@@ -93,10 +93,10 @@ def eager_tasks():
 
 
 @pytest.fixture(autouse=True)
-def generous_daily_quota(settings):
-    # make_job goes through the daily quota like an upload; tests that make many avatars for one
-    # owner are not about the quota (tests/security/test_quota.py sets its own).
-    settings.AVATAR_DAILY_QUOTA = 1000
+def generous_daily_allowance(settings):
+    # make_job reserves credits from the daily allowance like an upload; tests that make many
+    # avatars for one owner are not about it (tests/security/test_quota.py sets its own).
+    settings.AVATAR_DAILY_CREDITS = 10000
 
 
 @pytest.fixture(autouse=True)

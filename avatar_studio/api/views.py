@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from avatar_studio.avatars import options, selectors, services
+from avatar_studio.avatars import options, quota, selectors, services
 from avatar_studio.avatars.media import private_file_response
 
 from . import webhooks
@@ -80,6 +80,15 @@ def _error_responses(*codes):
     return {code: OpenApiResponse(OpenApiTypes.OBJECT, descriptions[code]) for code in codes}
 
 
+CREDITS_LEFT_HEADER = "X-Credits-Left-Today"
+
+
+def _credits_left(user):
+    """The header telling a client how many credits of today's allowance are left (staff have
+    no allowance, so none)."""
+    return {} if quota.is_exempt(user) else {CREDITS_LEFT_HEADER: str(quota.left_today(user))}
+
+
 class AvatarCost(APIView):
     @extend_schema(
         operation_id="avatars_cost",
@@ -97,7 +106,9 @@ class AvatarCost(APIView):
         width, height = options.image_size(chosen["resolution"], chosen["aspect_ratio"])
         answer = {**chosen, "width": width, "height": height}
         answer["credits"] = options.estimated_credits(chosen)
-        return Response(AvatarCostAnswerSerializer(answer).data)
+        return Response(
+            AvatarCostAnswerSerializer(answer).data, headers=_credits_left(request.user)
+        )
 
 
 class AvatarListCreate(APIView):
@@ -169,7 +180,8 @@ class AvatarListCreate(APIView):
         # The secret is shown here, once; reads show the URL and delivery state only.
         data["webhook"] = AvatarCreatedSerializer().get_webhook(job)
         data["warnings"] = [selfie.small_photo_warning] if selfie.is_small else []
-        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+        headers = {"Location": data["url"], **_credits_left(request.user)}
+        return Response(data, status=status.HTTP_201_CREATED, headers=headers)
 
 
 class AvatarDetail(APIView):
@@ -207,7 +219,7 @@ class AvatarRetry(APIView):
         services.retry_job(job, new_seed=serializer.validated_data["new_seed"])
         job.refresh_from_db()
         data = AvatarSerializer(job, context={"request": request}).data
-        return Response(data, status=status.HTTP_202_ACCEPTED)
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers=_credits_left(request.user))
 
 
 class AvatarPick(APIView):

@@ -1,61 +1,57 @@
-"""The daily quota: at most ``AVATAR_DAILY_QUOTA`` new avatars per user per UTC day.
+"""The daily allowance: at most ``AVATAR_DAILY_CREDITS`` FASHN credits of avatars per user per UTC
+day.
 
-Browser uploads and API creates count together: both create the job inside ``daily_quota(user)``,
-which takes one unit before and gives it back if the job could not be created. Staff are exempt.
+Browser uploads and API creates count together: both create the job inside ``reservation(job)``,
+which reserves the job's estimated cost (``options.estimated_credits``, FASHN's dearest price for
+its choices) in the credits ledger (``avatar_studio.credits``) in the same transaction as the job,
+or refuses with ``quota_exceeded`` if that would go over what is left today. A refused or failed
+creation leaves no row. Staff are exempt (their rows are recorded, not counted); try-ons take
+nothing from the allowance.
 
-The count is a Redis counter per user and day (atomic, shared by every web process), keyed by the
-user's id and the time the account was made. Deleting an avatar does not give its unit back: a
-deleted job still cost FASHN credits. If Redis has lost the counter (it keeps nothing on disk) the
-count starts again from the jobs created today that still exist; if Redis is down, that database
-count alone decides.
+What counts is the ledger, not the jobs: when a job fails its reservation comes back (FASHN does
+not charge failed predictions); when it completes, what FASHN reported (``x-fashn-credits-used``)
+replaces the estimate. Deleting an avatar gives nothing back: the ledger row stays, as the
+credits were spent. Retrying a failed avatar reserves again (it will cost if it succeeds) and is
+refused the same way.
 
-Retrying a failed avatar does not count as a new submission: it is the same request again, with
-the selfie already here, and a failure is usually not its owner's doing (an outage, a lost
-connection). Retries are bounded anyway: only a failed job can be retried, each time with at most
-``AVATAR_MAX_ATTEMPTS`` attempts, and FASHN does not charge failed predictions.
+The check and the reservation are atomic across web processes because they run in one database
+transaction that first locks the owner's user row (``SELECT ... FOR NO KEY UPDATE`` on
+PostgreSQL: two requests of the same user take turns, other users and the job's foreign key are
+not blocked). SQLite ignores row locks, but its transactions here take the write lock when they
+begin (``transaction_mode`` IMMEDIATE in the settings), so they take turns too. Redis plays no
+part: the allowance holds when Redis is down or has lost its data.
 """
 
-import logging
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 
-import redis
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.utils import timezone
 
-from .models import AvatarJob
+from avatar_studio.credits import ledger
 
-logger = logging.getLogger(__name__)
-
-# INCR the day's counter, first seeding it from the database count if Redis has none; give the
-# unit back and answer 0 if that went over the limit.
-_TAKE = """
-redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[3])
-local used = redis.call('INCR', KEYS[1])
-if used > tonumber(ARGV[2]) then
-  redis.call('DECR', KEYS[1])
-  return 0
-end
-return used
-"""
+from . import options
+from .refusals import Refused, quota_exceeded
 
 
-class QuotaExceeded(Exception):
-    """The user has made ``limit`` avatars today; ``resets_at`` is the next midnight UTC."""
+def daily_credits():
+    """``AVATAR_DAILY_CREDITS``, checked: ``ImproperlyConfigured`` naming it if it is not a whole
+    number of at least the default avatar's cost (below that, nobody could make one).
 
-    def __init__(self, limit, resets_at, now):
-        self.limit = limit
-        self.resets_at = resets_at
-        self.retry_after = max(1, int((resets_at - now).total_seconds()))
-        super().__init__(_message(limit, resets_at))
-
-
-def _message(limit, resets_at):
-    return f"You've reached today's limit of {limit} avatars; it resets at {resets_at:%H:%M} UTC."
-
-
-def exceeded_message(limit, now=None):
-    return _message(limit, _day_bounds(now or timezone.now())[1])
+    Read on every call; ``CreditsConfig.ready`` calls it once at start-up so a bad value stops
+    the process before it serves anyone.
+    """
+    value = settings.AVATAR_DAILY_CREDITS
+    least = options.estimated_credits(options.current().defaults())
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ImproperlyConfigured(
+            f"AVATAR_DAILY_CREDITS is {value!r}; set it to a whole number of at least {least} "
+            f"(the credits of one avatar with the default choices)."
+        )
+    return value
 
 
 def is_exempt(user):
@@ -68,69 +64,90 @@ def _day_bounds(now):
     return start, start + timedelta(days=1)
 
 
-def _key(user, day_start):
-    # The id alone could name someone else: a fresh database hands out the ids an earlier one
-    # used, and Redis may still hold that earlier user's count. The time the account was made (to
-    # the second, which every database keeps) tells the two apart.
-    joined = int(user.date_joined.timestamp())
-    return f"{settings.REDIS_KEY_PREFIX}:quota:{user.pk}:{joined}:{day_start:%Y-%m-%d}"
-
-
-def _redis():
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-
-
-def created_today(user, now=None):
-    start, end = _day_bounds(now or timezone.now())
-    return AvatarJob.objects.avatars().filter(owner=user, created_at__gte=start, created_at__lt=end)
-
-
 def used_today(user, now=None):
-    """Avatars counted against today's quota."""
+    """Credits counted against ``user``'s allowance today (reserved, or charged)."""
+    start, end = _day_bounds(now or timezone.now())
+    return ledger.counted_between(user, start, end)
+
+
+def left_today(user, now=None):
+    return max(0, daily_credits() - used_today(user, now))
+
+
+def _left(left, limit):
+    return f"{left} of your {options.credit_count(limit)} {'is' if left == 1 else 'are'} left today"
+
+
+# The fields a user changes to spend less, in the browser's plain words.
+_CHEAPER = (
+    f"Choose a quicker {options.PLAIN_NAMES['generation_mode']}, a smaller "
+    f"{options.PLAIN_NAMES['resolution']} or a lower {options.PLAIN_NAMES['num_images']}"
+)
+
+
+def refusal_message(needed, left, limit, resets_at, *, retry=False):
+    """Why a request for ``needed`` credits is refused, what is left, what to change and when the
+    allowance comes back. A retry has no choices to change: it can only wait."""
+    if retry and left > 0 and needed <= limit:
+        return (
+            f"Retrying this avatar needs {options.credit_count(needed)} and {_left(left, limit)}. "
+            f"Retry it once the allowance resets at {resets_at:%H:%M} UTC."
+        )
+    if needed > limit:
+        return (
+            f"This avatar needs {options.credit_count(needed)}, more than the daily allowance of "
+            f"{options.credit_count(limit)}. {_CHEAPER}."
+        )
+    if left == 0:
+        return (
+            f"You've used all {options.credit_count(limit)} of today's allowance; "
+            f"it resets at {resets_at:%H:%M} UTC."
+        )
+    return (
+        f"This avatar needs {options.credit_count(needed)} and {_left(left, limit)}. {_CHEAPER}, "
+        f"or wait until the allowance resets at {resets_at:%H:%M} UTC."
+    )
+
+
+def used_up_message(user, cheapest, now=None):
+    """What the upload page says before a photo is chosen, if even ``cheapest`` no longer fits;
+    else None."""
     now = now or timezone.now()
-    start, _end = _day_bounds(now)
-    try:
-        value = _redis().get(_key(user, start))
-    except redis.RedisError:
-        value = None
-    return max(int(value or 0), created_today(user, now).count())
-
-
-def take(user, now=None):
-    """Take one unit of today's quota (raises ``QuotaExceeded``); returns a ``give_back`` token."""
-    if is_exempt(user):
+    left = left_today(user, now)
+    if left >= cheapest:
         return None
+    return refusal_message(cheapest, left, daily_credits(), _day_bounds(now)[1])
+
+
+def reserve(job, now=None, *, retry=False):
+    """Reserve ``job``'s estimated credits, in the caller's transaction; ``Refused`` with
+    ``quota_exceeded`` (and ``retry_after`` until midnight UTC) if they are more than are left.
+    ``retry``: the job failed and is sent again (only the message differs)."""
+    if job.is_tryon:
+        return None  # the store's try-ons take nothing from the allowance
+    needed = options.estimated_credits(job)
+    owner = job.owner
+    counted = not is_exempt(owner)
     now = now or timezone.now()
-    limit = settings.AVATAR_DAILY_QUOTA
-    start, end = _day_bounds(now)
-    existing = created_today(user, now).count()
-    key = _key(user, start)
-    try:
-        used = _redis().eval(_TAKE, 1, key, existing, limit, 2 * 24 * 3600)
-    except redis.RedisError as error:
-        logger.warning("daily quota: Redis unavailable (%r), counting jobs instead", error)
-        if existing >= limit:
-            raise QuotaExceeded(limit, end, now) from None
-        return None
-    if not used:
-        raise QuotaExceeded(limit, end, now)
-    return key
-
-
-def give_back(token):
-    if token is None:
-        return
-    with suppress(redis.RedisError):
-        _redis().decr(token)
+    if counted:
+        # Serialises this user's reservations (see the module's docstring).
+        users = get_user_model().objects.select_for_update(no_key=True)
+        list(users.filter(pk=owner.pk).values_list("pk", flat=True))
+        limit = daily_credits()
+        left = max(0, limit - used_today(owner, now))
+        if needed > left:
+            resets_at = _day_bounds(now)[1]
+            raise Refused(
+                quota_exceeded(refusal_message(needed, left, limit, resets_at, retry=retry)),
+                retry_after=max(1, int((resets_at - now).total_seconds())),
+            )
+    return ledger.reserve(job, needed, counted=counted, now=now)
 
 
 @contextmanager
-def daily_quota(user):
-    """Around creating a job: takes a unit (or raises ``QuotaExceeded``), gives it back if the
-    body raises."""
-    token = take(user)
-    try:
+def reservation(job, *, retry=False):
+    """Around creating or restarting ``job``: one transaction that reserves its credits first
+    (or raises ``Refused``); nothing is kept if the body raises."""
+    with transaction.atomic():
+        reserve(job, retry=retry)
         yield
-    except BaseException:
-        give_back(token)
-        raise

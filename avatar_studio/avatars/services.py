@@ -37,7 +37,6 @@ from .refusals import (
     RETRY_RUNNING,
     SELFIE_GONE,
     Refused,
-    quota_exceeded,
 )
 
 logger = logging.getLogger(__name__)
@@ -50,7 +49,8 @@ _GARMENT_NAME = "garment.png"
 def create_avatar(*, owner, selfie, inputs, in_same_transaction=None):
     """A new avatar from ``selfie`` (an ``images.NormalisedSelfie``), submitted once committed.
 
-    It counts against the owner's daily quota (``Refused`` with ``quota_exceeded`` when used up)
+    It reserves its estimated credits from the owner's daily allowance (``quota``: ``Refused``
+    with ``quota_exceeded`` when they are more than are left)
     and records the consent text the owner agreed to. ``inputs`` are the job's FASHN inputs
     (``forms.job_inputs_from``); the quality, resolution and number of images left out take the
     defaults of ``options``, so every avatar records what it was sent with and what it may cost
@@ -58,7 +58,7 @@ def create_avatar(*, owner, selfie, inputs, in_same_transaction=None):
     ``in_same_transaction(job)``, if given, runs inside the transaction that saves the job, so
     that what it writes (an API webhook) exists before the submission is sent, and nothing is
     saved if it fails. If anything fails, the selfie file is
-    removed again and the quota unit given back: a failure leaves nothing behind.
+    removed again and nothing is reserved: a failure leaves nothing behind.
     """
     job = transitions.new_job(
         owner,
@@ -68,13 +68,11 @@ def create_avatar(*, owner, selfie, inputs, in_same_transaction=None):
         **options.check(inputs),
     )
     try:
-        with quota.daily_quota(owner), transaction.atomic():
+        with quota.reservation(job), transaction.atomic():
             job.selfie.save(_SELFIE_NAME, ContentFile(selfie.jpeg), save=False)
             transitions.start_new_job(job)
             if in_same_transaction is not None:
                 in_same_transaction(job)
-    except quota.QuotaExceeded as exceeded:
-        raise Refused(quota_exceeded(str(exceeded)), retry_after=exceeded.retry_after) from None
     except BaseException:
         if job.selfie:
             job.selfie.delete(save=False)
@@ -86,7 +84,8 @@ def create_tryon(*, owner, model_result, garment_png, **inputs):
     """A tryon-v1.6 job dressing ``model_result`` (a stored avatar image) in the garment.
 
     ``garment_png`` (bytes) is copied, like a selfie, and removed again if the job cannot be
-    saved. Try-ons are made by the store for an avatar's owner; they take no quota unit.
+    saved. Try-ons are made by the store for an avatar's owner; they take nothing from the
+    daily allowance (the credits ledger records what they cost when they end).
     """
     job = transitions.new_job(
         owner, model_name=PredictionModel.TRYON, model_result=model_result, **inputs
@@ -105,15 +104,17 @@ def retry_job(job, *, new_seed=False):
     """Send a failed avatar or try-on again, with a fresh budget of attempts.
 
     With ``new_seed`` the new attempt uses a random seed instead of the job's own. Returns the
-    seed the new attempt uses. Retries take no quota unit: it is the same request again.
+    seed the new attempt uses. A retried avatar reserves its credits again (``quota``: it will
+    cost if it succeeds) and is refused with ``quota_exceeded`` if they are more than are left.
     Refused (``retry_refusal``) unless the job failed in a way a new attempt can fix.
     """
     reason = retry_refusal(job)
     if reason is not None:
         raise Refused(reason)
     seed = fashn.random_seed() if new_seed else job.seed
-    if not transitions.restart_failed_job(job, seed=seed):
-        raise Refused(CHANGED_MEANWHILE)
+    with quota.reservation(job, retry=True):
+        if not transitions.restart_failed_job(job, seed=seed):
+            raise Refused(CHANGED_MEANWHILE)
     logger.info("job %s: retried with seed %s", job.pk, seed)
     return seed
 

@@ -9,7 +9,6 @@ words.
 import json
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -56,6 +55,7 @@ def upload(request):
 
 def _upload_page(request, form, status=200):
     credits = form.estimated_credits()
+    price_table = options.price_table(form.options)
     context = {
         "form": form,
         "prompt_suggestions": PROMPT_SUGGESTIONS,
@@ -63,14 +63,14 @@ def _upload_page(request, form, status=200):
         "credits": credits,
         "credits_phrase": options.credits_phrase(credits),
         # JSON in a data- attribute (autoescaped): the policy allows no inline script element.
-        "price_table": json.dumps(options.price_table(form.options), ensure_ascii=False),
+        "price_table": json.dumps(price_table, ensure_ascii=False),
     }
     if not quota.is_exempt(request.user):
-        limit = settings.AVATAR_DAILY_QUOTA
-        context["quota_left"] = max(0, limit - quota.used_today(request.user))
-        context["quota_limit"] = limit
-        if context["quota_left"] == 0:
-            context["quota_message"] = quota.exceeded_message(limit)
+        context["quota_left"] = quota.left_today(request.user)
+        context["quota_limit"] = quota.daily_credits()
+        # Said before a photo is chosen once not even the cheapest choice fits.
+        cheapest = min(price_table["credits"].values())
+        context["quota_message"] = quota.used_up_message(request.user, cheapest)
     return render(request, "avatars/upload.html", context, status=status)
 
 

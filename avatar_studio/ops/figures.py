@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from avatar_studio.avatars.models import (
     PredictionAttempt,
     ReviewState,
 )
+from avatar_studio.credits import ledger
 
 DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
@@ -145,7 +146,7 @@ def prediction_times(now):
 
 
 def attempt_totals(now):
-    """Retries (attempts after a job's first, automatic or pressed) and credits FASHN reported."""
+    """Retries (attempts after a job's first, automatic or pressed)."""
     day, week = now - DAY, now - WEEK
     retry = Q(number__gt=1)
     return PredictionAttempt.objects.filter(
@@ -153,8 +154,6 @@ def attempt_totals(now):
     ).aggregate(
         retries_day=Count("pk", filter=retry & Q(submitted_at__gte=day)),
         retries_week=Count("pk", filter=retry & Q(submitted_at__gte=week)),
-        credits_day=Sum("credits_used", filter=Q(finished_at__gte=day), default=0),
-        credits_week=Sum("credits_used", filter=Q(finished_at__gte=week), default=0),
     )
 
 
@@ -197,6 +196,8 @@ def dashboard(now=None):
     job_day, job_week, jobs_truncated = job_times(now)
     prediction_day, prediction_week, predictions_truncated = prediction_times(now)
     totals = attempt_totals(now)
+    # From the credits ledger, which keeps what a job cost after it is deleted.
+    credits = ledger.charged_totals(now, DAY, WEEK)
     return Dashboard(
         now=now,
         status_counts=status_counts(),
@@ -208,8 +209,8 @@ def dashboard(now=None):
         timings_truncated=jobs_truncated or predictions_truncated,
         retries_day=totals["retries_day"],
         retries_week=totals["retries_week"],
-        credits_day=totals["credits_day"],
-        credits_week=totals["credits_week"],
+        credits_day=credits["day"],
+        credits_week=credits["week"],
         oldest_running=oldest_running(),
         daily=daily_outcomes(now),
         pending_review=AvatarJob.objects.filter(review_state=ReviewState.PENDING).count(),

@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.urls import reverse
 
+from avatar_studio.avatars import services
 from avatar_studio.avatars.models import AvatarJob, PredictionAttempt
+from avatar_studio.credits.models import CreditUse
 from avatar_studio.ops import charts, figures
 
 from ..support.jobs import make_finished_job, make_job
@@ -30,6 +32,7 @@ def completed(owner, *, finished_ago, took, fashn_took):
     PredictionAttempt.objects.filter(job=job).update(
         submitted_at=finished - timedelta(seconds=fashn_took), finished_at=finished
     )
+    CreditUse.objects.filter(job_id=job.pk).update(settled_at=finished)
     return job
 
 
@@ -139,7 +142,8 @@ def test_the_figures_of_an_empty_database():
 
 
 def test_the_figures_take_a_bounded_number_of_queries(known_jobs, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+    # One per figure: the credits come from the ledger, the retries from the attempts.
+    with django_assert_max_num_queries(9):
         figures.dashboard(NOW)
 
 
@@ -175,6 +179,24 @@ def test_the_page_shows_the_figures_and_the_engine_balance(client, reviewer, eng
     assert 'data-error="PoseError"' in page
     assert "<svg" in page and "Jobs by status" in page
     assert response.context["board"].oldest_running.owner == alice
+
+
+def test_deleting_jobs_and_accounts_keeps_the_credits_spent(client, reviewer, engine, alice, bob):
+    jobs = [make_finished_job(alice) for _ in range(6)] + [make_finished_job(bob) for _ in range(2)]
+    assert figures.dashboard().credits_day == 8  # each prediction reported 1 credit
+    client.force_login(reviewer)
+
+    services.delete_avatar(jobs[0])
+    bob.delete()
+
+    assert AvatarJob.objects.count() == 5
+    board = figures.dashboard()
+    assert (board.credits_day, board.credits_week) == (8, 8)
+    page = client.get(reverse(DASHBOARD)).content.decode()
+    assert (
+        '<tr id="credits-used"><th scope="row">Credits used (kept when jobs are deleted)</th>'
+        '<td class="num">8</td><td class="num">8</td></tr>'
+    ) in page
 
 
 def free_loopback_port():

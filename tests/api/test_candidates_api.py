@@ -126,9 +126,11 @@ def test_a_remake_after_the_selfie_was_purged_is_refused(alice_api, candidates):
 
 
 def test_a_remake_over_the_daily_quota_is_429(alice_api, alice, candidates, settings):
-    from avatar_studio.avatars import quota
+    from avatar_studio.avatars import options, quota, services
 
-    settings.AVATAR_DAILY_QUOTA = quota.used_today(alice)
+    # One credit short of what the remake needs.
+    remake_cost = options.estimated_credits(services.remake_options())
+    settings.AVATAR_DAILY_CREDITS = quota.used_today(alice) + remake_cost - 1
 
     response = alice_api.post(_url(candidates, "remake"), {"index": 0}, format="json")
 

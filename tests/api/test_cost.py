@@ -6,6 +6,7 @@ import base64
 import pytest
 from rest_framework.test import APIClient
 
+from avatar_studio.avatars import quota
 from avatar_studio.avatars.models import AvatarJob
 
 from ..support.faces import astronaut_jpeg
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/avatars/cost/"
 
 
-def test_four_candidates_at_2k_in_best_quality_cost_16_credits(alice_api):
+def test_four_candidates_at_2k_in_best_quality_cost_16_credits(alice_api, alice):
     response = alice_api.get(
         URL, {"generation_mode": "quality", "resolution": "2k", "num_images": "4"}
     )
@@ -30,6 +31,7 @@ def test_four_candidates_at_2k_in_best_quality_cost_16_credits(alice_api):
         "height": 2496,
         "credits": 16,  # 4 credits an image at quality, 2k (FASHN's table)
     }
+    assert response["X-Credits-Left-Today"] == str(quota.left_today(alice))
 
 
 def test_left_out_the_choices_take_the_settings_defaults(alice_api, settings):

@@ -227,8 +227,12 @@ def test_a_remake_uses_the_candidates_seed_and_the_best_options_and_links_its_or
     assert (remake.prompt, remake.aspect_ratio) == (candidates.prompt, candidates.aspect_ratio)
     assert remake.selfie.name != candidates.selfie.name
     assert _read(remake.selfie.name) == _read(candidates.selfie.name)
-    # A new avatar: it counts against the daily quota.
-    assert quota.used_today(alice) == used_before + 1
+    # A new avatar: its credits count against the daily allowance.
+    assert (
+        quota.used_today(alice)
+        == used_before + options.estimated_credits(remake)
+        == used_before + 4
+    )
 
     remake = run_pipeline_in_process(remake)
     assert remake.status == JobStatus.COMPLETED, remake.error_message
@@ -256,7 +260,9 @@ def test_a_remake_outlives_its_origin(candidates, media_root, django_capture_on_
 def test_a_remake_over_the_daily_quota_is_refused_with_nothing_created(
     candidates, alice, settings, media_root
 ):
-    settings.AVATAR_DAILY_QUOTA = quota.used_today(alice)
+    # One credit short of what the remake needs.
+    remake_cost = options.estimated_credits(services.remake_options())
+    settings.AVATAR_DAILY_CREDITS = quota.used_today(alice) + remake_cost - 1
     files = _files(media_root)
 
     with pytest.raises(Refused) as refused:

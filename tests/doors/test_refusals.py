@@ -130,9 +130,9 @@ def test_every_permanent_input_error_has_its_own_refusal():
         assert message_for(error_name) in reason.message
 
 
-def test_the_daily_quota_is_refused_alike_by_the_form_and_the_api(client, alice, settings):
-    settings.AVATAR_DAILY_QUOTA = 1
-    make_job(alice)  # today's only avatar
+def test_the_daily_allowance_is_refused_alike_by_the_form_and_the_api(client, alice, settings):
+    settings.AVATAR_DAILY_CREDITS = 2
+    make_job(alice)  # today's only avatar: 2 credits
     client.force_login(alice)
 
     page = client.post(
@@ -153,7 +153,7 @@ def test_the_daily_quota_is_refused_alike_by_the_form_and_the_api(client, alice,
     assert page.status_code == api.status_code == 429
     message = api.json()["error"]["message"]
     assert api.json()["error"]["code"] == "quota_exceeded"
-    assert message.startswith("You've reached today's limit of 1 avatars")
+    assert message.startswith("You've used all 2 credits of today's allowance")
     assert html.escape(message) in page.content.decode()
     assert AvatarJob.objects.filter(owner=alice).count() == 1
 

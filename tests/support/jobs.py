@@ -22,7 +22,7 @@ def as_selfie(jpeg):
 
 def make_job(owner, selfie=None, **inputs):
     """Create a job through the service, as the upload view does (its submit step is scheduled;
-    it takes a unit of the owner's daily quota)."""
+    it reserves its credits from the owner's daily allowance)."""
     fields = {
         "prompt": "athletic build",
         "aspect_ratio": "2:3",

@@ -39,7 +39,7 @@ from ..models import (
 )
 from . import cadence
 from .failures import message_for
-from .signals import job_finished
+from .signals import job_ending, job_finished
 
 logger = logging.getLogger(__name__)
 
@@ -253,19 +253,21 @@ def record_attempt_failure(job, attempt, *, status, error_name, error_message):
 
 def fail_job(job, error_name, *, from_statuses=ACTIVE_STATUSES, message=None):
     """End a job as failed, with a message that tells its owner what to do. True if it matched."""
-    matched = AvatarJob.objects.filter(pk=job.pk, status__in=from_statuses).update(
-        status=JobStatus.FAILED,
-        error_name=error_name,
-        error_message=message or message_for(error_name),
-        step_token=None,
-        next_action_at=None,
-        waiting_for_slot=False,
-        finished_at=_now(),
-        updated_at=_now(),
-    )
-    if matched:
-        logger.info("job %s failed: %s", job.pk, error_name)
-        _announce_finished(job.pk, JobStatus.FAILED)
+    now = _now()  # before the transaction, which may wait for the database's write lock
+    with transaction.atomic():
+        matched = AvatarJob.objects.filter(pk=job.pk, status__in=from_statuses).update(
+            status=JobStatus.FAILED,
+            error_name=error_name,
+            error_message=message or message_for(error_name),
+            step_token=None,
+            next_action_at=None,
+            waiting_for_slot=False,
+            finished_at=now,
+            updated_at=now,
+        )
+        if matched:
+            logger.info("job %s failed: %s", job.pk, error_name)
+            _announce_finished(job.pk, JobStatus.FAILED)
     return bool(matched)
 
 
@@ -304,12 +306,15 @@ def complete_job(job, attempt, *, stored_outputs, credits_used):
             result.image.name = output.image_name
             result.thumbnail.name = output.thumbnail_name
             result.save()
-        _announce_finished(job.pk, JobStatus.COMPLETED)
+        _announce_finished(job.pk, JobStatus.COMPLETED, credits_used=credits_used)
     logger.info("job %s completed with %s image(s)", job.pk, len(stored_outputs))
     return True
 
 
-def _announce_finished(job_id, status):
+def _announce_finished(job_id, status, *, credits_used=None):
+    # In the recording transaction (the credits ledger settles with it), then once committed.
+    job_ending.send(sender=AvatarJob, job_id=job_id, status=str(status), credits_used=credits_used)
+
     def send():
         # A failing listener must not undo or hide the job's end: log it and carry on.
         for receiver, error in job_finished.send_robust(

@@ -231,7 +231,7 @@ class Command(BaseCommand):
 
     def namespace(self):
         """This checkout's key prefix and queue: named after its var/ folder, so the same across
-        runs (the day's quota counts survive a restart) and different for another checkout."""
+        runs (what it keeps in Redis survives a restart) and different for another checkout."""
         digest = hashlib.sha256(str(settings.VAR_DIR.resolve()).encode()).hexdigest()[:10]
         return f"avatar-studio-run-{digest}"
 
