@@ -241,6 +241,7 @@ ROWS = [
     ),
     # The JSON API
     Row("api:avatars", "GET", none, (401, 200, 200, 200, 200, 200)),
+    Row("api:avatar-cost", "GET", none, (401, 200, 200, 200, 200, 200), note="a price, no data"),
     Row("api:avatar", "GET", job("completed"), (401, 200, 404, 404, 404, 404)),
     Row("api:avatar", "DELETE", job("completed"), (401, 204, 404, 404, 404, 404)),
     Row("api:avatar-retry", "POST", job("failed"), (401, 202, 404, 404, 404, 404)),
