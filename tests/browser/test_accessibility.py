@@ -1,0 +1,406 @@
+"""Every page of the flow against axe-core's WCAG 2.1 AA rules, in Chromium, at desktop and phone
+size; and the upload form made with the keyboard alone.
+
+axe-core comes from the npm registry at the version package-lock.json pins (``make test`` runs
+``npm ci``). A failure lists each violation's rule, impact, elements and help, so it says what to
+fix.
+
+To check a new page, add a line to PAGES: a name, who looks at it (None: a visitor, else a key of
+``people``) and a function from the ``world`` (the users, jobs and links below) to its path.
+"""
+
+import io
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.template.loader import render_to_string
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from PIL import Image, ImageOps
+from playwright.sync_api import expect
+
+from avatar_studio.accounts.links import signup_token
+from avatar_studio.avatars import sharing
+from avatar_studio.avatars.models import AvatarJob, JobStatus, PredictionAttempt, result_path
+from avatar_studio.avatars.pipeline import transitions
+from avatar_studio.avatars.pipeline.outputs import StoredOutput
+from avatar_studio.avatars.review import services as review
+
+from ..support.faces import astronaut_jpeg
+from ..support.jobs import make_job
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+class Page(NamedTuple):
+    """A page to check: its name, who looks at it (None: a visitor, else a key of the world's
+    ``people``), its path (a function of the world), and what to do there before checking (None:
+    nothing; ``submit``: send its form as it is, to check the page showing the form's errors)."""
+
+    name: str
+    who: str | None
+    path: Callable[[dict], str]
+    then: Callable | None = None
+
+
+def submit(page):
+    page.locator("main form button[type=submit]").last.click()
+    page.wait_for_load_state("load")
+    expect(page.locator("[aria-invalid=true], .form-errors, .field-error").first).to_be_visible()
+
+
+def wrong_password(page):
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "not-her-password")
+    submit(page)
+
+
+def passwords_differ(page):
+    page.fill("[name$=password1]", "a-long-Passphrase-7")
+    page.fill("[name$=password2]", "a-long-Passphrase-8")
+    submit(page)
+
+
+def _job(key):
+    return lambda w: reverse("avatars:job", args=[w[key].pk])
+
+
+# "alice" has avatars of every kind, "newcomer" has none.
+PAGES = [
+    Page("landing", None, lambda w: reverse("avatars:upload")),
+    Page("signup", None, lambda w: reverse("signup")),
+    Page("signup-errors", None, lambda w: reverse("signup"), submit),
+    Page("signup-sent", None, lambda w: reverse("signup-sent")),
+    Page("signup-finish", None, lambda w: reverse("signup-finish", args=[w["signup_token"]])),
+    Page(
+        "signup-finish-errors",
+        None,
+        lambda w: reverse("signup-finish", args=[w["signup_token"]]),
+        passwords_differ,
+    ),
+    Page("signup-finish-bad-link", None, lambda w: reverse("signup-finish", args=["no-token"])),
+    Page("login", None, lambda w: reverse("login")),
+    Page("login-errors", None, lambda w: reverse("login"), wrong_password),
+    Page("password-reset", None, lambda w: reverse("password_reset")),
+    Page("password-reset-errors", None, lambda w: reverse("password_reset"), submit),
+    Page("password-reset-done", None, lambda w: reverse("password_reset_done")),
+    Page("password-reset-confirm", None, lambda w: w["password_reset_url"]),
+    Page(
+        "password-reset-confirm-errors", None, lambda w: w["password_reset_url"], passwords_differ
+    ),
+    Page("password-reset-complete", None, lambda w: reverse("password_reset_complete")),
+    Page("upload", "alice", lambda w: reverse("avatars:upload")),
+    Page("upload-errors", "alice", lambda w: reverse("avatars:upload"), submit),
+    Page("job-running", "alice", _job("running")),
+    Page("job-completed", "alice", _job("completed")),
+    Page("job-candidates", "alice", _job("candidates")),
+    Page("job-failed", "alice", _job("failed")),
+    Page("job-delete", "alice", lambda w: reverse("avatars:job-delete", args=[w["completed"].pk])),
+    Page("gallery-empty", "newcomer", lambda w: reverse("avatars:gallery")),
+    Page("gallery", "alice", lambda w: reverse("avatars:gallery")),
+    Page("shared", None, lambda w: reverse("avatars:shared", args=[w["share"].token])),
+    Page("shared-gone", None, lambda w: reverse("avatars:shared", args=[w["revoked_share"].token])),
+    Page("account", "alice", lambda w: reverse("account")),
+    Page("account-delete", "alice", lambda w: reverse("account-delete")),
+    Page("account-delete-errors", "alice", lambda w: reverse("account-delete"), submit),
+    Page("privacy", None, lambda w: reverse("privacy")),
+    Page("not-found", None, lambda w: "/no-such-page/"),
+    Page("shop-catalogue", None, lambda w: reverse("shop:catalogue")),
+    Page("shop-product-visitor", None, lambda w: reverse("shop:product", args=["forest-hoodie"])),
+    Page("shop-product", "alice", lambda w: reverse("shop:product", args=["forest-hoodie"])),
+]
+
+# Pages answered with another status than 200, on purpose.
+STATUS = {"not-found": 404, "shared-gone": 404}
+
+# Pages the server layer answers with before Django's views (no template tags of their own, no
+# URL to reach them in a test): served in place of a path, with the app's real stylesheet.
+STANDALONE_PAGES = [
+    ("too-large", "413.html", {"message": "A selfie can be at most 10 MB. Choose a smaller one."}),
+    ("server-error", "500.html", {}),
+]
+
+
+def _image(size, colour=None):
+    """A portrait-shaped picture (the test selfie, cropped), as PNG bytes."""
+    with Image.open(io.BytesIO(astronaut_jpeg())) as selfie:
+        picture = ImageOps.fit(selfie.convert("RGB"), size)
+    if colour:
+        picture = Image.blend(picture, Image.new("RGB", size, colour), 0.25)
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _start(owner):
+    """A job whose prediction FASHN is processing (no worker needed)."""
+    job = make_job(owner)
+    attempt = PredictionAttempt.objects.create(
+        job=job,
+        number=1,
+        prediction_id=f"pred-{uuid.uuid4().hex[:12]}",
+        submitted_at=timezone.now(),
+    )
+    AvatarJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.PROCESSING, submitted_at=timezone.now()
+    )
+    return job, attempt
+
+
+def _completed(owner, images=1):
+    job, attempt = _start(owner)
+    tints = [None, (120, 90, 200), (200, 120, 90), (90, 160, 120)]
+    stored = []
+    for index in range(images):
+        image = default_storage.save(
+            result_path(job, f"1-{index}.png"), ContentFile(_image((416, 624), tints[index % 4]))
+        )
+        thumbnail = default_storage.save(
+            result_path(job, f"1-{index}-thumb.jpg"),
+            ContentFile(_image((208, 312), tints[index % 4])),
+        )
+        stored.append(StoredOutput(index, image, thumbnail, "image/png"))
+    transitions.complete_job(job, attempt, stored_outputs=stored, credits_used=2 * images)
+    return AvatarJob.objects.get(pk=job.pk)
+
+
+@pytest.fixture
+def world(django_user_model, staff):
+    alice = django_user_model.objects.create_user(
+        "alice", email="alice@example.com", password="alice-password-1"
+    )
+    newcomer = django_user_model.objects.create_user("newcomer", password="newcomer-password-1")
+    bob = django_user_model.objects.create_user("bob", password="bob-password-1")
+
+    running, _ = _start(alice)
+    failed, _ = _start(alice)
+    transitions.fail_job(failed, "PipelineError")
+    candidates = _completed(alice, images=4)
+    completed = _completed(alice)
+    share = sharing.create_share_link(completed, days=7)
+    revoked_share = sharing.create_share_link(completed, days=7)
+    sharing.revoke_share_link(revoked_share)
+    # Someone else's avatar, approved for the store: alice sees it on offer as a model.
+    model = _completed(bob)
+    review.offer_for_display(model)
+    review.approve(model, reviewer=staff)
+
+    uid = urlsafe_base64_encode(force_bytes(alice.pk))
+    return {
+        "people": {"alice": alice, "newcomer": newcomer},
+        "running": running,
+        "failed": AvatarJob.objects.get(pk=failed.pk),
+        "completed": completed,
+        "candidates": candidates,
+        "share": share,
+        "revoked_share": revoked_share,
+        "signup_token": signup_token("dana@example.com"),
+        "password_reset_url": reverse(
+            "password_reset_confirm", args=[uid, default_token_generator.make_token(alice)]
+        ),
+    }
+
+
+def log_in(page, base, user):
+    """Reuse a session the test client opened, instead of typing a password on every page."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": base}]
+    )
+
+
+def run_axe(page, base):
+    """axe-core's WCAG 2.1 A and AA results for the page as it is now."""
+    # The Content-Security-Policy allows scripts from the site only (no inline script, which is
+    # what add_script_tag(path=...) makes): serve axe from a same-origin address instead, so the
+    # page is checked with its policy in force, as shoppers get it.
+    url = f"{base}/test-only/axe.min.js"
+    page.route(url, lambda route: route.fulfill(path=AXE, content_type="text/javascript"))
+    if not page.evaluate("() => 'axe' in window"):
+        page.add_script_tag(url=url)
+    return page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_21_AA
+    )
+
+
+def _reviewed(rule, node):
+    """Results axe leaves to a person ("incomplete") that a person has checked."""
+    # The "AI-generated" label sits on the picture: axe cannot tell its background. Its own
+    # background is near-black at 72 % opacity, so white text on it has at least 7:1 contrast
+    # whatever the picture shows.
+    return rule == "color-contrast" and ".ai-label" in " ".join(map(str, node["target"]))
+
+
+def axe_problems(page, base):
+    """Violations, and results axe could not decide (a broken aria-describedby, a colour over a
+    picture): one readable line per element, saying what to fix."""
+    result = run_axe(page, base)
+    lines = [
+        f"{rule['id']} ({rule['impact']}): {rule['help']} ({rule['helpUrl']})\n"
+        f"    {node['target']}: {node['failureSummary']}"
+        for rule in result["violations"]
+        for node in rule["nodes"]
+    ]
+    lines += [
+        f"{rule['id']} (needs review): {rule['help']}\n    {node['target']}: "
+        + "; ".join(check["message"] for check in node["any"] + node["all"] + node["none"])
+        for rule in result["incomplete"]
+        for node in rule["nodes"]
+        if not _reviewed(rule["id"], node)
+    ]
+    return lines
+
+
+def _loaded(page):
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => [...document.images].every(i => i.complete)")
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def viewport(request):
+    return request.param
+
+
+@pytest.mark.parametrize("checked", PAGES, ids=[page.name for page in PAGES])
+def test_page_has_no_wcag_violations(live_server, new_page, screenshot, world, viewport, checked):
+    page = new_page(*VIEWPORTS[viewport])
+    if checked.who:
+        log_in(page, live_server.url, world["people"][checked.who])
+    response = page.goto(f"{live_server.url}{checked.path(world)}")
+    assert response.status == STATUS.get(checked.name, 200)
+    if checked.who:
+        expect(page.locator("text=Log out")).to_be_visible()  # really logged in
+    if checked.then:
+        checked.then(page)
+    _loaded(page)
+    screenshot(page, f"a11y-{checked.name}-{viewport}")
+    problems = axe_problems(page, live_server.url)
+    assert not problems, f"{checked.name} at {viewport}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("name", "template", "context"), STANDALONE_PAGES, ids=[page[0] for page in STANDALONE_PAGES]
+)
+def test_error_page_has_no_wcag_violations(
+    live_server, new_page, screenshot, viewport, name, template, context
+):
+    page = new_page(*VIEWPORTS[viewport])
+    html = render_to_string(template, context)
+    page.route(
+        f"{live_server.url}/error-page/",
+        lambda route: route.fulfill(status=500, content_type="text/html", body=html),
+    )
+    page.goto(f"{live_server.url}/error-page/")
+    _loaded(page)
+    expect(page.locator("h1")).to_be_visible()  # the app's stylesheet has not hidden it
+    screenshot(page, f"a11y-{name}-{viewport}")
+    problems = axe_problems(page, live_server.url)
+    assert not problems, f"{name} at {viewport}:\n" + "\n".join(problems)
+
+
+def test_the_check_reports_what_breaks_the_rules(live_server, new_page):
+    """The check above really runs axe's rules: a picture without a text alternative, a field
+    without a label and pale text are each reported, on a page that otherwise passes."""
+    page = new_page()
+    page.goto(f"{live_server.url}{reverse('privacy')}")
+    assert axe_problems(page, live_server.url) == []
+    page.evaluate(
+        """() => {
+            const main = document.querySelector("main");
+            main.insertAdjacentHTML("beforeend",
+                '<img src="/static/favicon.svg"><input type="text" name="nameless">'
+                + '<p style="color: #bbb">pale</p>');
+        }"""
+    )
+    # The inline style is refused by the Content-Security-Policy: colour the text from script.
+    page.evaluate("() => { document.querySelector('main p:last-child').style.color = '#bbb'; }")
+    found = {line.split(" ")[0] for line in axe_problems(page, live_server.url)}
+    assert {"image-alt", "label", "color-contrast"} <= found
+
+
+# What the keyboard shows: the element in focus, or the box around a control drawn invisibly
+# (the file input in its drop zone, an aspect ratio's radio button in its card), carries the
+# focus ring (app.css: --focus) or an outline.
+FOCUS_SHOWN = """() => {
+    const ring = "rgb(79, 53, 224) 0px 0px 0px 5px";
+    for (let node = document.activeElement, depth = 0; node && depth < 3;
+         node = node.parentElement, depth++) {
+        const style = getComputedStyle(node);
+        const outlined = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+        if (parseFloat(style.opacity) > 0 && (outlined || style.boxShadow.includes(ring))) {
+            return true;
+        }
+    }
+    return false;
+}"""
+
+
+def tab_to(page, selector, limit=60):
+    """Press Tab until the element matching ``selector`` has the focus, checking at every stop
+    that the focus can be seen."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => document.activeElement.outerHTML.slice(0, 120)")
+        assert page.evaluate(FOCUS_SHOWN), f"no visible focus on {focused}"
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} cannot be reached with Tab")
+
+
+def test_an_avatar_can_be_made_with_the_keyboard_alone(
+    live_server, new_page, screenshot, alice, selfie_path
+):
+    page = new_page()
+    log_in(page, live_server.url, alice)
+    page.goto(f"{live_server.url}{reverse('avatars:upload')}")
+    page.wait_for_load_state("load")  # the upload page's script has run
+
+    # The first Tab shows the skip link; Enter takes the focus past the menu.
+    tab_to(page, ".skip-link", limit=1)
+    expect(page.locator(".skip-link")).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+
+    tab_to(page, "#id_face_image")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(str(selfie_path))
+    expect(page.locator("[data-preview]")).to_be_visible()
+
+    tab_to(page, "[data-suggestion='curvy figure']")
+    page.keyboard.press("Enter")
+    expect(page.locator("#id_prompt")).to_have_value("curvy figure")
+
+    tab_to(page, "[name=aspect_ratio]")
+    page.keyboard.press("ArrowRight")
+    checked_ratio = page.locator("[name=aspect_ratio]:checked")
+    expect(checked_ratio).to_have_value("9:16")
+    screenshot(page, "a11y-keyboard-upload-focus")
+
+    tab_to(page, "#id_consent")
+    page.keyboard.press("Space")
+    expect(page.locator("#id_consent")).to_be_checked()
+
+    tab_to(page, "form.upload-form button[type=submit]")
+    screenshot(page, "a11y-keyboard-upload-submit")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#job-panel")).to_be_visible()
+    job = AvatarJob.objects.get()
+    assert (job.owner, job.prompt, job.aspect_ratio) == (alice, "curvy figure", "9:16")
