@@ -267,9 +267,64 @@ def axe_problems(page, base):
     return lines
 
 
+# What the keyboard shows: the element in focus, or what stands for a control drawn invisibly
+# (the file input's drop zone, an aspect ratio's card, the picture after a store picker's radio
+# button), carries the focus ring (app.css: --focus) or an outline.
+FOCUS_SHOWN = """() => {
+    const ring = "rgb(79, 53, 224) 0px 0px 0px 5px";
+    const active = document.activeElement;
+    const shown = [active, active.nextElementSibling, active.parentElement,
+                   active.parentElement && active.parentElement.parentElement];
+    for (const node of shown) {
+        if (!node) continue;
+        const style = getComputedStyle(node);
+        const outlined = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+        if (parseFloat(style.opacity) > 0 && (outlined || style.boxShadow.includes(ring))) {
+            return true;
+        }
+    }
+    return false;
+}"""
+
+
+def every_focus_shown(page, limit=120):
+    """Tab through the whole page: every stop must show where the focus is (WCAG 2.4.7, which
+    axe does not check). Returns the elements visited."""
+    # Start from the top, whatever has the focus now (the login form focuses its first field).
+    page.evaluate(
+        "() => { const body = document.body; body.tabIndex = -1; body.focus();"
+        " body.removeAttribute('tabindex'); }"
+    )
+    visited = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => document.activeElement === document.body ? null"
+            " : document.activeElement.outerHTML.slice(0, 120)"
+        )
+        if focused is None or (visited and focused == visited[0]):
+            return visited  # past the last stop
+        visited.append(focused)
+        assert page.evaluate(FOCUS_SHOWN), f"no visible focus on {focused}"
+    return visited
+
+
 def _loaded(page):
     page.wait_for_load_state("load")
     page.wait_for_function("() => [...document.images].every(i => i.complete)")
+
+
+def check(page, base, screenshot, name, viewport):
+    """axe's rules; at phone size nothing wider than the screen (no sideways scrolling, WCAG
+    1.4.10); at desktop size a visible focus all the way through."""
+    _loaded(page)
+    screenshot(page, f"a11y-{name}-{viewport}")
+    problems = axe_problems(page, base)
+    assert not problems, f"{name} at {viewport}:\n" + "\n".join(problems)
+    if viewport == "phone":
+        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS["phone"][0]
+    else:
+        assert every_focus_shown(page)
 
 
 @pytest.fixture(params=list(VIEWPORTS))
@@ -288,10 +343,7 @@ def test_page_has_no_wcag_violations(live_server, new_page, screenshot, world, v
         expect(page.locator("text=Log out")).to_be_visible()  # really logged in
     if checked.then:
         checked.then(page)
-    _loaded(page)
-    screenshot(page, f"a11y-{checked.name}-{viewport}")
-    problems = axe_problems(page, live_server.url)
-    assert not problems, f"{checked.name} at {viewport}:\n" + "\n".join(problems)
+    check(page, live_server.url, screenshot, checked.name, viewport)
 
 
 @pytest.mark.parametrize(
@@ -307,11 +359,7 @@ def test_error_page_has_no_wcag_violations(
         lambda route: route.fulfill(status=500, content_type="text/html", body=html),
     )
     page.goto(f"{live_server.url}/error-page/")
-    _loaded(page)
-    expect(page.locator("h1")).to_be_visible()  # the app's stylesheet has not hidden it
-    screenshot(page, f"a11y-{name}-{viewport}")
-    problems = axe_problems(page, live_server.url)
-    assert not problems, f"{name} at {viewport}:\n" + "\n".join(problems)
+    check(page, live_server.url, screenshot, name, viewport)
 
 
 def test_the_check_reports_what_breaks_the_rules(live_server, new_page):
@@ -332,23 +380,6 @@ def test_the_check_reports_what_breaks_the_rules(live_server, new_page):
     page.evaluate("() => { document.querySelector('main p:last-child').style.color = '#bbb'; }")
     found = {line.split(" ")[0] for line in axe_problems(page, live_server.url)}
     assert {"image-alt", "label", "color-contrast"} <= found
-
-
-# What the keyboard shows: the element in focus, or the box around a control drawn invisibly
-# (the file input in its drop zone, an aspect ratio's radio button in its card), carries the
-# focus ring (app.css: --focus) or an outline.
-FOCUS_SHOWN = """() => {
-    const ring = "rgb(79, 53, 224) 0px 0px 0px 5px";
-    for (let node = document.activeElement, depth = 0; node && depth < 3;
-         node = node.parentElement, depth++) {
-        const style = getComputedStyle(node);
-        const outlined = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
-        if (parseFloat(style.opacity) > 0 && (outlined || style.boxShadow.includes(ring))) {
-            return true;
-        }
-    }
-    return false;
-}"""
 
 
 def tab_to(page, selector, limit=60):
@@ -404,3 +435,27 @@ def test_an_avatar_can_be_made_with_the_keyboard_alone(
     expect(page.locator("#job-panel")).to_be_visible()
     job = AvatarJob.objects.get()
     assert (job.owner, job.prompt, job.aspect_ratio) == (alice, "curvy figure", "9:16")
+
+
+def test_a_screen_reader_hears_when_the_avatar_is_ready(live_server, new_page, alice):
+    """The job panel is replaced every second while it runs; the page's live region, which
+    stays, says the new state once it changes (and says nothing while it does not)."""
+    job, attempt = _start(alice)
+    page = new_page()
+    log_in(page, live_server.url, alice)
+    page.goto(f"{live_server.url}{reverse('avatars:job', args=[job.pk])}")
+    announcer = page.locator("#announcer")
+    expect(announcer).to_have_attribute("role", "status")
+    page.evaluate("window.__announcer = document.getElementById('announcer')")
+    page.evaluate(  # one refresh of the panel, in the same state: nothing to say
+        "() => new Promise(done =>"
+        " document.body.addEventListener('htmx:afterSettle', done, {once: true}))"
+    )
+    expect(announcer).to_have_text("")
+
+    transitions.complete_job(job, attempt, stored_outputs=[], credits_used=2)
+
+    expect(page.locator("#job-panel[data-status=completed]")).to_be_visible()
+    expect(announcer).to_have_text("Your avatar: Completed")
+    assert page.evaluate("window.__announcer === document.getElementById('announcer')")
+    assert page.locator("#job-panel[aria-live]").count() == 0  # no second voice
