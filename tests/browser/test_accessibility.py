@@ -35,6 +35,8 @@ from avatar_studio.avatars.models import AvatarJob, JobStatus, PredictionAttempt
 from avatar_studio.avatars.pipeline import transitions
 from avatar_studio.avatars.pipeline.outputs import StoredOutput
 from avatar_studio.avatars.review import services as review
+from avatar_studio.shop import services as shop
+from avatar_studio.shop.catalogue import get_garment
 
 from ..support.faces import astronaut_jpeg
 from ..support.jobs import make_job
@@ -77,6 +79,10 @@ def passwords_differ(page):
 
 def _job(key):
     return lambda w: reverse("avatars:job", args=[w[key].pk])
+
+
+def _look(look):
+    return reverse("shop:product", args=[look.tryon.garment_slug]) + f"?look={look.pk}"
 
 
 # "alice" has avatars of every kind, "newcomer" has none.
@@ -122,6 +128,8 @@ PAGES = [
     Page("shop-catalogue", None, lambda w: reverse("shop:catalogue")),
     Page("shop-product-visitor", None, lambda w: reverse("shop:product", args=["forest-hoodie"])),
     Page("shop-product", "alice", lambda w: reverse("shop:product", args=["forest-hoodie"])),
+    Page("shop-look", "alice", lambda w: _look(w["look"])),
+    Page("shop-look-running", "alice", lambda w: _look(w["running_look"])),
 ]
 
 # Pages answered with another status than 200, on purpose.
@@ -146,9 +154,9 @@ def _image(size, colour=None):
     return buffer.getvalue()
 
 
-def _start(owner):
-    """A job whose prediction FASHN is processing (no worker needed)."""
-    job = make_job(owner)
+def _start(owner, job=None):
+    """A job (a new avatar, unless given) whose prediction FASHN is processing (no worker)."""
+    job = job or make_job(owner)
     attempt = PredictionAttempt.objects.create(
         job=job,
         number=1,
@@ -161,8 +169,8 @@ def _start(owner):
     return job, attempt
 
 
-def _completed(owner, images=1):
-    job, attempt = _start(owner)
+def _completed(owner, images=1, job=None):
+    job, attempt = _start(owner, job)
     tints = [None, (120, 90, 200), (200, 120, 90), (90, 160, 120)]
     stored = []
     for index in range(images):
@@ -199,6 +207,12 @@ def world(django_user_model, staff):
     review.offer_for_display(model)
     review.approve(model, reviewer=staff)
 
+    # Alice's try-ons in the store: one ready, one still running.
+    avatar = completed.results.get()
+    look = shop.try_on(alice, get_garment("forest-hoodie"), avatar)
+    _completed(alice, job=look.tryon.job)
+    running_look = shop.try_on(alice, get_garment("sunset-logo-tee"), avatar)
+
     uid = urlsafe_base64_encode(force_bytes(alice.pk))
     return {
         "people": {"alice": alice, "newcomer": newcomer},
@@ -207,6 +221,8 @@ def world(django_user_model, staff):
         "completed": completed,
         "candidates": candidates,
         "share": share,
+        "look": look,
+        "running_look": running_look,
         "revoked_share": revoked_share,
         "signup_token": signup_token("dana@example.com"),
         "password_reset_url": reverse(
