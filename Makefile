@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 CHROMIUM := /usr/bin/chromium
 # The accessibility tests inject axe-core (npm, pinned in package-lock.json) into those pages.
-NPM := /usr/bin/npm
+# npm wherever it is installed; Debian's package when there is none.
+NPM := $(or $(shell command -v npm 2>/dev/null),/usr/bin/npm)
 AXE := node_modules/axe-core/axe.min.js
 # The settings default to production (DEBUG off); these commands are for development, so they
 # turn DEBUG on unless the environment already says otherwise. The test suite sets it itself too.
