@@ -46,6 +46,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
+NARROWEST = 320  # CSS pixels a page must fit without sideways scrolling (WCAG 1.4.10)
 
 
 class Page(NamedTuple):
@@ -331,16 +332,21 @@ def _loaded(page):
 
 
 def check(page, base, screenshot, name, viewport):
-    """axe's rules; at phone size nothing wider than the screen (no sideways scrolling, WCAG
-    1.4.10); at desktop size a visible focus all the way through."""
+    """axe's rules; at phone size, then at the 320 px of WCAG 1.4.10 (reflow), the same and
+    nothing wider than the screen (no sideways scrolling); at desktop size a visible focus all
+    the way through."""
     _loaded(page)
     screenshot(page, f"a11y-{name}-{viewport}")
     problems = axe_problems(page, base)
     assert not problems, f"{name} at {viewport}:\n" + "\n".join(problems)
-    if viewport == "phone":
-        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS["phone"][0]
-    else:
+    if viewport == "desktop":
         assert every_focus_shown(page)
+        return
+    for width in (VIEWPORTS["phone"][0], NARROWEST):
+        page.set_viewport_size({"width": width, "height": VIEWPORTS["phone"][1]})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    problems = axe_problems(page, base)
+    assert not problems, f"{name} at {NARROWEST} px:\n" + "\n".join(problems)
 
 
 @pytest.fixture(params=list(VIEWPORTS))
