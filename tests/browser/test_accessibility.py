@@ -481,3 +481,21 @@ def test_a_screen_reader_hears_when_the_avatar_is_ready(live_server, new_page, a
     expect(announcer).to_have_text("Your avatar: Completed")
     assert page.evaluate("window.__announcer === document.getElementById('announcer')")
     assert page.locator("#job-panel[aria-live]").count() == 0  # no second voice
+
+
+def test_the_focus_stays_put_while_the_job_panel_refreshes(live_server, new_page, alice):
+    """htmx puts the focus back on an element of the same id after replacing the panel: a
+    keyboard user on the panel's link is not thrown back to the top every second."""
+    job, _attempt = _start(alice)
+    page = new_page()
+    log_in(page, live_server.url, alice)
+    page.goto(f"{live_server.url}{reverse('avatars:job', args=[job.pk])}")
+    tab_to(page, "#job-panel a")
+    page.evaluate("window.__panel = document.getElementById('job-panel')")
+    page.evaluate(
+        "() => new Promise(done =>"
+        " document.body.addEventListener('htmx:afterSettle', done, {once: true}))"
+    )
+    assert page.evaluate("window.__panel !== document.getElementById('job-panel')")  # replaced
+    assert page.evaluate("document.activeElement.matches('#job-panel a')")
+    assert page.evaluate(FOCUS_SHOWN)
