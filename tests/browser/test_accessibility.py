@@ -295,7 +295,8 @@ FOCUS_SHOWN = """() => {
     for (const node of shown) {
         if (!node) continue;
         const style = getComputedStyle(node);
-        const outlined = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+        const outlined = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0
+            && style.outlineColor !== "rgba(0, 0, 0, 0)";
         if (parseFloat(style.opacity) > 0 && (outlined || style.boxShadow.includes(ring))) {
             return true;
         }
@@ -499,3 +500,15 @@ def test_the_focus_stays_put_while_the_job_panel_refreshes(live_server, new_page
     assert page.evaluate("window.__panel !== document.getElementById('job-panel')")  # replaced
     assert page.evaluate("document.activeElement.matches('#job-panel a')")
     assert page.evaluate(FOCUS_SHOWN)
+
+
+def test_the_focus_shows_in_forced_colours(live_server, new_page, alice):
+    """Windows' high contrast modes drop the box-shadow the focus ring is drawn with: an outline
+    (transparent otherwise) shows the focus there, all the way through the upload form."""
+    page = new_page()
+    page.emulate_media(forced_colors="active")
+    log_in(page, live_server.url, alice)
+    page.goto(f"{live_server.url}{reverse('avatars:upload')}")
+    page.wait_for_load_state("load")
+    assert page.evaluate("matchMedia('(forced-colors: active)').matches")
+    assert len(every_focus_shown(page)) > 10
