@@ -424,6 +424,9 @@ def test_an_avatar_can_be_made_with_the_keyboard_alone(
     live_server, new_page, screenshot, alice, selfie_path
 ):
     page = new_page()
+    # Listening from the start: Playwright then intercepts every file chooser, where starting to
+    # intercept only as the key is pressed can miss the one it opens.
+    page.on("filechooser", lambda chooser: chooser.set_files(str(selfie_path)))
     log_in(page, live_server.url, alice)
     page.goto(f"{live_server.url}{reverse('avatars:upload')}")
     page.wait_for_load_state("load")  # the upload page's script has run
@@ -435,9 +438,7 @@ def test_an_avatar_can_be_made_with_the_keyboard_alone(
     assert page.evaluate("() => document.activeElement.id") == "main"
 
     tab_to(page, "#id_face_image")
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Space")
-    chooser.value.set_files(str(selfie_path))
+    page.keyboard.press("Space")  # opens the file chooser (answered above)
     expect(page.locator("[data-preview]")).to_be_visible()
 
     tab_to(page, "[data-suggestion='curvy figure']")
