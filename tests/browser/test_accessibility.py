@@ -37,6 +37,7 @@ from avatar_studio.avatars.pipeline.outputs import StoredOutput
 from avatar_studio.avatars.review import services as review
 from avatar_studio.shop import services as shop
 from avatar_studio.shop.catalogue import get_garment
+from avatar_studio.shop.models import Look
 
 from ..support.faces import astronaut_jpeg
 from ..support.jobs import make_job
@@ -516,3 +517,27 @@ def test_the_focus_shows_in_forced_colours(live_server, new_page, alice):
     page.wait_for_load_state("load")
     assert page.evaluate("matchMedia('(forced-colors: active)').matches")
     assert len(every_focus_shown(page)) > 10
+
+
+def test_a_shopper_picks_an_avatar_to_try_on_with_the_keyboard_alone(
+    live_server, new_page, screenshot, world
+):
+    alice = world["people"]["alice"]
+    page = new_page()
+    log_in(page, live_server.url, alice)
+    page.goto(f"{live_server.url}{reverse('shop:product', args=['breton-stripe-tee'])}")
+    page.wait_for_load_state("load")
+    pickers = page.locator("section[aria-labelledby=on-me] input[name=avatar]")
+    expect(pickers).to_have_count(2)
+
+    tab_to(page, "section[aria-labelledby=on-me] input[name=avatar]")
+    page.keyboard.press("ArrowRight")  # the second of her avatars
+    expect(pickers.nth(1)).to_be_checked()
+    picked = int(pickers.nth(1).get_attribute("value"))
+    screenshot(page, "a11y-keyboard-store-pick")
+    tab_to(page, "section[aria-labelledby=on-me] button[type=submit]")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#look")).to_be_visible()
+    look = Look.objects.get(tryon__garment_slug="breton-stripe-tee")
+    assert (look.shopper, look.tryon.avatar_result_id) == (alice, picked)
