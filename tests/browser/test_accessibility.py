@@ -1,9 +1,12 @@
-"""Every page of the flow against axe-core's WCAG 2.1 AA rules, in Chromium, at desktop and phone
-size; and the upload form made with the keyboard alone.
+"""Every page of the flow against axe-core's WCAG 2.1 A and AA rules in Chromium, at desktop size
+(where Tab also shows the focus at every stop), at phone size and at 320 px (with no sideways
+scrolling); an avatar made, and one picked in the store, with the keyboard alone; the focus in
+forced colours; a screen reader told when a job's panel changes state.
 
 axe-core comes from the npm registry at the version package-lock.json pins (``make test`` runs
-``npm ci``). A failure lists each violation's rule, impact, elements and help, so it says what to
-fix.
+``npm ci``). A failure lists each rule broken, its impact, the elements and the help, so it says
+what to fix; results axe leaves to a person count as failures unless a person has checked them
+(``_reviewed``).
 
 To check a new page, add a line to PAGES: a name, who looks at it (None: a visitor, else a key of
 ``people``) and a function from the ``world`` (the users, jobs and links below) to its path.
@@ -79,6 +82,12 @@ def passwords_differ(page):
     submit(page)
 
 
+def create_api_token(page):
+    page.locator("form[action$='/api-token/'] button").click()
+    page.wait_for_load_state("load")
+    expect(page.locator("#new-api-token")).to_be_visible()
+
+
 def _job(key):
     return lambda w: reverse("avatars:job", args=[w[key].pk])
 
@@ -123,6 +132,7 @@ PAGES = [
     Page("shared", None, lambda w: reverse("avatars:shared", args=[w["share"].token])),
     Page("shared-gone", None, lambda w: reverse("avatars:shared", args=[w["revoked_share"].token])),
     Page("account", "alice", lambda w: reverse("account")),
+    Page("account-new-api-token", "alice", lambda w: reverse("account"), create_api_token),
     Page("password-change", "alice", lambda w: reverse("password_change")),
     Page("password-change-errors", "alice", lambda w: reverse("password_change"), submit),
     Page("password-change-done", "alice", lambda w: reverse("password_change_done")),
@@ -248,6 +258,7 @@ def log_in(page, base, user):
 
 def run_axe(page, base):
     """axe-core's WCAG 2.1 A and AA results for the page as it is now."""
+    assert AXE.exists(), f"{AXE} is missing: `make test` installs it (npm ci)"
     # The Content-Security-Policy allows scripts from the site only (no inline script, which is
     # what add_script_tag(path=...) makes): serve axe from a same-origin address instead, so the
     # page is checked with its policy in force, as shoppers get it.
