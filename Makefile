@@ -4,6 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 CHROMIUM := /usr/bin/chromium
+# The accessibility tests inject axe-core (npm, pinned in package-lock.json) into those pages.
+# npm wherever it is installed; Debian's package when there is none.
+NPM := $(or $(shell command -v npm 2>/dev/null),/usr/bin/npm)
+AXE := node_modules/axe-core/axe.min.js
 # The settings default to production (DEBUG off); these commands are for development, so they
 # turn DEBUG on unless the environment already says otherwise. The test suite sets it itself too.
 export DJANGO_DEBUG ?= true
@@ -13,7 +17,7 @@ export DJANGO_DEBUG ?= true
 run: $(VENV)/.runtime-installed
 	$(PY) manage.py runstack
 
-test: $(VENV)/.dev-installed $(CHROMIUM)
+test: $(VENV)/.dev-installed $(CHROMIUM) $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Every benchmark under bench/ prints its table; docs/PERFORMANCE.md and docs/ENGINE.md hold the figures.
@@ -47,5 +51,15 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+$(NPM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm
+
+# npm ci installs exactly the lock file's versions (checked against its hashes) and runs no
+# package scripts; npm gives the files an old fixed date, hence the touch.
+$(AXE): package.json package-lock.json | $(NPM)
+	$(NPM) ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 clean:
-	rm -rf $(VENV) var staticfiles test-artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) var staticfiles test-artifacts .pytest_cache .ruff_cache node_modules

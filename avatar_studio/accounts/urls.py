@@ -14,10 +14,19 @@ urlpatterns = [
     path("settings/api-token/revoke/", views.api_token_revoke, name="api-token-revoke"),
     path("settings/data-export/", views.data_export, name="data-export"),
     path("delete/", views.account_delete, name="account-delete"),
-    path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    # Templates of the site's own (Django's default names would also restyle the admin's page).
+    path(
+        "password_change/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="registration/account_password_change.html"
+        ),
+        name="password_change",
+    ),
     path(
         "password_change/done/",
-        auth_views.PasswordChangeDoneView.as_view(),
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="registration/account_password_change_done.html"
+        ),
         name="password_change_done",
     ),
     path("password_reset/", views.password_reset, name="password_reset"),
