@@ -139,6 +139,7 @@ PAGES = [
     Page("account-delete", "alice", lambda w: reverse("account-delete")),
     Page("account-delete-errors", "alice", lambda w: reverse("account-delete"), submit),
     Page("privacy", None, lambda w: reverse("privacy")),
+    Page("showcase", None, lambda w: reverse("avatars:showcase")),
     Page("not-found", None, lambda w: "/no-such-page/"),
     Page("shop-catalogue", None, lambda w: reverse("shop:catalogue")),
     Page("shop-product-visitor", None, lambda w: reverse("shop:product", args=["forest-hoodie"])),
@@ -196,7 +197,7 @@ def _completed(owner, images=1, job=None):
             result_path(job, f"1-{index}-thumb.jpg"),
             ContentFile(_image((208, 312), tints[index % 4])),
         )
-        stored.append(StoredOutput(index, image, thumbnail, "image/png"))
+        stored.append(StoredOutput(index, image, thumbnail, "image/png", 416, 624))
     transitions.complete_job(job, attempt, stored_outputs=stored, credits_used=2 * images)
     return AvatarJob.objects.get(pk=job.pk)
 
