@@ -274,9 +274,9 @@ def test_inputs_of_another_model_are_refused_before_anything_is_sent(fashn_stub,
 
 
 def test_package_exports_exactly_what_its_modules_export():
-    from avatar_studio.fashn import client, errors, outputs, pricing, types
+    from avatar_studio.fashn import client, errors, outputs, pricing, sizes, types
 
-    modules = (client, errors, outputs, pricing, types)
+    modules = (client, errors, outputs, pricing, sizes, types)
     assert fashn.__all__ == sorted({name for module in modules for name in module.__all__})
     assert all(hasattr(fashn, name) for name in fashn.__all__)
 
