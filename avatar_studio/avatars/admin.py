@@ -126,6 +126,37 @@ class JobAdminBase(admin.ModelAdmin):
     """Per-job figures (attempts, time, credits) in bounded queries, the columns that show them,
     and actions that call a service and report what they skipped in the refusals' words."""
 
+    # The fieldsets every job's change page ends with, avatar or try-on.
+    SCHEDULING_AND_TIMINGS = [
+        (
+            "Protocol and scheduling",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "max_attempts",
+                    "attempt_count",
+                    "credits",
+                    "next_action_at",
+                    "step_token",
+                    "waiting_for_slot",
+                    "deadline_at",
+                ],
+            },
+        ),
+        (
+            "Timings",
+            {
+                "fields": [
+                    "created_at",
+                    "submitted_at",
+                    "finished_at",
+                    "processing_time",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+
     def get_queryset(self, request):
         # Per-job figures as correlated subqueries rather than joins: a search on prediction ids
         # joins the attempts again, and joined counts would then be multiplied.
@@ -313,33 +344,7 @@ class AvatarJobAdmin(JobAdminBase):
                 ]
             },
         ),
-        (
-            "Protocol and scheduling",
-            {
-                "classes": ["collapse"],
-                "fields": [
-                    "max_attempts",
-                    "attempt_count",
-                    "credits",
-                    "next_action_at",
-                    "step_token",
-                    "waiting_for_slot",
-                    "deadline_at",
-                ],
-            },
-        ),
-        (
-            "Timings",
-            {
-                "fields": [
-                    "created_at",
-                    "submitted_at",
-                    "finished_at",
-                    "processing_time",
-                    "updated_at",
-                ]
-            },
-        ),
+        *JobAdminBase.SCHEDULING_AND_TIMINGS,
         # Not the selfie field itself: its default widget links to MEDIA_URL, which is private.
         ("Consent", {"fields": ["consent_version", "consented_at"]}),
     ]

@@ -101,33 +101,7 @@ class TryOnJobAdmin(JobAdminBase):
                 ]
             },
         ),
-        (
-            "Protocol and scheduling",
-            {
-                "classes": ["collapse"],
-                "fields": [
-                    "max_attempts",
-                    "attempt_count",
-                    "credits",
-                    "next_action_at",
-                    "step_token",
-                    "waiting_for_slot",
-                    "deadline_at",
-                ],
-            },
-        ),
-        (
-            "Timings",
-            {
-                "fields": [
-                    "created_at",
-                    "submitted_at",
-                    "finished_at",
-                    "processing_time",
-                    "updated_at",
-                ]
-            },
-        ),
+        *JobAdminBase.SCHEDULING_AND_TIMINGS,
     ]
 
     def get_queryset(self, request):
