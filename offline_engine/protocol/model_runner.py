@@ -57,9 +57,14 @@ def run_tryon_max(inputs: TryOnMaxInputs) -> list[bytes]:
     garment_bytes = load_image(inputs.product_image, "product image")
     images = []
     for k in range(inputs.num_images):
-        rgb, size = render_tryon_max(
-            model_bytes, garment_bytes, inputs.seed + k, inputs.aspect_ratio
-        )
+        try:
+            rgb, size = render_tryon_max(
+                model_bytes, garment_bytes, inputs.seed + k, inputs.aspect_ratio
+            )
+        except RuntimeFailure as failure:
+            # The try-on machinery words its messages for v1.6's garment_image.
+            message = failure.message.replace("garment image", "product image")
+            raise RuntimeFailure(failure.name, message) from None
         images.append(encode(rgb, inputs.output_format, size))
     return images
 
