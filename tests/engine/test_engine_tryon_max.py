@@ -146,6 +146,21 @@ def test_tryon_v16s_garment_image_is_not_max_s_product_image(engine, model_uri, 
     assert engine.stats()["runs_accepted"] == 0
 
 
+def test_unknown_keys_are_ignored_and_nulls_take_the_defaults(engine, model_uri, product_uri):
+    inputs = {
+        "model_image": model_uri,
+        "product_image": product_uri,
+        "category": "tops",  # v1.6's input: max has none, and unknown keys are ignored
+        "aspect_ratio": None,
+        "generation_mode": None,
+        "num_images": None,
+    }
+    response = post_run(engine, inputs)
+    assert response.status_code == 200, response.text
+    stored = engine.app.store.get(response.json()["id"]).inputs
+    assert (stored.aspect_ratio, stored.generation_mode, stored.num_images) == (None, "balanced", 1)
+
+
 # --- outputs ------------------------------------------------------------------------------------
 
 
