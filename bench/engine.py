@@ -19,7 +19,8 @@ not see, are in it).
 
 Then the same for ``tryon-v1.6``: a 2:3 avatar of the selfie (PNG, as the app sends it) dressed
 in a sample t-shirt; "median" empties the person and garment caches before each run, "cached"
-is what another sample or a retry costs.
+is what another sample or a retry costs. Then ``tryon-max`` on the same inputs: the model
+image's own shape, a 4:5 crop, and ``num_images`` 4 (PNG and JPEG), timed the same way.
 
 The process is pinned to one CPU and every thread pool is set to one thread before numpy and
 OpenCV load, so the numbers are those of one core.
@@ -60,8 +61,8 @@ from offline_engine.avatar.renderer import (  # noqa: E402
     output_size,
     render_avatars,
 )
-from offline_engine.protocol.inputs import TryOnInputs  # noqa: E402
-from offline_engine.protocol.model_runner import run_tryon  # noqa: E402
+from offline_engine.protocol.inputs import TryOnInputs, TryOnMaxInputs  # noqa: E402
+from offline_engine.protocol.model_runner import run_model, run_tryon  # noqa: E402
 from offline_engine.tryon import renderer as tryon  # noqa: E402
 from tools import garment_samples  # noqa: E402
 
@@ -102,21 +103,31 @@ def tryon_inputs(selfie: bytes, output_format: str) -> TryOnInputs:
     )
 
 
-def time_tryon(inputs: TryOnInputs, runs: int, cached: bool) -> list[float]:
+def tryon_max_inputs(inputs: TryOnInputs, **options) -> TryOnMaxInputs:
+    """The same avatar and garment as a tryon-max run."""
+    return TryOnMaxInputs(
+        model_image=inputs.model_image,
+        product_image=inputs.garment_image,
+        output_format=inputs.output_format,
+        **options,
+    )
+
+
+def time_tryon(inputs: TryOnInputs | TryOnMaxInputs, runs: int, cached: bool) -> list[float]:
     times = []
     for _ in range(runs):
         if not cached:
             _clear_cache()
         started = time.perf_counter()
-        run_tryon(inputs)
+        run_model(inputs)
         times.append((time.perf_counter() - started) * 1000)
     return times
 
 
-def tryon_peak_mb(inputs: TryOnInputs) -> float:
+def tryon_peak_mb(inputs: TryOnInputs | TryOnMaxInputs) -> float:
     _clear_cache()
     tracemalloc.start()
-    run_tryon(inputs)
+    run_model(inputs)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return peak / 2**20
@@ -211,7 +222,9 @@ def p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10)[-1] if len(values) > 1 else values[0]
 
 
-def protocol_seconds(data: bytes, runs: int, tryon_run: TryOnInputs | None = None) -> list[float]:
+def protocol_seconds(
+    data: bytes, runs: int, tryon_run: TryOnInputs | TryOnMaxInputs | None = None
+) -> list[float]:
     uri = "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
     times = []
     # The bench measures latency, not the account's limits: lift the status-call limit.
@@ -222,7 +235,7 @@ def protocol_seconds(data: bytes, runs: int, tryon_run: TryOnInputs | None = Non
             body = {"model_name": "face-to-model", "inputs": {"face_image": uri, "seed": i}}
             if tryon_run is not None:
                 inputs = {**dataclasses.asdict(tryon_run), "seed": i}
-                body = {"model_name": "tryon-v1.6", "inputs": inputs}
+                body = {"model_name": tryon_run.model_name, "inputs": inputs}
             _clear_cache()
             started = time.perf_counter()
             prediction = session.post(f"{engine.url}/v1/run", json=body, headers=headers).json()
@@ -242,6 +255,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--size-runs", type=int, default=5, help="runs per resolution row")
+    parser.add_argument(
+        "--tryon-only", action="store_true", help="only the try-on tables (v1.6 and max)"
+    )
     args = parser.parse_args(argv)
     data = selfie_12mp()
     render_avatars(data, RenderOptions())  # load the models once
@@ -251,6 +267,12 @@ def main(argv: list[str] | None = None) -> None:
         f"{'avatar':<14}{'size':>11}{'median ms':>11}{'p90 ms':>9}"
         f"{'cached ms':>11}{'peak alloc MB':>15}"
     )
+    if not args.tryon_only:
+        avatar_tables(data, header, args)
+    tryon_table(data, header, args)
+
+
+def avatar_tables(data: bytes, header: str, args: argparse.Namespace) -> None:
     print(header)
     print("-" * len(header))
     rows = [(ratio, "jpeg") for ratio in BASE_SIZES] + [("2:3", "png")]
@@ -266,33 +288,46 @@ def main(argv: list[str] | None = None) -> None:
         )
     print()
     resolution_table(data, args.size_runs)
+
+
+def tryon_table(data: bytes, header: str, args: argparse.Namespace) -> None:
     print("try-on: a 2:3 avatar of the selfie (PNG) in a 600x640 PNG t-shirt; category auto")
     print()
     print(header.replace("avatar", "tryon "))
     print("-" * len(header))
     for fmt in ("jpeg", "png"):
-        inputs = tryon_inputs(data, fmt)
-        run_tryon(inputs)
-        fresh = time_tryon(inputs, args.runs, cached=False)
-        cached = time_tryon(inputs, args.runs, cached=True)
-        print(
-            f"{'tryon ' + fmt:<14}{'832x1248':>11}{statistics.median(fresh):>11.0f}"
-            f"{p90(fresh):>9.0f}{statistics.median(cached):>11.0f}"
-            f"{tryon_peak_mb(inputs):>15.1f}"
-        )
+        v16 = tryon_inputs(data, fmt)
+        run_tryon(v16)
+        rows = [
+            (f"v1.6 {fmt}", "832x1248", v16),
+            (f"max {fmt}", "832x1248", tryon_max_inputs(v16)),
+            (f"max 4:5 {fmt}", "832x1040", tryon_max_inputs(v16, aspect_ratio="4:5")),
+            (f"max x4 {fmt}", "832x1248", tryon_max_inputs(v16, num_images=4)),
+        ]
+        for name, size, inputs in rows:
+            fresh = time_tryon(inputs, args.runs, cached=False)
+            cached = time_tryon(inputs, args.runs, cached=True)
+            print(
+                f"{name:<14}{size:>11}{statistics.median(fresh):>11.0f}"
+                f"{p90(fresh):>9.0f}{statistics.median(cached):>11.0f}"
+                f"{tryon_peak_mb(inputs):>15.1f}"
+            )
     rss = max([peak_rss_mb(), *_peaks_before_reset])
     print()
     print(f"process peak RSS (interpreter, OpenCV, models, all of the above): {rss:.0f} MB")
-    seconds = protocol_seconds(data, max(5, args.runs // 2))
-    print(
-        f"/v1/run to completed through the protocol (loopback, no latency injected): "
-        f"median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s"
-    )
-    seconds = protocol_seconds(data, max(5, args.runs // 2), tryon_inputs(data, "png"))
-    print(
-        f"the same for a try-on (tryon-v1.6, PNG output): "
-        f"median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s"
-    )
+    if not args.tryon_only:
+        seconds = protocol_seconds(data, max(5, args.runs // 2))
+        print(
+            f"/v1/run to completed through the protocol (loopback, no latency injected): "
+            f"median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s"
+        )
+    v16 = tryon_inputs(data, "png")
+    for name, inputs in (("tryon-v1.6", v16), ("tryon-max", tryon_max_inputs(v16))):
+        seconds = protocol_seconds(data, max(5, args.runs // 2), inputs)
+        print(
+            f"/v1/run to completed for a try-on ({name}, PNG output): "
+            f"median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s"
+        )
 
 
 if __name__ == "__main__":

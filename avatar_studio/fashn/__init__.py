@@ -4,7 +4,8 @@ Built on ``requests`` alone and importing nothing from Django, so it can be read
 reused on its own. Every error says by its ``retryable`` and ``maybe_submitted`` attributes
 whether the caller may try again, and whether a run may already exist on FASHN's side.
 
-Submit with ``FashnClient.run_face_to_model`` or ``FashnClient.run_tryon``. The protocol's
+Submit with ``FashnClient.run_face_to_model``, ``FashnClient.run_tryon`` or
+``FashnClient.run_tryon_max``. The protocol's
 rules (defaults, seed range, running or ended, can a retry succeed) each live once, in
 ``types``; see its docstring.
 """
@@ -29,7 +30,13 @@ from .errors import (
     UnauthorizedError,
 )
 from .outputs import DownloadedImage, download_output, sniff_image_type
-from .pricing import CREDITS_PER_IMAGE, DEFAULT_RESOLUTION, credits_for
+from .pricing import (
+    CREDITS_PER_IMAGE,
+    DEFAULT_RESOLUTION,
+    TRYON_MAX_CREDITS_PER_IMAGE,
+    credits_for,
+    tryon_max_credits_for,
+)
 from .sizes import image_size
 from .types import (
     ASPECT_RATIOS,
@@ -62,6 +69,8 @@ from .types import (
     THIRD_PARTY_PROVIDER_ERROR,
     TRYON,
     TRYON_CATEGORIES,
+    TRYON_MAX,
+    TRYON_MAX_GENERATION_MODES,
     TRYON_MODES,
     UNAVAILABLE_ERROR,
     UNKNOWN_ERROR,
@@ -71,6 +80,7 @@ from .types import (
     PredictionError,
     PredictionStatus,
     TryOnInputs,
+    TryOnMaxInputs,
     candidate_seed,
     is_running_status,
     is_terminal_status,
@@ -134,8 +144,12 @@ __all__ = [
     "THIRD_PARTY_PROVIDER_ERROR",
     "TRYON",
     "TRYON_CATEGORIES",
+    "TRYON_MAX",
+    "TRYON_MAX_CREDITS_PER_IMAGE",
+    "TRYON_MAX_GENERATION_MODES",
     "TRYON_MODES",
     "TryOnInputs",
+    "TryOnMaxInputs",
     "UNAVAILABLE_ERROR",
     "UNKNOWN_ERROR",
     "USER_AGENT",
@@ -150,4 +164,5 @@ __all__ = [
     "random_seed",
     "retry_can_succeed",
     "sniff_image_type",
+    "tryon_max_credits_for",
 ]

@@ -38,10 +38,12 @@ from .types import (
     CREDITS_USED_HEADER,
     FACE_TO_MODEL,
     TRYON,
+    TRYON_MAX,
     Credits,
     FaceToModelInputs,
     Prediction,
     TryOnInputs,
+    TryOnMaxInputs,
 )
 
 __all__ = ["DEFAULT_BASE_URL", "USER_AGENT", "FashnClient", "parse_retry_after"]
@@ -110,12 +112,17 @@ class FashnClient:
         _require(inputs, TryOnInputs)
         return self.run(TRYON, inputs.to_payload(), webhook_url=webhook_url)
 
+    def run_tryon_max(self, inputs: TryOnMaxInputs, *, webhook_url: str | None = None) -> str:
+        """Submit a tryon-max prediction; return its id. Sent once, never retried."""
+        _require(inputs, TryOnMaxInputs)
+        return self.run(TRYON_MAX, inputs.to_payload(), webhook_url=webhook_url)
+
     def run(
         self, model_name: str, inputs: dict[str, Any], *, webhook_url: str | None = None
     ) -> str:
         """Send ``POST /v1/run`` with an already built ``inputs`` payload; return the id.
 
-        The wire form under ``run_face_to_model`` and ``run_tryon``, which are the way to
+        The wire form under ``run_face_to_model``, ``run_tryon`` and ``run_tryon_max``, the way to
         submit: they send validated inputs under the model name that matches them. Nothing
         here checks ``inputs`` against ``model_name``.
         """

@@ -57,8 +57,11 @@ __all__ = [
     "THIRD_PARTY_PROVIDER_ERROR",
     "TRYON",
     "TRYON_CATEGORIES",
+    "TRYON_MAX",
+    "TRYON_MAX_GENERATION_MODES",
     "TRYON_MODES",
     "TryOnInputs",
+    "TryOnMaxInputs",
     "UNAVAILABLE_ERROR",
     "UNKNOWN_ERROR",
     "is_running_status",
@@ -70,6 +73,7 @@ __all__ = [
 
 FACE_TO_MODEL = "face-to-model"
 TRYON = "tryon-v1.6"
+TRYON_MAX = "tryon-max"
 CREDITS_USED_HEADER = "x-fashn-credits-used"
 
 # Inputs of face-to-model, as documented by FASHN.
@@ -84,6 +88,8 @@ TRYON_CATEGORIES = ("auto", "tops", "bottoms", "one-pieces")
 DEFAULT_TRYON_CATEGORY = "auto"
 TRYON_MODES = ("performance", "balanced", "quality")
 DEFAULT_TRYON_MODE = "balanced"
+# tryon-max's modes (it has no "fast"); its aspect ratios are face-to-model's.
+TRYON_MAX_GENERATION_MODES = ("balanced", "quality")
 SEED_MIN = 0
 SEED_MAX = 2**32 - 1
 DEFAULT_SEED = 42
@@ -244,6 +250,69 @@ class TryOnInputs:
             f"TryOnInputs(model_image={_short(self.model_image, 80)}, "
             f"garment_image={_short(self.garment_image, 80)}, category={self.category!r}, "
             f"mode={self.mode!r}, seed={self.seed}, num_samples={self.num_samples}, "
+            f"output_format={self.output_format!r}, return_base64={self.return_base64})"
+        )
+
+
+@dataclass(frozen=True)
+class TryOnMaxInputs:
+    """The ``inputs`` of a tryon-max run: ``product_image`` dressed onto ``model_image``.
+
+    ``prompt=""`` leaves the prompt out; ``None`` for ``aspect_ratio``, ``generation_mode`` and
+    ``num_images`` leaves them out so FASHN's own defaults apply.
+    """
+
+    model_image: str
+    product_image: str
+    prompt: str = ""
+    aspect_ratio: str | None = None
+    generation_mode: str | None = None
+    num_images: int | None = None
+    seed: int = DEFAULT_SEED
+    output_format: str = DEFAULT_OUTPUT_FORMAT
+    return_base64: bool = False
+
+    def __post_init__(self) -> None:
+        _check_image("model_image", self.model_image)
+        _check_image("product_image", self.product_image)
+        if not isinstance(self.prompt, str):
+            raise ValueError("prompt must be a string (use '' for no prompt)")
+        if self.aspect_ratio is not None:
+            _check_choice("aspect_ratio", self.aspect_ratio, ASPECT_RATIOS)
+        if self.generation_mode is not None:
+            _check_choice("generation_mode", self.generation_mode, TRYON_MAX_GENERATION_MODES)
+        if self.num_images is not None:
+            _check_int("num_images", self.num_images, NUM_IMAGES_MIN, NUM_IMAGES_MAX)
+        _check_int("seed", self.seed, SEED_MIN, SEED_MAX)
+        _check_choice("output_format", self.output_format, OUTPUT_FORMATS)
+        if not isinstance(self.return_base64, bool):
+            raise ValueError("return_base64 must be True or False")
+
+    def to_payload(self) -> dict[str, Any]:
+        """The ``inputs`` object of ``POST /v1/run``."""
+        payload: dict[str, Any] = {
+            "model_image": self.model_image,
+            "product_image": self.product_image,
+            "seed": self.seed,
+            "output_format": self.output_format,
+            "return_base64": self.return_base64,
+        }
+        if self.prompt.strip():
+            payload["prompt"] = self.prompt
+        if self.aspect_ratio is not None:
+            payload["aspect_ratio"] = self.aspect_ratio
+        if self.generation_mode is not None:
+            payload["generation_mode"] = self.generation_mode
+        if self.num_images is not None:
+            payload["num_images"] = self.num_images
+        return payload
+
+    def __repr__(self) -> str:
+        return (
+            f"TryOnMaxInputs(model_image={_short(self.model_image, 80)}, "
+            f"product_image={_short(self.product_image, 80)}, prompt={self.prompt!r}, "
+            f"aspect_ratio={self.aspect_ratio!r}, generation_mode={self.generation_mode!r}, "
+            f"num_images={self.num_images}, seed={self.seed}, "
             f"output_format={self.output_format!r}, return_base64={self.return_base64})"
         )
 

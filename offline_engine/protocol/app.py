@@ -28,7 +28,7 @@ from ..errors import ApiError
 from . import webhooks
 from .config import EngineConfig
 from .faults import FailureDice, Fault, FaultQueue, parse_faults, pick
-from .inputs import MODEL_NAMES, RunInputs, parse_run_body
+from .inputs import MODEL_NAMES, RunInputs, TryOnMaxInputs, parse_run_body
 from .model_runner import run_model
 from .predictions import TERMINAL, Prediction, PredictionStore, Schedule, status_document
 from .ratelimit import SlidingWindowLimiter
@@ -411,8 +411,11 @@ class EngineApp:
 
 
 def schedule_for(config: EngineConfig, inputs: RunInputs) -> Schedule:
-    """The states' durations for a new prediction: processing by face-to-model's mode."""
-    processing = config.processing_seconds_for(getattr(inputs, "generation_mode", None))
+    """The states' durations for a new prediction: processing by the model's mode."""
+    if isinstance(inputs, TryOnMaxInputs):
+        processing = config.tryon_max_processing_seconds_for(inputs.generation_mode)
+    else:
+        processing = config.processing_seconds_for(getattr(inputs, "generation_mode", None))
     return Schedule(config.starting_seconds, config.in_queue_seconds, processing)
 
 

@@ -33,6 +33,10 @@ class EngineConfig:
     processing_seconds_fast: float | None = None
     processing_seconds_balanced: float | None = None
     processing_seconds_quality: float | None = None
+    # tryon-max's processing time per generation_mode (FASHN: about 50 s); None means
+    # processing_seconds, so tests and local runs stay quick unless asked otherwise.
+    tryon_max_processing_seconds_balanced: float | None = None
+    tryon_max_processing_seconds_quality: float | None = None
     # FASHN's default account limits.
     max_in_flight: int = 6
     run_limit: int = 50
@@ -86,6 +90,11 @@ class EngineConfig:
         override = getattr(self, f"processing_seconds_{generation_mode}")
         return self.processing_seconds if override is None else override
 
+    def tryon_max_processing_seconds_for(self, generation_mode: str) -> float:
+        """How long a tryon-max prediction of this mode processes."""
+        override = getattr(self, f"tryon_max_processing_seconds_{generation_mode}")
+        return self.processing_seconds if override is None else override
+
 
 _INT_FIELDS = {
     "max_in_flight",
@@ -108,6 +117,8 @@ _OPTIONAL_FLOAT_FIELDS = {
     "processing_seconds_fast",
     "processing_seconds_balanced",
     "processing_seconds_quality",
+    "tryon_max_processing_seconds_balanced",
+    "tryon_max_processing_seconds_quality",
 }
 _STR_FIELDS = {"api_key", "public_base_url", "output_shape"}
 

@@ -1,4 +1,4 @@
-"""Schema validation of a ``/v1/run`` body for the ``face-to-model`` and ``tryon-v1.6`` models.
+"""Schema validation of a ``/v1/run`` body for ``face-to-model``, ``tryon-v1.6`` and ``tryon-max``.
 
 Everything checked here is a schema problem: it answers HTTP 400 BadRequest and no prediction is
 created. Problems only found while running (an unreadable image, no face, no person) are runtime
@@ -11,17 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ApiError
-from .pricing import face_to_model_credits, tryon_credits
+from .pricing import face_to_model_credits, tryon_credits, tryon_max_credits
 
 MODEL_NAME = "face-to-model"
 TRYON_MODEL_NAME = "tryon-v1.6"
-MODEL_NAMES = (MODEL_NAME, TRYON_MODEL_NAME)
+TRYON_MAX_MODEL_NAME = "tryon-max"
+MODEL_NAMES = (MODEL_NAME, TRYON_MODEL_NAME, TRYON_MAX_MODEL_NAME)
 ASPECT_RATIOS = ("1:1", "4:5", "3:4", "2:3", "9:16")
 OUTPUT_FORMATS = ("png", "jpeg")
 RESOLUTIONS = ("1k", "2k", "4k")
 GENERATION_MODES = ("fast", "balanced", "quality")
 TRYON_CATEGORIES = ("auto", "tops", "bottoms", "one-pieces")
 TRYON_MODES = ("performance", "balanced", "quality")
+TRYON_MAX_GENERATION_MODES = ("balanced", "quality")
 SEED_MAX = 2**32 - 1
 MAX_IMAGES = 4
 # FASHN picks a mode when none is sent and does not say which; the engine picks the middle one,
@@ -75,7 +77,29 @@ class TryOnInputs:
         return tryon_credits(self.num_samples)
 
 
-RunInputs = FaceToModelInputs | TryOnInputs
+@dataclass(frozen=True)
+class TryOnMaxInputs:
+    model_image: str
+    product_image: str
+    prompt: str = ""
+    # None: the model image's own shape. FASHN documents the input but not its default; keeping
+    # the model image as it is is this engine's assumption (docs/ENGINE.md).
+    aspect_ratio: str | None = None
+    generation_mode: str = "balanced"
+    num_images: int = 1
+    output_format: str = "png"  # as tryon-v1.6
+    return_base64: bool = False
+    seed: int = 42
+
+    model_name = TRYON_MAX_MODEL_NAME
+
+    @property
+    def credits(self) -> int:
+        """What completing this prediction charges, per image by generation mode."""
+        return tryon_max_credits(self.generation_mode, self.num_images)
+
+
+RunInputs = FaceToModelInputs | TryOnInputs | TryOnMaxInputs
 
 
 def _bad(message: str) -> ApiError:
@@ -149,7 +173,7 @@ def parse_run_body(body: object) -> RunInputs:
     if not isinstance(model_name, str):
         raise _bad("model_name must be a string.")
     if model_name not in MODEL_NAMES:
-        served = " and ".join(f"'{name}'" for name in MODEL_NAMES)
+        served = ", ".join(f"'{name}'" for name in MODEL_NAMES)
         raise _bad(f"Unknown model_name {model_name!r}; this engine serves {served}.")
     inputs = body.get("inputs")
     if inputs is None:
@@ -158,19 +182,25 @@ def parse_run_body(body: object) -> RunInputs:
         raise _bad("inputs must be a JSON object.")
     if model_name == TRYON_MODEL_NAME:
         return parse_tryon_inputs(inputs)
+    if model_name == TRYON_MAX_MODEL_NAME:
+        return parse_tryon_max_inputs(inputs)
     return parse_face_to_model_inputs(inputs)
+
+
+def _prompt(inputs: dict) -> str:
+    prompt = inputs.get("prompt")
+    if prompt is None:
+        return ""
+    if not isinstance(prompt, str):
+        raise _bad("inputs.prompt must be a string.")
+    return prompt
 
 
 def parse_face_to_model_inputs(inputs: dict) -> FaceToModelInputs:
     face_image = _image(inputs, "face_image")
-    prompt = inputs.get("prompt")
-    if prompt is None:
-        prompt = ""
-    elif not isinstance(prompt, str):
-        raise _bad("inputs.prompt must be a string.")
     return FaceToModelInputs(
         face_image=face_image,
-        prompt=prompt,
+        prompt=_prompt(inputs),
         aspect_ratio=_enum(inputs, "aspect_ratio", ASPECT_RATIOS, "2:3"),
         seed=_seed(inputs),
         output_format=_enum(inputs, "output_format", OUTPUT_FORMATS, "jpeg"),
@@ -191,4 +221,23 @@ def parse_tryon_inputs(inputs: dict) -> TryOnInputs:
         num_samples=_count(inputs, "num_samples"),
         output_format=_enum(inputs, "output_format", OUTPUT_FORMATS, "png"),
         return_base64=_flag(inputs, "return_base64"),
+    )
+
+
+def parse_tryon_max_inputs(inputs: dict) -> TryOnMaxInputs:
+    model_image = _image(inputs, "model_image")
+    product_image = _image(inputs, "product_image")
+    aspect_ratio = None
+    if inputs.get("aspect_ratio") is not None:
+        aspect_ratio = _enum(inputs, "aspect_ratio", ASPECT_RATIOS, "")
+    return TryOnMaxInputs(
+        model_image=model_image,
+        product_image=product_image,
+        prompt=_prompt(inputs),
+        aspect_ratio=aspect_ratio,
+        generation_mode=_enum(inputs, "generation_mode", TRYON_MAX_GENERATION_MODES, "balanced"),
+        num_images=_count(inputs, "num_images"),
+        output_format=_enum(inputs, "output_format", OUTPUT_FORMATS, "png"),
+        return_base64=_flag(inputs, "return_base64"),
+        seed=_seed(inputs),
     )

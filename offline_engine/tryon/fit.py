@@ -44,6 +44,34 @@ DRAPE = 0.35  # how far a garment's sides move from the drawing's towards the bo
 
 
 @dataclass(frozen=True)
+class Finish:
+    """How much of the photo the garment keeps: what tryon-max does better than tryon-v1.6.
+
+    v1.6 lays the model's light and folds strongly over the garment, shades it as a cylinder
+    and adds the photo's grain, which dims and flattens a print; max keeps most of the product
+    photo's own colours and texture, samples it bicubically and keeps its edges crisp.
+    """
+
+    fold_strength: float = FOLD_STRENGTH
+    body_flat: float = 0.35  # share of the body's cylinder shading left out (1: none)
+    sleeve_flat: float = 0.0
+    grain: float = 1.0  # share of the photo's grain added
+    interpolation: int = cv2.INTER_LINEAR
+    edge_gain: float = 1.0  # >1 steepens the cut-out's soft edge
+
+
+V16_FINISH = Finish()
+MAX_FINISH = Finish(
+    fold_strength=0.3,
+    body_flat=0.8,
+    sleeve_flat=0.6,
+    grain=0.3,
+    interpolation=cv2.INTER_CUBIC,
+    edge_gain=2.0,
+)
+
+
+@dataclass(frozen=True)
 class Fit:
     """What the seed varies: how loose the garment sits and how long it falls."""
 
@@ -70,15 +98,15 @@ def _row_runs(alpha: np.ndarray, centre: float) -> np.ndarray:
     return np.minimum(to_left, to_right).astype(np.float32)
 
 
-def _remap(layer: np.ndarray, map_x: np.ndarray, map_y: np.ndarray):
+def _remap(layer: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, interpolation: int):
     """A garment layer (uint8 RGBA) sampled through the maps: float32 RGB and alpha 0..1."""
     out = cv2.remap(
-        layer, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        layer, map_x, map_y, interpolation, borderMode=cv2.BORDER_CONSTANT, borderValue=0
     )
     return out[..., :3].astype(np.float32), out[..., 3].astype(np.float32) * (1.0 / 255.0)
 
 
-def _body_layer(person: Person, g: Garment, category: str, fit: Fit):
+def _body_layer(person: Person, g: Garment, category: str, fit: Fit, finish: Finish):
     """(x0, y0, rgb, alpha, across) of the garment's body placed on the image, or None.
 
     ``across`` is -1..1 across the garment, for its cylinder shading off the body.
@@ -140,7 +168,7 @@ def _body_layer(person: Person, g: Garment, category: str, fit: Fit):
         map_y = map_y + _shoulder_lift(fig, body_alpha, xs, ys, top_y, g_top, g_cx, sx, sy)
     map_x = (gx - 0.5).astype(np.float32)
     map_y = np.ascontiguousarray(map_y - 0.5, np.float32)
-    rgb, alpha = _remap(g.body_layer(category == "bottoms"), map_x, map_y)
+    rgb, alpha = _remap(g.body_layer(category == "bottoms"), map_x, map_y, finish.interpolation)
     half = np.maximum(run_at * widen, 1.0)[:, None]
     across = np.clip((xs[None, :] - fig.cx) / half, -1.0, 1.0).astype(np.float32)
     return x0, y0, rgb, alpha, across
@@ -168,7 +196,9 @@ def _shoulder_lift(fig, body_alpha, xs, ys, top_y, g_top, g_cx, sx, sy) -> np.nd
     return (lift[None, :] * fade) / sy
 
 
-def _sleeve_layer(person: Person, g: Garment, side: int, fit: Fit, body_half: float):
+def _sleeve_layer(
+    person: Person, g: Garment, side: int, fit: Fit, body_half: float, finish: Finish
+):
     """(x0, y0, rgb, alpha, across) of one sleeve turned to hang along the arm, or None.
 
     ``across`` is -1..1 across the sleeve, for its cylinder shading.
@@ -223,7 +253,7 @@ def _sleeve_layer(person: Person, g: Garment, side: int, fit: Fit, body_half: fl
     t_across = offset + np.interp(t_along, centres, middles).astype(np.float32)
     map_x = (root[0] + t_along * axis[0] + t_across * normal[0] - 0.5).astype(np.float32)
     map_y = (root[1] + t_along * axis[1] + t_across * normal[1] - 0.5).astype(np.float32)
-    rgb, sleeve_alpha = _remap(g.sleeve_layer(side), map_x, map_y)
+    rgb, sleeve_alpha = _remap(g.sleeve_layer(side), map_x, map_y, finish.interpolation)
     # Only as wide as the sleeve's lower half: the drawing's wide top (the armhole, seen flat)
     # would stand off the shoulder like a wing; the body's edge covers the shoulder instead.
     sleeve_alpha *= np.clip((0.55 * width_g - np.abs(offset)) * across_scale / 2 + 0.5, 0, 1)
@@ -254,7 +284,7 @@ def _shoulder_cap(person: Person, box) -> np.ndarray:
     return np.where(near_neck[None, :], 1.0, below * beside).astype(np.float32)
 
 
-def _model_light(person: Person, box) -> tuple[np.ndarray, np.ndarray]:
+def _model_light(person: Person, box, fold_strength: float) -> tuple[np.ndarray, np.ndarray]:
     """The model image's light over ``box`` relative to each row's median across the torso,
     and how much of the body lies under each pixel to take it from (0..1).
 
@@ -288,7 +318,7 @@ def _model_light(person: Person, box) -> tuple[np.ndarray, np.ndarray]:
     # Clipped and softened: a busy photo's prints and badges must not show through.
     ratio = np.clip(smooth / np.maximum(reference[:, None], 1.0), 0.7, 1.08)
     ratio = cv2.GaussianBlur(ratio, (0, 0), max(1.0, 0.04 * u))
-    lit = 1.0 + FOLD_STRENGTH * (ratio - 1.0)
+    lit = 1.0 + fold_strength * (ratio - 1.0)
     weight = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), max(1.0, 0.05 * u))
     full = (x1 - x0, y1 - y0)
     return (
@@ -316,19 +346,21 @@ def _noise_sigma(person: Person, fig: Figure) -> float:
     return float(np.clip(1.4826 * np.median(np.abs(detail)) * 1.3, 0.0, 6.0))
 
 
-def fit_garment(person: Person, g: Garment, category: str, seed: int) -> np.ndarray:
+def fit_garment(
+    person: Person, g: Garment, category: str, seed: int, finish: Finish = V16_FINISH
+) -> np.ndarray:
     """The model image (working size, uint8 RGB) wearing the garment."""
     fit = Fit.from_seed(seed)
     fig = person.figure
     light = Light(person.light)
     pieces = []  # (x0, y0, rgb, alpha, across, takes the model's light)
-    body = _body_layer(person, g, category, fit)
+    body = _body_layer(person, g, category, fit, finish)
     if body is not None:
         pieces.append((*body, True))
     if category != "bottoms":
         body_half = fig.build.chest * fig.unit * fit.ease
         for side in (-1, 1):
-            sleeve = _sleeve_layer(person, g, side, fit, body_half)
+            sleeve = _sleeve_layer(person, g, side, fit, body_half, finish)
             if sleeve is not None:
                 pieces.insert(0, (*sleeve, False))  # under the body: its edge on top
     if not pieces:
@@ -339,7 +371,7 @@ def fit_garment(person: Person, g: Garment, category: str, seed: int) -> np.ndar
     bx1 = max(p[0] + p[3].shape[1] for p in pieces)
     by1 = max(p[1] + p[3].shape[0] for p in pieces)
     box = (bx0, by0, bx1, by1)
-    model_light, on_person = _model_light(person, box)
+    model_light, on_person = _model_light(person, box, finish.fold_strength)
     rgb = np.zeros((by1 - by0, bx1 - bx0, 3), np.float32)
     alpha = np.zeros((by1 - by0, bx1 - bx0), np.float32)
     for x0, y0, prgb, palpha, across, from_model in pieces:
@@ -347,18 +379,20 @@ def fit_garment(person: Person, g: Garment, category: str, seed: int) -> np.ndar
         sl = (slice(y0 - by0, y0 - by0 + ph), slice(x0 - bx0, x0 - bx0 + pw))
         # A cylinder under the face's key light; on the body, the model's own light instead,
         # wherever there is body under the garment to take it from.
-        lit = _cylinder(across, light, 0.35 if from_model else 0.0)
+        lit = _cylinder(across, light, finish.body_flat if from_model else finish.sleeve_flat)
         if from_model:
             weight = on_person[sl]
             lit = model_light[sl] * weight + lit * (1.0 - weight)
+        if finish.edge_gain != 1.0:
+            palpha = np.clip((palpha - 0.5) * finish.edge_gain + 0.5, 0.0, 1.0)
         colour = prgb * lit[..., None]
         rgb[sl] += (colour - rgb[sl]) * palpha[..., None]
         alpha[sl] = palpha + alpha[sl] * (1.0 - palpha)
     keep = 1.0 - person.head[by0:by1, bx0:bx1]  # the head stays exactly as it was
     alpha *= keep * _shoulder_cap(person, box)
     sigma = _noise_sigma(person, fig)
-    if sigma > 0.3:
-        rgb += shading.grain(alpha.shape, sigma, fit.grain_seed)[..., None]
+    if sigma * finish.grain > 0.3:
+        rgb += shading.grain(alpha.shape, sigma * finish.grain, fit.grain_seed)[..., None]
     # A soft shadow where the garment stands off the body onto what lies behind it.
     shadow = blur(alpha, 0.06 * fig.unit, shrink=4)
     out = person.rgb.copy()

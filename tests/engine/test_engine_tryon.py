@@ -295,10 +295,11 @@ def test_webhook_receives_the_status_json_when_a_tryon_completes(
     assert len(_Hooks.received[0]["output"]) == 1
 
 
-def test_the_index_lists_both_models(engine):
+def test_the_index_lists_every_model(engine):
     assert requests.get(f"{engine.url}/", timeout=5).json()["models"] == [
         "face-to-model",
         "tryon-v1.6",
+        "tryon-max",
     ]
 
 

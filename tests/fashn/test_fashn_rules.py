@@ -38,6 +38,7 @@ from avatar_studio.fashn import (
     PredictionError,
     PredictionStatus,
     TryOnInputs,
+    TryOnMaxInputs,
     is_running_status,
     is_terminal_status,
     random_seed,
@@ -255,12 +256,27 @@ def test_run_tryon_sends_tryon_v1_6_with_the_inputs_payload(fashn_stub):
     assert body == {"model_name": "tryon-v1.6", "inputs": inputs.to_payload()}
 
 
+def test_run_tryon_max_sends_tryon_max_with_the_inputs_payload(fashn_stub):
+    client, received = fashn_stub
+    inputs = TryOnMaxInputs(
+        model_image=MODEL, product_image=GARMENT, generation_mode="quality", num_images=2
+    )
+    assert client.run_tryon_max(inputs) == "p-1"
+    ((path, body),) = received
+    assert path == "/v1/run"
+    assert body == {"model_name": "tryon-max", "inputs": inputs.to_payload()}
+
+
 @pytest.mark.parametrize(
     ("method", "inputs"),
     [
         ("run_face_to_model", TryOnInputs(model_image=MODEL, garment_image=GARMENT)),
         ("run_tryon", FaceToModelInputs(face_image=FACE)),
         ("run_face_to_model", {"face_image": FACE}),
+        ("run_tryon", TryOnMaxInputs(model_image=MODEL, product_image=GARMENT)),
+        ("run_tryon_max", TryOnInputs(model_image=MODEL, garment_image=GARMENT)),
+        ("run_tryon_max", FaceToModelInputs(face_image=FACE)),
+        ("run_tryon_max", {"model_image": MODEL, "product_image": GARMENT}),
     ],
 )
 def test_inputs_of_another_model_are_refused_before_anything_is_sent(fashn_stub, method, inputs):
