@@ -50,7 +50,9 @@ def test_the_change_page_shows_the_snippet(admin_client, shop):
     assert reverse("admin:embed_shop_rotate_key", args=[shop.pk]) in page
 
 
-def test_rotating_the_key_refuses_the_old_one(admin_client, client, shop, garment_host):
+def test_rotating_the_key_refuses_the_old_one(
+    admin_client, client, shop, garment_host, fetch_policy
+):
     old_key = shop.key
 
     response = admin_client.post(reverse("admin:embed_shop_rotate_key", args=[shop.pk]))
