@@ -2,6 +2,7 @@
 the change page: the old key is refused at once), and the snippet the shop pastes."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.templatetags.static import static
 from django.urls import path, reverse
@@ -54,7 +55,9 @@ class ShopAdmin(admin.ModelAdmin):
 
     def rotate_view(self, request, shop_id):
         shop = get_object_or_404(Shop, pk=shop_id)
-        if request.method != "POST" or not self.has_change_permission(request, shop):
+        if not self.has_change_permission(request, shop):
+            raise PermissionDenied
+        if request.method != "POST":
             return redirect(reverse("admin:embed_shop_change", args=[shop.pk]))
         services.rotate_key(shop)
         self.message_user(
