@@ -6,22 +6,39 @@ import io
 import ssl
 import threading
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from ..api.imagehost import make_certificate
 
 NAME = "images.test"
 
 
-def garment_png(colour=(30, 110, 70)):
+# A tee's outline in a unit square: a shape the try-on engine can cut out and fit.
+_TEE = [
+    (0.40, 0.10), (0.27, 0.14), (0.09, 0.32), (0.19, 0.41), (0.29, 0.33),
+    (0.29, 0.92), (0.71, 0.92), (0.71, 0.33), (0.81, 0.41), (0.91, 0.32),
+    (0.73, 0.14), (0.60, 0.10),
+]  # fmt: skip
+
+
+def garment_png(width=300, height=375):
+    """A shop's product photo: a green tee on a transparent background."""
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    ImageDraw.Draw(image).polygon(
+        [(x * width, y * height) for x, y in _TEE], fill=(40, 120, 80, 255)
+    )
     buffer = io.BytesIO()
-    Image.new("RGBA", (60, 75), (*colour, 255)).save(buffer, "PNG")
+    image.save(buffer, "PNG")
     return buffer.getvalue()
 
 
-def garment_jpeg(colour=(150, 40, 40)):
+def garment_jpeg():
+    """The same garment as a shop's JPEG would be: on white, no transparency."""
+    with Image.open(io.BytesIO(garment_png())) as garment:
+        photo = Image.new("RGB", garment.size, (255, 255, 255))
+        photo.paste(garment, mask=garment.getchannel("A"))
     buffer = io.BytesIO()
-    Image.new("RGB", (60, 75), colour).save(buffer, "JPEG")
+    photo.save(buffer, "JPEG")
     return buffer.getvalue()
 
 
