@@ -21,5 +21,6 @@ class EmbedWindowOpenerMiddleware:
 
 
 def _returns_to_window(request):
-    target = request.GET.get("next") or request.POST.get("next") or ""
-    return target.startswith(WINDOW_PREFIX)
+    # The login form posts to its own address, ?next= included: the query alone says it. (The
+    # body is never read here: a view may have consumed it as a stream.)
+    return request.GET.get("next", "").startswith(WINDOW_PREFIX)

@@ -287,14 +287,23 @@ def test_only_the_shopper_opens_the_window_of_their_look(
     assert client.get(reverse("embed:look-panel", args=[embed_look.pk])).status_code == 404
 
 
-def test_the_window_keeps_its_opener_and_nothing_else_does(client, shop, garment_host):
+def test_the_window_keeps_its_opener_and_nothing_else_does(
+    client, alice, shop, garment_host, fetch_policy
+):
     window = client.get(window_url(shop, garment_host))
     login_back = client.get(reverse("login") + "?next=/embed/try/%3Fkey%3Dx")
     login = client.get(reverse("login"))
+    # Logging in posts to the same address, ?next= included, and is redirected to the window.
+    logged_in = client.post(
+        reverse("login") + "?next=/embed/try/",
+        {"username": "alice", "password": "alice-password-1", "next": "/embed/try/"},
+    )
 
     assert window["Cross-Origin-Opener-Policy"] == "unsafe-none"
     assert login_back["Cross-Origin-Opener-Policy"] == "unsafe-none"
     assert login["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert logged_in.status_code == 302 and logged_in["Location"] == "/embed/try/"
+    assert logged_in["Cross-Origin-Opener-Policy"] == "unsafe-none"
     # Framing stays forbidden everywhere.
     assert window["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in window["Content-Security-Policy"]
