@@ -15,6 +15,7 @@ from django.db import models
 from avatar_studio.shop.models import Look
 
 KEY_PREFIX = "pk_"
+MAX_ORIGIN_LENGTH = 255  # EmbedLook.origin
 
 
 def new_key():
@@ -40,7 +41,11 @@ def normalised_origin(text):
 
 
 def validate_origins(value):
-    bad = [line for line in _lines(value) if normalised_origin(line) is None]
+    bad = [
+        line
+        for line in _lines(value)
+        if normalised_origin(line) is None or len(line) > MAX_ORIGIN_LENGTH
+    ]
     if bad:
         raise ValidationError(
             "Each line must be exactly an origin, like https://shop.example or "
@@ -83,7 +88,7 @@ class EmbedLook(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     look = models.ForeignKey(Look, on_delete=models.CASCADE, related_name="+")
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="looks")
-    origin = models.CharField(max_length=255)
+    origin = models.CharField(max_length=MAX_ORIGIN_LENGTH)
     garment_name = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
 

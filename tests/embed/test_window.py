@@ -323,6 +323,7 @@ def test_the_window_keeps_its_opener_and_nothing_else_does(
         "https://user@shop.example",
         "ftp://shop.example",
         "https://shop.example?x=1",
+        "https://" + "a" * 250 + ".example",
     ],
 )
 def test_an_origin_must_be_exact(origin):
