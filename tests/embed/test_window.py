@@ -15,6 +15,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from avatar_studio.accounts.deletion import delete_account
 from avatar_studio.avatars.models import AvatarJob, PredictionModel
 from avatar_studio.embed import services
 from avatar_studio.embed.models import EmbedLook, Shop
@@ -347,3 +348,18 @@ def test_exact_origins_are_accepted():
         "https://shop.example:8443",
         "http://127.0.0.1:8123",
     ]
+
+
+def test_deleting_the_shoppers_account_takes_their_embedded_looks(
+    client, alice, shop, garment_host, fetch_policy
+):
+    avatar = make_finished_job(alice)
+    client.force_login(alice)
+    choose(client, window_url(shop, garment_host), avatar)
+    assert EmbedLook.objects.exists()
+
+    delete_account(alice)
+
+    assert not EmbedLook.objects.exists()
+    assert not Look.objects.exists()
+    assert Shop.objects.filter(pk=shop.pk).exists()
