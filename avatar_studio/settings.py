@@ -50,11 +50,14 @@ INSTALLED_APPS = [
     "avatar_studio.api",
     "avatar_studio.shop",
     "avatar_studio.credits",
+    "avatar_studio.embed",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "avatar_studio.core.security.ContentSecurityPolicyMiddleware",
+    # After SecurityMiddleware: the button's window keeps its opener (see the module).
+    "avatar_studio.embed.middleware.EmbedWindowOpenerMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("avatar_studio.api.urls")),
     path("shop/", include("avatar_studio.shop.urls")),
+    path("embed/", include("avatar_studio.embed.urls")),
     path("", include("avatar_studio.core.urls")),
     path("", include("avatar_studio.avatars.urls")),
 ]

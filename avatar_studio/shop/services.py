@@ -2,6 +2,7 @@
 shopper who asks gets a look of their own, the only way they reach it."""
 
 from contextlib import suppress
+from types import SimpleNamespace
 
 from django.db import IntegrityError, transaction
 
@@ -33,7 +34,16 @@ def try_on(shopper, garment, avatar_result):
     return look
 
 
-def _cached_or_started(garment, avatar_result):
+def try_on_image(shopper, garment_slug, category, png, avatar_result):
+    """Like ``try_on``, for a garment known only by its picture (``png`` bytes) and FASHN
+    category, cached under ``garment_slug``."""
+    garment = SimpleNamespace(slug=garment_slug, category=category)
+    tryon = _cached_or_started(garment, avatar_result, png=png)
+    look, _created = Look.objects.get_or_create(shopper=shopper, tryon=tryon)
+    return look
+
+
+def _cached_or_started(garment, avatar_result, png=None):
     """The try-on of ``garment`` on ``avatar_result``: the cached one, or a new one started now.
     A cached try-on that failed is started again."""
     cached = _cached(garment, avatar_result)
@@ -53,7 +63,7 @@ def _cached_or_started(garment, avatar_result):
                 # The picture shows the avatar owner's face: it is theirs, and goes with it.
                 owner=avatar_result.job.owner,
                 model_result=avatar_result,
-                garment_png=garment_png(garment),
+                garment_png=garment_png(garment) if png is None else png,
                 category=garment.category,
                 **TRYON_SETTINGS,
             )

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -38,6 +39,7 @@ from avatar_studio.avatars.models import AvatarJob, JobStatus, PredictionAttempt
 from avatar_studio.avatars.pipeline import transitions
 from avatar_studio.avatars.pipeline.outputs import StoredOutput
 from avatar_studio.avatars.review import services as review
+from avatar_studio.embed.models import EmbedLook, Shop
 from avatar_studio.shop import services as shop
 from avatar_studio.shop.catalogue import get_garment
 from avatar_studio.shop.models import Look
@@ -96,6 +98,37 @@ def _look(look):
     return reverse("shop:product", args=[look.tryon.garment_slug]) + f"?look={look.pk}"
 
 
+def _embed_window(w, key=None):
+    """The window a shop's button opens (the shop made here on first use). The garment's host is
+    a public address literal: checked without DNS, and nothing connects to it unless posted."""
+    shop = w.get("embed_shop") or Shop.objects.create(
+        name="Corner Boutique", allowed_origins="https://shop.example"
+    )
+    w["embed_shop"] = shop
+    query = urlencode(
+        {
+            "key": key or shop.key,
+            "origin": "https://shop.example",
+            "garment_image": "https://93.184.215.14/linen-shirt.png",
+            "name": "Linen shirt",
+            "category": "tops",
+        }
+    )
+    return f"{reverse('embed:try')}?{query}"
+
+
+def _embed_look(look_key):
+    def path(w):
+        _embed_window(w)
+        embed_look = EmbedLook.objects.create(
+            look=w[look_key], shop=w["embed_shop"], origin="https://shop.example",
+            garment_name="Linen shirt",
+        )  # fmt: skip
+        return reverse("embed:look", args=[embed_look.pk])
+
+    return path
+
+
 # "alice" has avatars of every kind, "newcomer" has none.
 PAGES = [
     Page("landing", None, lambda w: reverse("avatars:upload")),
@@ -146,10 +179,16 @@ PAGES = [
     Page("shop-product", "alice", lambda w: reverse("shop:product", args=["forest-hoodie"])),
     Page("shop-look", "alice", lambda w: _look(w["look"])),
     Page("shop-look-running", "alice", lambda w: _look(w["running_look"])),
+    Page("embed-sign-in", None, _embed_window),
+    Page("embed-choose", "alice", _embed_window),
+    Page("embed-choose-no-avatar", "newcomer", _embed_window),
+    Page("embed-refused", None, lambda w: _embed_window(w, key="pk_unknown")),
+    Page("embed-look", "alice", _embed_look("look")),
+    Page("embed-look-running", "alice", _embed_look("running_look")),
 ]
 
 # Pages answered with another status than 200, on purpose.
-STATUS = {"not-found": 404, "shared-gone": 404}
+STATUS = {"not-found": 404, "shared-gone": 404, "embed-refused": 403}
 
 # Pages the server layer answers with before Django's views (no template tags of their own, no
 # URL to reach them in a test): served in place of a path, with the app's real stylesheet.

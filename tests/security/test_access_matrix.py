@@ -26,8 +26,10 @@ from avatar_studio.avatars.models import AvatarJob, JobStatus, PredictionAttempt
 from avatar_studio.avatars.pipeline import transitions
 from avatar_studio.avatars.pipeline.outputs import StoredOutput
 from avatar_studio.avatars.review import services as review
+from avatar_studio.embed.models import EmbedLook, Shop
 from avatar_studio.shop import services as shop_services
 from avatar_studio.shop.catalogue import get_garment
+from avatar_studio.shop.models import Look
 
 from ..admin.conftest import reviewers_group
 from ..support.jobs import make_finished_job
@@ -124,6 +126,23 @@ def result(attr):
 
 def none(_world):
     return {}
+
+
+def _embed_look_row(world):
+    """Alice's look made through a shop's button (made on first use)."""
+    if "embed_look" not in world.extra:
+        shop = Shop.objects.create(name="Boutique", allowed_origins="https://shop.example")
+        world.extra["embed_look"] = EmbedLook.objects.create(
+            look=Look.objects.get(pk=world.look_id),
+            shop=shop,
+            origin="https://shop.example",
+            garment_name="Forest hoodie",
+        )
+    return world.extra["embed_look"]
+
+
+def _embed_look(world):
+    return _embed_look_row(world).pk
 
 
 LOGIN = "login"  # a redirect to the site's login page
@@ -326,6 +345,37 @@ ROWS = [
     ),
     # The admin: is_staff opens its door; what is inside takes a permission
     Row("admin:index", "GET", none, (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, 200, 200)),
+    # The embedded button's window
+    Row("embed:try", "GET", none, (403, 403, 403, 403, 403, 403), note="no shop key: refused"),
+    Row("embed:try", "POST", none, (403, 403, 403, 403, 403, 403), note="no shop key: refused"),
+    Row(
+        "embed:look",
+        "GET",
+        lambda w: {"embed_look_id": _embed_look(w)},
+        (LOGIN, 200, 404, 404, 404, 404),
+        note="only the shopper: the window posts to a shop",
+    ),
+    Row(
+        "embed:look-panel",
+        "GET",
+        lambda w: {"embed_look_id": _embed_look(w)},
+        (LOGIN, 200, 404, 404, 404, 404),
+        note="only the shopper: the window posts to a shop",
+    ),
+    Row(
+        "admin:embed_shop_changelist",
+        "GET",
+        none,
+        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+        note="shops are the superuser's",
+    ),
+    Row(
+        "admin:embed_shop_rotate_key",
+        "POST",
+        lambda w: {"shop_id": _embed_look_row(w).shop_id},
+        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 302),
+        note="shops are the superuser's",
+    ),
     Row(
         "admin:avatars_avatarjob_changelist",
         "GET",
