@@ -8,13 +8,12 @@ from django.urls import reverse
 
 from avatar_studio.avatars.review import services as review
 from avatar_studio.shop import services as shop_services
-from avatar_studio.shop.catalogue import get_garment
-from avatar_studio.shop.models import Look, TryOn
+from avatar_studio.shop.models import Look, Product, TryOn
 
 from ..support.jobs import make_finished_job
 
 # Migrations run outside a test transaction (SQLite cannot change its schema inside one).
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("demo_store")]
 
 BEFORE_LOOKS = [("shop", "0001_initial")]
 
@@ -33,7 +32,7 @@ def test_existing_tryons_are_granted_to_their_avatars_owner(client, alice, bob, 
     model = make_finished_job(alice, prompt="curvy figure")
     review.offer_for_display(model)
     review.approve(model, reviewer=staff)
-    tee = get_garment("essential-crew-tee")
+    tee = Product.objects.get(slug="essential-crew-tee")
     shop_services.try_on(alice, tee, own.results.get())
     shop_services.try_on(bob, tee, model.results.get())  # asked for by Bob, on Alice's model
     tryons = set(TryOn.objects.values_list("pk", flat=True))
