@@ -238,3 +238,18 @@ def test_loaddemo_is_idempotent_and_keeps_what_staff_changed(media_root):
     assert len(stored_photos(media_root)) == 8
     hoodie = Product.objects.get(slug="forest-hoodie")
     assert (str(hoodie.price), hoodie.is_published) == ("49.00", False)
+
+
+def test_a_tryon_from_before_products_were_in_the_database_still_shows(client, alice, demo_store):
+    avatar = make_finished_job(alice).results.get()
+    look = services.try_on(alice, demo_store["forest-hoodie"], avatar)
+    TryOn.objects.filter(pk=look.tryon_id).update(garment_slug="forest-hoodie")  # the old key
+    client.force_login(alice)
+
+    panel = client.get(reverse("shop:look", args=[look.pk]))
+
+    assert panel.status_code == 200
+    assert "Forest hoodie on your avatar" in panel.content.decode()
+    # Asking again today makes the try-on of the product's photo, under the new key.
+    again = services.try_on(alice, demo_store["forest-hoodie"], avatar)
+    assert again.tryon.garment_slug.startswith("forest-hoodie-")
