@@ -368,7 +368,7 @@ def _photo_preview(photo, height):
     )
 
 
-class ProductImageInline(admin.TabularInline):
+class ProductImageInline(admin.StackedInline):  # stacked: fits a phone
     model = ProductImage
     form = ProductImageForm
     extra = 1
