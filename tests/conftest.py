@@ -135,6 +135,17 @@ def fast_pipeline(settings):
 
 
 @pytest.fixture
+def demo_store(db):
+    """The demo store's eight published products, loaded as ``make run`` loads them."""
+    from django.core.management import call_command
+
+    from avatar_studio.shop.models import Product
+
+    call_command("loaddemo", verbosity=0)
+    return {product.slug: product for product in Product.objects.all()}
+
+
+@pytest.fixture
 def alice(django_user_model):
     return django_user_model.objects.create_user("alice", password="alice-password-1")
 

@@ -129,7 +129,7 @@ def main():
     from avatar_studio.avatars.review import services as review
     from avatar_studio.core.addresses import is_public_address
     from avatar_studio.core.management.commands.runstack import DEMO_PASSWORD, DEMO_USERNAME
-    from avatar_studio.shop.catalogue import GARMENTS
+    from avatar_studio.shop.catalogue import DEMO_GARMENTS
 
     rows = []
 
@@ -168,7 +168,7 @@ def main():
 
     # 3. A try-on of one's own avatar, after the avatar is approved as a model.
     result_id = AvatarJob.objects.get(pk=job_id).results.get(index=0).pk
-    slug = GARMENTS[0].slug
+    slug = DEMO_GARMENTS[0].slug
     token = csrf(demo_session, base, f"/shop/products/{slug}/")
     answer = demo_session.post(
         f"{base}/shop/products/{slug}/try-on/",

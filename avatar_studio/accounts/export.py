@@ -26,9 +26,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from avatar_studio.avatars.models import AvatarJob, AvatarResult, PredictionAttempt
-from avatar_studio.shop.catalogue import get_garment
 from avatar_studio.shop.models import Look
-from avatar_studio.shop.selectors import may_wear
+from avatar_studio.shop.selectors import may_wear, product_for_tryon
 
 from . import services, throttle
 
@@ -288,7 +287,7 @@ def _look(user, look, images, archive):
     tryon = look.tryon
     job = tryon.job
     model = tryon.avatar_result
-    garment = get_garment(tryon.garment_slug)
+    garment = product_for_tryon(tryon)
     if model.job.owner_id == user.pk:
         worn_by = {"your_avatar": str(model.job_id), "image_index": model.index}
     else:

@@ -32,7 +32,7 @@ def delete_files(names, storage=None):
             logger.error("could not delete stored file %s: %r", name, error)
 
 
-def _delete_after_commit(names, using):
+def delete_after_commit(names, using):
     names = [name for name in names if name]
     if names:
         transaction.on_commit(lambda: delete_files(names), using=using)
@@ -40,11 +40,11 @@ def _delete_after_commit(names, using):
 
 def on_job_deleted(sender, instance, using, **kwargs):
     """``post_delete`` of a job (also by cascade, e.g. its owner deleted in the admin)."""
-    _delete_after_commit([instance.selfie.name, instance.garment_image.name], using)
+    delete_after_commit([instance.selfie.name, instance.garment_image.name], using)
 
 
 def on_result_deleted(sender, instance, using, **kwargs):
-    _delete_after_commit([instance.image.name, instance.thumbnail.name], using)
+    delete_after_commit([instance.image.name, instance.thumbnail.name], using)
 
 
 def delete_user_files(user_id, storage=None):

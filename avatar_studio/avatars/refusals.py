@@ -112,3 +112,10 @@ CHANGED_MEANWHILE = Reason(
     "changed_meanwhile",
     "This avatar changed while you were acting on it. Reload the page and look at it again.",
 )
+
+
+# --- The store ---------------------------------------------------------------------------------
+
+NO_PRODUCT_PHOTO = Reason(
+    "no_product_photo", "This product has no photo to try on yet. Try another product."
+)

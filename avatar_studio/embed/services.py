@@ -79,7 +79,9 @@ def try_on(shopper, request, avatar_result_id, *, consent):
     # The cache key is the picture, not its address: the same garment from any URL is made once.
     slug = "url-" + hashlib.sha256(fetched).hexdigest()[:40]
     with transaction.atomic():
-        look = shop_services.try_on_image(shopper, slug, request.category, png, avatar_result)
+        look = shop_services.try_on_garment(
+            shopper, slug, lambda: png, request.category, avatar_result
+        )
         return EmbedLook.objects.create(
             look=look, shop=request.shop, origin=request.origin, garment_name=request.name
         )

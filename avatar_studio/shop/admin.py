@@ -1,4 +1,8 @@
-"""Staff view of the store's try-ons: a list of its own, apart from avatars (``avatars.admin``).
+"""Staff view of the store: its products (with their photos), and its try-ons, a list of their
+own apart from avatars (``avatars.admin``).
+
+A product photo is uploaded or fetched from an https URL (``shop.images``: the selfie intake's
+checks, the API's safe fetcher); a bad file or URL is an error on its row, and nothing is stored.
 
 A try-on job belongs to the avatar's owner (the picture shows their face), but the shoppers who
 asked for it are on their looks; the list shows both. Who may see try-ons is who may see every
@@ -7,6 +11,7 @@ job (``selectors.may_view_all_jobs``), the same rule that serves their pictures;
 goes with its avatar (``services.delete_avatar``).
 """
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Prefetch
 from django.urls import reverse
@@ -21,8 +26,8 @@ from avatar_studio.avatars.admin import (
 from avatar_studio.avatars.models import JobStatus, TryOnJob
 from avatar_studio.avatars.selectors import may_view_all_jobs
 
-from .catalogue import get_garment
-from .models import Look, TryOn
+from . import images, selectors, services
+from .models import Look, Product, ProductImage, TryOn
 
 THUMBNAIL_HEIGHT = 84
 PREVIEW_HEIGHT = 300
@@ -103,6 +108,17 @@ class TryOnJobAdmin(JobAdminBase):
         ),
         *JobAdminBase.SCHEDULING_AND_TIMINGS,
     ]
+
+    def get_changelist_instance(self, request):
+        # The garments of a whole page in one query, not one per row.
+        changelist = super().get_changelist_instance(request)
+        jobs = list(changelist.result_list)
+        tryons = [tryon for job in jobs if (tryon := _tryon(job)) is not None]
+        products = selectors.products_for_tryons(tryons)
+        for job in jobs:
+            if (tryon := _tryon(job)) is not None:
+                job._product = products.get(tryon.pk)
+        return changelist
 
     def get_queryset(self, request):
         looks = Look.objects.select_related("shopper").order_by("created_at")
@@ -227,8 +243,8 @@ class TryOnJobAdmin(JobAdminBase):
         tryon = _tryon(job)
         if tryon is None:
             return "—"
-        garment = get_garment(tryon.garment_slug)
-        if garment is None:  # no longer in the catalogue
+        garment = getattr(job, "_product", None) or selectors.product_for_tryon(tryon)
+        if garment is None:  # a garment from a URL, or a product deleted since
             return tryon.garment_slug
         image = thumbnail_html(
             reverse("shop:garment-image", args=[garment.slug]), garment.name, height=height
@@ -270,3 +286,90 @@ class TryOnAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # try-ons start from the store, through the pipeline
+
+
+# --- Products ---------------------------------------------------------------------------------
+
+
+class ProductImageForm(forms.ModelForm):
+    """A photo row: a file to upload or an https URL to fetch (one of them for a new row; either
+    on a saved row replaces its photo)."""
+
+    photo = forms.FileField(required=False, help_text="JPEG, PNG, WebP or HEIC.")
+    source_url = forms.URLField(
+        label="or fetch from URL",
+        required=False,
+        assume_scheme="https",
+        help_text="A public https:// link to the photo.",
+    )
+
+    class Meta:
+        model = ProductImage
+        fields = ["position"]
+
+    def clean(self):
+        cleaned = super().clean()
+        photo, url = cleaned.get("photo"), cleaned.get("source_url")
+        if photo and url:
+            raise forms.ValidationError("Upload a photo or give its URL, not both.")
+        try:
+            if photo:
+                self.png = images.normalise_garment(photo)
+            elif url:
+                self.png = images.fetch_garment(url)
+            else:
+                self.png = None
+        except images.GarmentPhotoRejected as rejected:
+            raise forms.ValidationError(str(rejected)) from None
+        if self.png is None and self.instance.pk is None and self.has_changed():
+            raise forms.ValidationError("Upload a photo or give its https:// URL.")
+        return cleaned
+
+    def save(self, commit=True):
+        image = super().save(commit=False)
+        if self.png is not None:
+            return services.store_photo(image, self.png)
+        if commit:
+            image.save()
+        return image
+
+
+def _photo_preview(photo, height):
+    if not photo or not photo.pk:
+        return "—"
+    return thumbnail_html(
+        reverse("shop:product-photo", args=[photo.pk]), f"{photo.product} photo", height=height
+    )
+
+
+class ProductImageInline(admin.StackedInline):  # stacked: fits a phone
+    model = ProductImage
+    form = ProductImageForm
+    extra = 1
+    fields = ["preview", "photo", "source_url", "position"]
+    readonly_fields = ["preview"]
+    verbose_name = "photo"
+    verbose_name_plural = "photos (the first is the one shoppers try on)"
+
+    @admin.display(description="Preview")
+    def preview(self, photo):
+        return _photo_preview(photo, THUMBNAIL_HEIGHT)
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["thumbnail", "name", "category", "price", "is_published", "updated_at"]
+    list_display_links = ["name"]
+    list_filter = ["is_published", "category"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "price", "category", "description", "is_published"]
+    inlines = [ProductImageInline]
+
+    def get_queryset(self, request):
+        photos = ProductImage.objects.order_by("position", "id")
+        return super().get_queryset(request).prefetch_related(Prefetch("images", queryset=photos))
+
+    @admin.display(description="Photo")
+    def thumbnail(self, product):
+        return _photo_preview(product.first_image(), THUMBNAIL_HEIGHT)

@@ -6,3 +6,16 @@ class ShopConfig(AppConfig):
     label = "shop"
     verbose_name = "Demo store"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.db.models.signals import post_delete
+
+        from avatar_studio.avatars.files import delete_after_commit
+
+        from .models import ProductImage
+
+        def on_photo_deleted(sender, instance, using, **kwargs):
+            # The photo's file goes once its row's deletion commits (see ``avatars.files``).
+            delete_after_commit([instance.image.name], using)
+
+        post_delete.connect(on_photo_deleted, sender=ProductImage, weak=False)

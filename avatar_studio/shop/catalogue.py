@@ -1,7 +1,8 @@
-"""The demo store's catalogue: a few garments, described in code and drawn by ``garments.py``.
+"""The demo store's seed data: eight garments, described here and drawn by ``garments.py``.
 
-A real store would keep products in its database; the demo keeps them here so the store works
-on a fresh checkout with nothing to load. ``category`` is FASHN's tryon-v1.6 category.
+Products live in the database (``models.Product``); ``manage.py loaddemo`` (run by ``make run``)
+turns these into published products with their drawn photos, so a fresh checkout has a store.
+Nothing reads this module but that command. ``category`` is FASHN's category.
 """
 
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ class Garment:
         return "#{:02x}{:02x}{:02x}".format(*self.colour)
 
 
-GARMENTS = (
+DEMO_GARMENTS = (
     Garment(
         slug="essential-crew-tee",
         name="Essential crew tee",
@@ -110,10 +111,3 @@ GARMENTS = (
         description="Unstructured wool-blend blazer with notch lapels and a two-button front.",
     ),
 )
-
-_BY_SLUG = {garment.slug: garment for garment in GARMENTS}
-
-
-def get_garment(slug):
-    """The garment with this slug, or None."""
-    return _BY_SLUG.get(slug)

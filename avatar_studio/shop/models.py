@@ -10,9 +10,77 @@ what one shopper asked for is theirs alone, so shoppers reach try-ons only throu
 import uuid
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 
+from avatar_studio import fashn
 from avatar_studio.avatars.models import AvatarJob, AvatarResult
+
+# FASHN's garment categories; "auto" is a try-on setting, not what a product is.
+CATEGORY_CHOICES = [
+    (c, c.replace("-", " ").capitalize()) for c in fashn.TRYON_CATEGORIES if c != "auto"
+]
+
+
+class ProductQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+
+class Product(models.Model):
+    """A garment the store sells; shoppers see it only once it is published."""
+
+    name = models.CharField(max_length=120)
+    # Short enough that "<slug>-<image pk>" fits TryOn.garment_slug.
+    slug = models.SlugField(max_length=48, unique=True)
+    price = models.DecimalField(max_digits=8, decimal_places=2, validators=[MinValueValidator(0)])
+    description = models.TextField(blank=True)
+    category = models.CharField(max_length=16, choices=CATEGORY_CHOICES)
+    is_published = models.BooleanField("published", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["is_published", "created_at", "id"], name="product_listing")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def first_image(self):
+        """The photo try-ons use: the first in order (from a prefetch when there is one)."""
+        images = list(self.images.all())
+        return images[0] if images else None
+
+
+def product_image_upload_to(image, filename):
+    return f"products/{uuid.uuid4().hex}.png"
+
+
+class ProductImage(models.Model):
+    """One garment photo of a product, normalised by ``shop.images`` before it is stored."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(upload_to=product_image_upload_to)
+    width = models.PositiveIntegerField(editable=False, default=0)
+    height = models.PositiveIntegerField(editable=False, default=0)
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return f"{self.product} photo {self.position}"
+
+    @property
+    def tryon_key(self):
+        """The try-on cache key (``TryOn.garment_slug``): a new photo is a new garment to FASHN."""
+        return f"{self.product.slug}-{self.pk}"
 
 
 class TryOn(models.Model):

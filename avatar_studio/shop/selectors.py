@@ -7,17 +7,82 @@ Either way the look is private to the shopper who asked, whatever happens to the
 the cached try-on picture is shared, the look that leads to it is not.
 """
 
+import re
+
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 
 from avatar_studio.avatars.models import AvatarJob, AvatarResult, JobStatus, PredictionModel
 from avatar_studio.avatars.selectors import approved_public_avatars, may_view_all_jobs
 
-from .models import Look
+from .models import Look, Product, ProductImage
 
 MODEL_PICKER_SIZE = 8
 OWN_PICKER_SIZE = 12
+CATALOGUE_PAGE_SIZE = 24
+# A try-on of a product's photo is cached under "<product slug>-<photo id>".
+_PRODUCT_KEY = re.compile(r"^(?P<slug>[-\w]+)-(?P<image>\d+)$")
+
+
+# --- Products: shoppers see published ones only; each read is a fixed number of queries. -------
+
+
+def _with_photos(products):
+    return products.prefetch_related(
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+    )
+
+
+def catalogue_page(page_number):
+    """One page of published products with their photos (3 queries: count, products, photos)."""
+    paginator = Paginator(_with_photos(Product.objects.published()), CATALOGUE_PAGE_SIZE)
+    return paginator.get_page(page_number)
+
+
+def published_product(slug):
+    """The published product ``slug`` with its photos (2 queries), else 404."""
+    try:
+        return _with_photos(Product.objects.published()).get(slug=slug)
+    except Product.DoesNotExist:
+        raise Http404("No such product.") from None
+
+
+def product_photo(user, image_id):
+    """A product photo: anyone's while the product is published; staff who may view products
+    see the photos of unpublished ones too (the admin's previews). Else 404."""
+    photos = ProductImage.objects.select_related("product")
+    if not user.has_perm("shop.view_product"):
+        photos = photos.filter(product__is_published=True)
+    try:
+        return photos.get(pk=image_id)
+    except ProductImage.DoesNotExist:
+        raise Http404("No such photo.") from None
+
+
+def product_for_tryon(tryon):
+    """The product whose photo ``tryon`` wears, published or not, or None (a garment from a URL,
+    or a product deleted since)."""
+    return products_for_tryons([tryon]).get(tryon.pk)
+
+
+def products_for_tryons(tryons):
+    """``{tryon pk: product}`` for those of ``tryons`` that wear a product's photo (one query).
+    A key from before products were in the database is the bare product slug."""
+    candidates = {}
+    for tryon in tryons:
+        match = _PRODUCT_KEY.match(tryon.garment_slug)
+        # The longer slug first: a product may itself be named "<something>-<number>".
+        candidates[tryon.pk] = [tryon.garment_slug] + ([match["slug"]] if match else [])
+    slugs = {slug for names in candidates.values() for slug in names}
+    products = {p.slug: p for p in Product.objects.filter(slug__in=slugs)} if slugs else {}
+    found = {}
+    for pk, names in candidates.items():
+        product = next((products[name] for name in names if name in products), None)
+        if product is not None:
+            found[pk] = product
+    return found
 
 
 def own_avatars(user):

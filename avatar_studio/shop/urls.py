@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.catalogue, name="catalogue"),
     path("products/<slug:slug>/", views.product, name="product"),
     path("products/<slug:slug>/image.png", views.garment_image, name="garment-image"),
+    path("photos/<int:image_id>/", views.product_photo, name="product-photo"),
     path("products/<slug:slug>/try-on/", views.try_on, name="try-on"),
     # A look's id is a random UUID: its address cannot be guessed from another's.
     path("looks/<uuid:look_id>/", views.look_panel, name="look"),

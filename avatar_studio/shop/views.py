@@ -1,7 +1,8 @@
 """The demo store: catalogue, product pages, and garments tried on avatars."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -10,21 +11,21 @@ from django.views.decorators.http import require_GET, require_POST
 from avatar_studio.avatars import services as avatar_services
 from avatar_studio.avatars.media import private_file_response, public_file_response
 from avatar_studio.avatars.progress import job_progress
+from avatar_studio.avatars.refusals import Refused
 
 from . import selectors, services
-from .catalogue import GARMENTS, get_garment
-from .garments import garment_png
 
 
 @require_GET
 def catalogue(request):
-    return render(request, "shop/catalogue.html", {"garments": GARMENTS})
+    page = selectors.catalogue_page(request.GET.get("page"))
+    return render(request, "shop/catalogue.html", {"page": page, "products": page.object_list})
 
 
 @require_GET
 def product(request, slug):
-    garment = _garment(slug)
-    context = {"garment": garment, "look": None}
+    product = selectors.published_product(slug)
+    context = {"product": product, "photos": list(product.images.all()), "look": None}
     if request.user.is_authenticated:
         context["own_avatars"] = selectors.own_avatars(request.user)
         context["model_avatars"] = selectors.model_avatars()
@@ -36,10 +37,14 @@ def product(request, slug):
 @login_required
 @require_POST
 def try_on(request, slug):
-    """Start (or reuse) the try-on of this garment on the avatar image the shopper picked."""
-    garment = _garment(slug)
+    """Start (or reuse) the try-on of this product on the avatar image the shopper picked."""
+    product = selectors.published_product(slug)
     result = selectors.wearable_result(request.user, request.POST.get("avatar"))
-    look = services.try_on(request.user, garment, result)
+    try:
+        look = services.try_on(request.user, product, result)
+    except Refused as refusal:
+        messages.error(request, refusal.message)
+        return redirect("shop:product", slug)
     return redirect(reverse("shop:product", args=[slug]) + f"?look={look.pk}#look")
 
 
@@ -69,16 +74,24 @@ def model_thumbnail(request, result_id):
 
 @require_GET
 def garment_image(request, slug):
-    response = HttpResponse(garment_png(_garment(slug)), content_type="image/png")
-    response["Cache-Control"] = "public, max-age=86400"
+    """A published product's first photo (the one try-ons use)."""
+    photo = selectors.published_product(slug).first_image()
+    if photo is None:
+        raise Http404("This product has no photo.")
+    return _photo_response(photo)
+
+
+@require_GET
+def product_photo(request, image_id):
+    return _photo_response(selectors.product_photo(request.user, image_id))
+
+
+def _photo_response(photo):
+    response = public_file_response(photo.image)
+    if photo.product.is_published:
+        # The address names one photo, which never changes (a new photo is a new row).
+        response["Cache-Control"] = "public, max-age=86400"
     return response
-
-
-def _garment(slug):
-    garment = get_garment(slug)
-    if garment is None:
-        raise Http404("No such product.")
-    return garment
 
 
 def _look_context(user, look_id):
@@ -91,7 +104,7 @@ def _look_context(user, look_id):
         "look_tryon": tryon,
         "look_job": job,
         "look_progress": job_progress(job, timezone.now()),
-        "look_garment": get_garment(tryon.garment_slug),
+        "look_garment": selectors.product_for_tryon(tryon),
         "look_is_own": is_own,
         # A try-on whose inputs FASHN refused (e.g. a pose it cannot dress) fails again if sent
         # again: no "Try again" then.

@@ -193,6 +193,8 @@ def test_the_zip_holds_my_data_and_nobody_elses(client, start_worker, engine, al
 
 
 pytestmark_db = pytest.mark.django_db
+# Every test here may ask the store for a look: the demo store's products are loaded for each.
+pytestmark = pytest.mark.usefixtures("demo_store")
 
 
 @pytestmark_db

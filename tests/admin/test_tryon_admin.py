@@ -29,11 +29,11 @@ from avatar_studio.avatars.pipeline import transitions
 from avatar_studio.avatars.pipeline.outputs import StoredOutput
 from avatar_studio.avatars.review import services as review
 from avatar_studio.shop import services as shop
-from avatar_studio.shop.catalogue import get_garment
+from avatar_studio.shop.models import Product
 
 from ..support.jobs import make_finished_job
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_store")]
 
 TRYONS = "admin:avatars_tryonjob_changelist"
 AVATARS = "admin:avatars_avatarjob_changelist"
@@ -87,7 +87,7 @@ def model_avatar(alice, staff):
 @pytest.fixture
 def bobs_tryon(bob, model_avatar):
     """Bob, a shopper, asked to see the tee on Alice's model: the try-on job is Alice's."""
-    look = shop.try_on(bob, get_garment(TEE), model_avatar.results.get())
+    look = shop.try_on(bob, Product.objects.get(slug=TEE), model_avatar.results.get())
     job = finish_with_picture(look.tryon.job)
     assert job.owner == model_avatar.owner
     return job
@@ -152,10 +152,12 @@ def test_a_second_shopper_is_listed_too_and_the_shopper_link_filters_the_list(
     client, reviewer, alice, bob, model_avatar, bobs_tryon
 ):
     # Alice asks for the same tee on her own avatar: the cached try-on, a look of her own.
-    shop.try_on(alice, get_garment(TEE), model_avatar.results.get())
+    shop.try_on(alice, Product.objects.get(slug=TEE), model_avatar.results.get())
     other = make_finished_job(alice, prompt="slim build")
     alices_own = finish_with_picture(
-        shop.try_on(alice, get_garment("breton-stripe-tee"), other.results.get()).tryon.job
+        shop.try_on(
+            alice, Product.objects.get(slug="breton-stripe-tee"), other.results.get()
+        ).tryon.job
     )
     client.force_login(reviewer)
 
@@ -237,7 +239,9 @@ def test_retry_failed_calls_the_retry_service_and_reports_what_it_skipped(
     client, reviewer, bob, model_avatar, bobs_tryon
 ):
     failed = fail(
-        shop.try_on(bob, get_garment("breton-stripe-tee"), model_avatar.results.get()).tryon.job
+        shop.try_on(
+            bob, Product.objects.get(slug="breton-stripe-tee"), model_avatar.results.get()
+        ).tryon.job
     )
     client.force_login(reviewer)
 
@@ -279,9 +283,11 @@ def test_the_try_on_list_costs_the_same_queries_for_one_try_on_or_six(
         client.get(reverse(TRYONS))
     for slug in ("breton-stripe-tee", "sunset-logo-tee"):
         for shopper in (alice, bob):
-            shop.try_on(shopper, get_garment(slug), model_avatar.results.get())
+            shop.try_on(shopper, Product.objects.get(slug=slug), model_avatar.results.get())
         avatar = make_finished_job(bob)
-        finish_with_picture(shop.try_on(bob, get_garment(slug), avatar.results.get()).tryon.job)
+        finish_with_picture(
+            shop.try_on(bob, Product.objects.get(slug=slug), avatar.results.get()).tryon.job
+        )
     with CaptureQueriesContext(connection) as many:
         response = client.get(reverse(TRYONS))
 
@@ -318,7 +324,9 @@ def test_a_try_on_at_the_avatar_lists_address_leads_to_its_try_on_page(
 
 def test_an_avatars_page_links_to_its_try_ons(client, reviewer, alice, model_avatar, bobs_tryon):
     other = make_finished_job(alice, prompt="slim build")
-    finish_with_picture(shop.try_on(alice, get_garment(TEE), other.results.get()).tryon.job)
+    finish_with_picture(
+        shop.try_on(alice, Product.objects.get(slug=TEE), other.results.get()).tryon.job
+    )
     client.force_login(reviewer)
 
     page = client.get(reverse("admin:avatars_avatarjob_change", args=[model_avatar.pk]))

@@ -13,13 +13,17 @@ from playwright.sync_api import expect
 from avatar_studio.avatars.models import JobStatus
 from avatar_studio.avatars.review import services as review
 from avatar_studio.shop import services as shop
-from avatar_studio.shop.catalogue import get_garment
+from avatar_studio.shop.models import Product
 
 from ..support.browser import save_screenshot as screenshot
 from ..support.jobs import make_job, wait_until_finished
 from .test_admin_browser import LIST_FITS, log_in
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("demo_store"),
+]
 
 SIZES = {"desktop": (1600, 1000), "phone": (390, 844)}
 
@@ -36,8 +40,12 @@ def tryons(start_worker, engine, alice, bob, staff):
     )
     review.offer_for_display(model)
     review.approve(model, reviewer=staff)
-    bobs = shop.try_on(bob, get_garment("essential-crew-tee"), model.results.get()).tryon.job
-    alices = shop.try_on(alice, get_garment("forest-hoodie"), own.results.get()).tryon.job
+    bobs = shop.try_on(
+        bob, Product.objects.get(slug="essential-crew-tee"), model.results.get()
+    ).tryon.job
+    alices = shop.try_on(
+        alice, Product.objects.get(slug="forest-hoodie"), own.results.get()
+    ).tryon.job
     for job in (bobs, alices):
         assert wait_until_finished(job).status == JobStatus.COMPLETED
     return bobs

@@ -23,12 +23,12 @@ from avatar_studio.avatars.refusals import (
     REMAKE_SELFIE_GONE,
     Refused,
 )
-from avatar_studio.shop.catalogue import GARMENTS
+from avatar_studio.shop.catalogue import DEMO_GARMENTS
 
 from ..privacy.conftest import run_pipeline_in_process
 from ..support.jobs import make_job
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_store")]
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_a_pick_changes_what_the_gallery_the_share_link_and_the_store_show(
     assert client.get(reverse("avatars:shared-image", args=[link.token, 0])).status_code == 404
 
     client.force_login(alice)
-    product = client.get(reverse("shop:product", args=[GARMENTS[0].slug])).content.decode()
+    product = client.get(reverse("shop:product", args=[DEMO_GARMENTS[0].slug])).content.decode()
     assert f'name="avatar" value="{picked.pk}"' in product
     first = job.results.get(index=0)
     assert f'name="avatar" value="{first.pk}"' not in product

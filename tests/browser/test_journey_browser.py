@@ -11,10 +11,14 @@ from playwright.sync_api import expect
 from avatar_studio import fashn
 from avatar_studio.avatars import options
 from avatar_studio.avatars.models import AvatarJob, JobStatus, ShareLink
-from avatar_studio.shop.catalogue import GARMENTS
+from avatar_studio.shop.catalogue import DEMO_GARMENTS
 from avatar_studio.shop.models import TryOn
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("demo_store"),
+]
 
 CHOSEN = {"generation_mode": "quality", "resolution": "2k", "num_images": 4}
 # Generous: the page follows a real worker, and the machine is shared.
@@ -160,7 +164,7 @@ def test_four_candidates_at_2k_best_quality_picked_and_seen_everywhere(
     screenshot(stranger, "journey-06-shared-desktop")
 
     # The store offers image 3 to try on, and the try-on is made on it.
-    garment = GARMENTS[0]
+    garment = DEMO_GARMENTS[0]
     page.goto(f"{base}{reverse('shop:product', args=[garment.slug])}")
     offered = page.locator("#on-me ~ form .pick")
     expect(offered).to_have_count(1)

@@ -9,7 +9,11 @@ from avatar_studio.avatars.review import services as review
 
 from ..support.jobs import make_job, wait_until_finished
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("demo_store"),
+]
 
 
 @pytest.fixture

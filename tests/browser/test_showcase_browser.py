@@ -10,7 +10,11 @@ from avatar_studio.avatars.review import services as review
 
 from ..support.jobs import make_job, wait_until_finished
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("demo_store"),
+]
 
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 ALL_LOADED = "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"

@@ -194,7 +194,9 @@ def test_the_showcase_is_paginated_in_a_constant_number_of_queries(client, staff
     assert len(_images_on(second_page)) == 3
     assert not _images_on(first_page) & _images_on(second_page)
     assert "Page 1 of 2" in first_page
-    assert queries_for(reverse("avatars:upload")) == queries_for(reverse("shop:catalogue"))
+    # The store's own reads of an empty catalogue (a count and its page of products) aside, the
+    # showcase costs the store what it costs the upload page.
+    assert queries_for(reverse("avatars:upload")) + 2 == queries_for(reverse("shop:catalogue"))
 
 
 def test_visitors_see_a_few_of_the_newest_approved_avatars_on_the_landing_page_and_in_the_store(

@@ -28,13 +28,12 @@ from avatar_studio.avatars.pipeline.outputs import StoredOutput
 from avatar_studio.avatars.review import services as review
 from avatar_studio.embed.models import EmbedLook, Shop
 from avatar_studio.shop import services as shop_services
-from avatar_studio.shop.catalogue import get_garment
-from avatar_studio.shop.models import Look
+from avatar_studio.shop.models import Look, Product
 
 from ..admin.conftest import reviewers_group
 from ..support.jobs import make_finished_job
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_store")]
 
 # Each row's expected statuses are in this order.
 ROLES = ("anonymous", "owner", "other", "staff", "reviewer", "superuser")
@@ -80,7 +79,7 @@ def world(alice, staff):
     review.offer_for_display(model)
     review.approve(model, reviewer=staff)
     link = sharing.create_share_link(completed, days=7)
-    hoodie = get_garment("forest-hoodie")
+    hoodie = Product.objects.get(slug="forest-hoodie")
     look = shop_services.try_on(alice, hoodie, completed.results.get())
     _complete_with_picture(look.tryon.job)
     model_look = shop_services.try_on(alice, hoodie, model.results.get())
@@ -291,6 +290,12 @@ ROWS = [
         "shop:garment-image",
         "GET",
         lambda w: {"slug": "forest-hoodie"},
+        (200, 200, 200, 200, 200, 200),
+    ),
+    Row(
+        "shop:product-photo",
+        "GET",
+        lambda w: {"image_id": Product.objects.get(slug="forest-hoodie").first_image().pk},
         (200, 200, 200, 200, 200, 200),
     ),
     Row(

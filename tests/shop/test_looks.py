@@ -23,7 +23,7 @@ from avatar_studio.shop.models import Look, TryOn
 
 from ..support.jobs import make_finished_job
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_store")]
 
 TEE = "essential-crew-tee"
 

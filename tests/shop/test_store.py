@@ -12,12 +12,12 @@ from avatar_studio.avatars import services
 from avatar_studio.avatars.models import AvatarJob, AvatarResult, JobStatus, PredictionModel
 from avatar_studio.avatars.pipeline import transitions
 from avatar_studio.avatars.review import services as review
-from avatar_studio.shop.catalogue import GARMENTS, get_garment
-from avatar_studio.shop.models import Look, TryOn
+from avatar_studio.shop.catalogue import DEMO_GARMENTS
+from avatar_studio.shop.models import Look, Product, TryOn
 
 from ..support.jobs import make_finished_job
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_store")]
 
 TEE = "essential-crew-tee"
 
@@ -45,7 +45,7 @@ def test_the_catalogue_lists_every_garment_to_anyone(client):
     response = client.get(reverse("shop:catalogue"))
 
     assert response.status_code == 200
-    for garment in GARMENTS:
+    for garment in DEMO_GARMENTS:
         assert garment.name in response.content.decode()
 
 
@@ -61,13 +61,14 @@ def test_an_unknown_product_is_404(client):
     assert client.get(reverse("shop:garment-image", args=["no-such-thing"])).status_code == 404
 
 
-def test_garment_pictures_are_transparent_pngs_and_always_the_same(client):
+def test_demo_photos_are_transparent_pngs_and_always_the_same(client):
     url = reverse("shop:garment-image", args=["poppy-sundress"])
     first, second = client.get(url), client.get(url)
 
     assert first["Content-Type"] == "image/png"
-    assert first.content == second.content
-    image = Image.open(io.BytesIO(first.content))
+    body = b"".join(first.streaming_content)
+    assert body == b"".join(second.streaming_content)
+    image = Image.open(io.BytesIO(body))
     assert image.mode == "RGBA"
     assert image.getpixel((2, 2))[3] == 0  # background
     assert image.getpixel((300, 500))[3] == 255  # the dress
@@ -101,7 +102,8 @@ def test_see_it_on_me_starts_a_tryon_of_the_garment(client, alice, alice_avatar)
     assert job.model_name == PredictionModel.TRYON
     assert job.owner == alice
     assert job.model_result == alice_avatar.results.get()
-    assert job.category == get_garment(TEE).category
+    assert job.category == Product.objects.get(slug=TEE).category
+    assert look.tryon.garment_slug == f"{TEE}-{Product.objects.get(slug=TEE).first_image().pk}"
     assert job.return_base64 is True
     assert job.status == JobStatus.QUEUED
     with job.garment_image.open("rb") as garment:

@@ -11,7 +11,11 @@ from avatar_studio.shop.models import Look
 
 from ..support.jobs import make_job, wait_until_finished
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("demo_store"),
+]
 
 
 def test_see_it_on_me_dresses_the_avatar_through_the_pipeline(client, start_worker, engine, alice):

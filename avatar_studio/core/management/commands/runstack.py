@@ -126,6 +126,7 @@ class Command(BaseCommand):
         )
 
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("loaddemo", verbosity=0)  # a fresh checkout still has a store
         login_hint = ensure_demo_user()
 
         env = {
