@@ -5,7 +5,6 @@ Checks run cheapest first: unknown fields, the avatar, the product or category, 
 a garment URL fetched, so a refused request fetches nothing.
 """
 
-import hashlib
 import io
 
 from django.urls import reverse
@@ -34,12 +33,6 @@ GARMENT_KIND = (
     "Send garment_image as an uploaded file (multipart/form-data), a data URI "
     "(data:image/png;base64,...) or an https:// URL of the picture."
 )
-# The cache key of a garment known by its picture, as the embedded button names it.
-GARMENT_KEY_PREFIX = "url-"
-
-
-def garment_key(png):
-    return GARMENT_KEY_PREFIX + hashlib.sha256(png).hexdigest()[:40]
 
 
 class GarmentImageField(serializers.Field):

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from avatar_studio.avatars.media import private_file_response
+from avatar_studio.shop import images
 from avatar_studio.shop import selectors as shop_selectors
 from avatar_studio.shop import services as shop_services
 
@@ -23,7 +24,6 @@ from .tryon_serializers import (
     TryOnCreateMultipartSerializer,
     TryOnCreateSerializer,
     TryOnSerializer,
-    garment_key,
 )
 from .views import AvatarCreateThrottle, AvatarPagination, FileRenderer
 
@@ -87,7 +87,7 @@ class TryOnListCreate(APIView):
             png = chosen["garment_png"]
             look = shop_services.try_on_garment(
                 request.user,
-                garment_key(png),
+                images.garment_key(png),
                 lambda: png,
                 chosen["category"],
                 avatar_result,
