@@ -10,6 +10,7 @@ from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +28,9 @@ from .tryon_serializers import (
 )
 from .views import AvatarCreateThrottle, AvatarPagination, FileRenderer
 
+NO_SUCH_TRYON = "No such try-on."
+NO_PICTURE_YET = "This try-on has no picture yet: it is made once its status is completed."
+
 _DESCRIPTIONS = {
     400: "Invalid input: the error's fields say which and why.",
     401: "Not authenticated.",
@@ -35,6 +39,14 @@ _DESCRIPTIONS = {
     413: "The request body is too large.",
     429: "Too many requests.",
 }
+
+
+def _own_look(user, look_id):
+    """The caller's try-on; anyone else's answers as a missing one does, in the try-on's words."""
+    try:
+        return shop_selectors.own_look(user, look_id)
+    except Http404:
+        raise NotFound(NO_SUCH_TRYON) from None
 
 
 def _errors(*codes):
@@ -104,7 +116,7 @@ class TryOnDetail(APIView):
     )
     def get(self, request, look_id):
         """One try-on: its status, progress and, once completed, its picture's URL."""
-        look = shop_selectors.own_look(request.user, look_id)
+        look = _own_look(request.user, look_id)
         return Response(TryOnSerializer(look, context={"request": request}).data)
 
     @extend_schema(
@@ -114,7 +126,7 @@ class TryOnDetail(APIView):
     def delete(self, request, look_id):
         """Delete your try-on. The picture itself is part of your avatar (whoever asks for the
         same garment on it is served the same picture): it goes when the avatar does."""
-        look = shop_selectors.own_look(request.user, look_id)
+        look = _own_look(request.user, look_id)
         look.delete()  # the look alone: the cached try-on stays with the avatar
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -131,8 +143,8 @@ class TryOnImage(APIView):
     )
     def get(self, request, look_id):
         """The try-on picture of a completed try-on."""
-        look = shop_selectors.own_look(request.user, look_id)
+        look = _own_look(request.user, look_id)
         result = look.tryon.job.results.order_by("index").first()
         if result is None:
-            raise Http404("This try-on has no picture yet.")
+            raise NotFound(NO_PICTURE_YET)
         return private_file_response(result.image)

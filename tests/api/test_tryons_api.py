@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from avatar_studio.api import fetch
+from avatar_studio.api.views import AvatarCreateThrottle
 from avatar_studio.avatars.models import AvatarJob, JobStatus
 from avatar_studio.shop.models import Look, Product, TryOn
 
@@ -149,7 +150,7 @@ def test_a_garment_at_an_https_url(alice_api, avatar, image_host, loopback_fetch
         ({"product": "hoodie", "category": "tops"}, "category", "only with garment_image"),
         ({"product": None}, "product", "Send a product id"),
         ({"product": None, "garment_image": "data:image/png;base64,bm90IGFuIGltYWdl",
-          "category": "tops"}, "garment_image", ""),
+          "category": "tops"}, "garment_image", "not a photo"),
         ({"product": None, "garment_image": "https://10.1.2.3/shirt.png", "category": "tops"},
          "garment_image", "private or local network address"),
         ({"product": None, "garment_image": "just text", "category": "tops"}, "garment_image",
@@ -196,7 +197,11 @@ def test_another_users_try_on_is_404_for_read_delete_and_image(alice_api, bob_ap
         bob_api.get(f"{URL}{look_id}/image/"),
     ):
         assert response.status_code == 404
-        assert response.json()["error"]["code"] == "not_found"
+        assert response.json()["error"] == {
+            "code": "not_found",
+            "message": "No such try-on.",
+            "fields": {},
+        }
     assert bob_api.get(URL).json()["count"] == 0
     assert Look.objects.filter(pk=look_id).exists()
 
@@ -241,7 +246,24 @@ def test_the_image_is_404_until_the_try_on_has_a_picture(alice_api, avatar, hood
     look_id = alice_api.post(
         URL, {"avatar": str(avatar.pk), "product": hoodie.pk}, format="json"
     ).json()["id"]
-    assert alice_api.get(f"{URL}{look_id}/image/").status_code == 404
+    response = alice_api.get(f"{URL}{look_id}/image/")
+    assert response.status_code == 404
+    assert "no picture yet" in response.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_creating_try_ons_is_throttled_with_avatar_creation(alice_api, avatar, monkeypatch):
+    monkeypatch.setattr(AvatarCreateThrottle, "THROTTLE_RATES", {"avatar_create": "2/hour"})
+    products = list(Product.objects.published()[:3])
+
+    answers = [
+        alice_api.post(URL, {"avatar": str(avatar.pk), "product": p.pk}, format="json")
+        for p in products
+    ]
+
+    assert [a.status_code for a in answers] == [201, 201, 429]
+    assert answers[2].json()["error"]["code"] == "throttled"
+    assert Look.objects.count() == 2
 
 
 @pytest.mark.worker
@@ -267,3 +289,21 @@ def test_a_try_on_completes_through_the_worker_and_its_picture_is_served(
     picture = Image.open(io.BytesIO(b"".join(response.streaming_content)))
     assert picture.size == Image.open(avatar.results.get().image.path).size
     assert engine.stats()["runs_accepted"] == 2  # the avatar, then the try-on
+
+
+@pytest.mark.django_db
+def test_a_refused_avatar_means_the_garment_url_is_never_fetched(
+    alice_api, bob, image_host, loopback_fetch
+):
+    body = {
+        "avatar": str(make_finished_job(bob).pk),
+        "garment_image": image_host.url("/face.jpg"),
+        "category": "tops",
+    }
+
+    response = alice_api.post(URL, body, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["avatar"]
+    assert image_host.requests == []
+    assert loopback_fetch.connected == []
