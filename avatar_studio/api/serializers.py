@@ -40,6 +40,22 @@ def consent_required_message():
     return f"Set consent to true to agree before uploading your selfie: {consent_text()}"
 
 
+def is_url(text):
+    """True if ``text`` looks like a URL (any scheme: the fetcher says which it refuses)."""
+    return re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text.strip()) is not None
+
+
+def data_uri_bytes(text, kind_message):
+    """The bytes of a base64 data URI; a ValidationError (``kind_message`` if it is not one)."""
+    match = _DATA_URI.match(text.strip())
+    if match is None:
+        raise serializers.ValidationError(kind_message)
+    try:
+        return base64.b64decode(re.sub(r"\s+", "", match["data"]), validate=True)
+    except (binascii.Error, ValueError):
+        raise serializers.ValidationError(DATA_URI_DAMAGED) from None
+
+
 class FaceImageField(serializers.Field):
     """A selfie given as an uploaded file, a data URI or an https:// URL (``api.fetch``),
     checked and normalised on the way in.
@@ -56,16 +72,9 @@ class FaceImageField(serializers.Field):
             raise serializers.ValidationError(FACE_IMAGE_KIND)
         if data.strip() == "":
             raise serializers.ValidationError(FACE_IMAGE_REQUIRED)
-        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", data.strip()):
+        if is_url(data):
             return self._fetch(data.strip())
-        match = _DATA_URI.match(data.strip())
-        if match is None:
-            raise serializers.ValidationError(FACE_IMAGE_KIND)
-        try:
-            raw = base64.b64decode(re.sub(r"\s+", "", match["data"]), validate=True)
-        except (binascii.Error, ValueError):
-            raise serializers.ValidationError(DATA_URI_DAMAGED) from None
-        return self._normalise(io.BytesIO(raw))
+        return self._normalise(io.BytesIO(data_uri_bytes(data, FACE_IMAGE_KIND)))
 
     def _fetch(self, url):
         try:

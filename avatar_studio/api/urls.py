@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from . import errors, views
+from . import errors, tryon_views, views
 
 app_name = "api"
 
@@ -27,6 +27,9 @@ urlpatterns = [
         views.AvatarResultThumbnail.as_view(),
         name="avatar-result-thumbnail",
     ),
+    path("v1/tryons/", tryon_views.TryOnListCreate.as_view(), name="tryons"),
+    path("v1/tryons/<uuid:look_id>/", tryon_views.TryOnDetail.as_view(), name="tryon"),
+    path("v1/tryons/<uuid:look_id>/image/", tryon_views.TryOnImage.as_view(), name="tryon-image"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

@@ -7,17 +7,16 @@ be on that shop's list, the category one of FASHN's, and the garment picture a p
 per avatar image.
 """
 
-import hashlib
 import io
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.http import Http404
-from PIL import Image, UnidentifiedImageError
 
 from avatar_studio import fashn
 from avatar_studio.api import fetch
 from avatar_studio.avatars.refusals import Refused
+from avatar_studio.shop import images
 from avatar_studio.shop import selectors as shop_selectors
 from avatar_studio.shop import services as shop_services
 
@@ -25,8 +24,6 @@ from . import refusals
 from .models import KEY_PREFIX, EmbedLook, Shop, new_key
 
 MAX_NAME = 100
-# Pillow formats a garment picture may come in; anything else is refused.
-IMAGE_FORMATS = ("PNG", "JPEG", "WEBP")
 
 
 @dataclass(frozen=True)
@@ -74,10 +71,9 @@ def try_on(shopper, request, avatar_result_id, *, consent):
     if avatar_result.job.owner_id != shopper.pk:
         # A shared model is the store's; the button dresses the shopper's own avatars.
         raise Http404("No such avatar.")
-    fetched = _fetch_garment(request.garment_url)
-    png = garment_png(fetched)
+    png = garment_png(_fetch_garment(request.garment_url))
     # The cache key is the picture, not its address: the same garment from any URL is made once.
-    slug = "url-" + hashlib.sha256(fetched).hexdigest()[:40]
+    slug = images.garment_key(png)
     with transaction.atomic():
         look = shop_services.try_on_garment(
             shopper, slug, lambda: png, request.category, avatar_result
@@ -95,18 +91,12 @@ def rotate_key(shop):
 
 
 def garment_png(data):
-    """``data`` (an image's bytes) as PNG bytes; raises ``Refused`` if it is not an image."""
+    """``data`` (an image's bytes) as the normalised PNG every garment picture is kept as
+    (``shop.images``, as the API's and the store's); raises ``Refused`` if it is not one."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format not in IMAGE_FORMATS:
-                raise Refused(refusals.NOT_AN_IMAGE)
-            image.load()
-            converted = image.convert("RGBA")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return images.normalise_garment(io.BytesIO(data))
+    except images.GarmentPhotoRejected:
         raise Refused(refusals.NOT_AN_IMAGE) from None
-    buffer = io.BytesIO()
-    converted.save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def _fetch_garment(url):

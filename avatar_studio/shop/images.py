@@ -7,6 +7,7 @@ transparent background that helps the try-on cut the garment out, so it is store
 keeps its alpha (upright, at most ``MAX_SIDE`` px, all metadata dropped), not as a JPEG on white.
 """
 
+import hashlib
 import io
 
 from django.conf import settings
@@ -46,6 +47,12 @@ def normalise_garment(file):
         buffer = io.BytesIO()
         image.save(buffer, "PNG", optimize=True)
     return buffer.getvalue()
+
+
+def garment_key(png):
+    """The try-on cache key (``TryOn.garment_slug``) of a garment known by its picture: the same
+    normalised picture, from any shop, URL, upload or data URI, is the same garment."""
+    return "url-" + hashlib.sha256(png).hexdigest()[:40]
 
 
 def fetch_garment(url):

@@ -159,3 +159,26 @@ def visible_look(user, look_id):
     if not (privileged or may_wear(user, look.tryon.avatar_result)):
         raise Http404("No such try-on.")
     return look
+
+
+def own_looks(user):
+    """``user``'s looks at their own avatars (the API's try-ons), newest first: the looks
+    ``visible_look`` shows them on an avatar they still own and may dress."""
+    return (
+        Look.objects.filter(
+            shopper=user,
+            tryon__avatar_result__job__owner=user,
+            tryon__avatar_result__job__model_name=PredictionModel.FACE_TO_MODEL,
+            tryon__avatar_result__job__status=JobStatus.COMPLETED,
+        )
+        .select_related("tryon__job", "tryon__avatar_result")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def own_look(user, look_id):
+    """One of ``own_looks(user)``, else 404 (another user's look does not exist for them)."""
+    try:
+        return own_looks(user).get(pk=look_id)
+    except (Look.DoesNotExist, ValidationError, ValueError, TypeError):
+        raise Http404("No such try-on.") from None

@@ -127,6 +127,10 @@ def none(_world):
     return {}
 
 
+def look(world):
+    return {"look_id": world.look_id}
+
+
 def _embed_look_row(world):
     """Alice's look made through a shop's button (made on first use)."""
     if "embed_look" not in world.extra:
@@ -280,6 +284,21 @@ ROWS = [
     Row("api:avatar-discard-others", "POST", job("completed"), (401, 200, 404, 404, 404, 404)),
     Row("api:avatar-result", "GET", result("completed"), (401, 200, 404, 404, 404, 404)),
     Row("api:avatar-result-thumbnail", "GET", result("completed"), (401, 200, 404, 404, 404, 404)),
+    Row("api:tryons", "GET", none, (401, 200, 200, 200, 200, 200), note="each their own"),
+    Row(
+        "api:tryons",
+        "POST",
+        none,
+        (401, 201, 400, 400, 400, 400),
+        data=lambda w: {
+            "avatar": str(w.completed.pk),
+            "product": Product.objects.get(slug="sunset-logo-tee").pk,
+        },
+        note="only the owner may dress the avatar",
+    ),
+    Row("api:tryon", "GET", look, (401, 200, 404, 404, 404, 404)),
+    Row("api:tryon", "DELETE", look, (401, 204, 404, 404, 404, 404)),
+    Row("api:tryon-image", "GET", look, (401, 200, 404, 404, 404, 404)),
     Row("api:schema", "GET", none, (200, 200, 200, 200, 200, 200)),
     Row("api:docs", "GET", none, (200, 200, 200, 200, 200, 200)),
     Row("api:redoc", "GET", none, (200, 200, 200, 200, 200, 200)),

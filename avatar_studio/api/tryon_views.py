@@ -1,0 +1,150 @@
+"""The try-on API: dress one of your avatars in a store product or in a garment picture your
+shop sends; read, list and delete your try-ons; fetch the picture.
+
+Thin, like the avatar endpoints (``views``): intake through ``tryon_serializers``, the try-on
+itself through ``shop.services`` (cached per avatar image and garment, one look per shopper),
+reads through ``shop.selectors``. Another user's try-on is 404, never 403.
+"""
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from avatar_studio.avatars.media import private_file_response
+from avatar_studio.shop import images
+from avatar_studio.shop import selectors as shop_selectors
+from avatar_studio.shop import services as shop_services
+
+from .tryon_serializers import (
+    TryOnCreateJSONSerializer,
+    TryOnCreateMultipartSerializer,
+    TryOnCreateSerializer,
+    TryOnSerializer,
+)
+from .views import AvatarCreateThrottle, AvatarPagination, FileRenderer
+
+NO_SUCH_TRYON = "No such try-on."
+NO_PICTURE_YET = "This try-on has no picture yet: it is made once its status is completed."
+
+_DESCRIPTIONS = {
+    400: "Invalid input: the error's fields say which and why.",
+    401: "Not authenticated.",
+    404: "No such try-on (or not yours).",
+    409: "The try-on cannot be made (e.g. the product has no photo).",
+    413: "The request body is too large.",
+    429: "Too many requests.",
+}
+
+
+def _own_look(user, look_id):
+    """The caller's try-on; anyone else's answers as a missing one does, in the try-on's words."""
+    try:
+        return shop_selectors.own_look(user, look_id)
+    except Http404:
+        raise NotFound(NO_SUCH_TRYON) from None
+
+
+def _errors(*codes):
+    return {code: OpenApiResponse(OpenApiTypes.OBJECT, _DESCRIPTIONS[code]) for code in codes}
+
+
+class TryOnListCreate(APIView):
+    pagination_class = AvatarPagination
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.request.method == "POST":
+            # A try-on spends FASHN credits like an avatar: the same, shared, lower rate.
+            throttles.append(AvatarCreateThrottle())
+        return throttles
+
+    @extend_schema(
+        operation_id="tryons_list",
+        responses={200: TryOnSerializer(many=True), **_errors(400, 401, 404, 429)},
+    )
+    def get(self, request):
+        """Your try-ons of your own avatars, newest first, paginated."""
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(shop_selectors.own_looks(request.user), request, self)
+        products = shop_selectors.products_for_tryons([look.tryon for look in page])
+        context = {"request": request, "products": products}
+        return paginator.get_paginated_response(
+            TryOnSerializer(page, many=True, context=context).data
+        )
+
+    @extend_schema(
+        operation_id="tryons_create",
+        request={
+            "multipart/form-data": TryOnCreateMultipartSerializer,
+            "application/json": TryOnCreateJSONSerializer,
+        },
+        responses={201: TryOnSerializer, **_errors(400, 401, 409, 413, 429)},
+    )
+    def post(self, request):
+        """Dress one of your completed avatars in a published product (product) or in a garment
+        picture (garment_image and category). The try-on is made in the background: follow its
+        url. Asking again for the same avatar and garment answers with the same try-on."""
+        serializer = TryOnCreateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        chosen = serializer.validated_data
+        avatar_result = chosen["avatar"]
+        if "product" in chosen:
+            look = shop_services.try_on(request.user, chosen["product"], avatar_result)
+        else:
+            png = chosen["garment_png"]
+            look = shop_services.try_on_garment(
+                request.user,
+                images.garment_key(png),
+                lambda: png,
+                chosen["category"],
+                avatar_result,
+            )
+        look = shop_selectors.own_look(request.user, look.pk)
+        data = TryOnSerializer(look, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+
+
+class TryOnDetail(APIView):
+    @extend_schema(
+        operation_id="tryons_retrieve",
+        responses={200: TryOnSerializer, **_errors(401, 404, 429)},
+    )
+    def get(self, request, look_id):
+        """One try-on: its status, progress and, once completed, its picture's URL."""
+        look = _own_look(request.user, look_id)
+        return Response(TryOnSerializer(look, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="tryons_destroy",
+        responses={204: None, **_errors(401, 404, 429)},
+    )
+    def delete(self, request, look_id):
+        """Delete your try-on. The picture itself is part of your avatar (whoever asks for the
+        same garment on it is served the same picture): it goes when the avatar does."""
+        look = _own_look(request.user, look_id)
+        look.delete()  # the look alone: the cached try-on stays with the avatar
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TryOnImage(APIView):
+    renderer_classes = [JSONRenderer, FileRenderer]
+
+    @extend_schema(
+        operation_id="tryons_image",
+        responses={
+            (200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY, "The try-on picture."),
+            **_errors(401, 404, 429),
+        },
+    )
+    def get(self, request, look_id):
+        """The try-on picture of a completed try-on."""
+        look = _own_look(request.user, look_id)
+        result = look.tryon.job.results.order_by("index").first()
+        if result is None:
+            raise NotFound(NO_PICTURE_YET)
+        return private_file_response(result.image)
