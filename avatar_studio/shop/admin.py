@@ -17,13 +17,13 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from avatar_studio.avatars import options
 from avatar_studio.avatars.admin import (
     TRYONS_OF_AVATAR_LOOKUP,
     JobAdminBase,
     PredictionAttemptInline,
     thumbnail_html,
 )
-from avatar_studio.avatars import options
 from avatar_studio.avatars.models import JobStatus, TryOnJob
 from avatar_studio.avatars.selectors import may_view_all_jobs
 
