@@ -417,10 +417,6 @@ class AvatarJobAdmin(JobAdminBase):
 
     @admin.display(description="Estimated credits")
     def estimated_credits(self, job):
-        # FASHN's face-to-model table; try-ons are priced otherwise and the attempts' credits
-        # (what FASHN reported) say what they cost.
-        if job.is_tryon:
-            return "—"
         return options.estimated_credits(job)
 
     @admin.display(description="Selfie")

@@ -23,6 +23,7 @@ from avatar_studio.fashn import (
     RESOLUTIONS,
     TRYON,
     TRYON_CATEGORIES,
+    TRYON_MAX,
     TRYON_MODES,
 )
 
@@ -41,10 +42,15 @@ def garment_upload_to(job, filename):
 
 class PredictionModel(models.TextChoices):
     """Which FASHN model a job runs. Avatars are face-to-model jobs; the store's try-ons run
-    tryon-v1.6 on a completed avatar, through the same pipeline, slots and retries."""
+    tryon-v1.6 or tryon-max on a completed avatar, through the same pipeline, slots and retries."""
 
     FACE_TO_MODEL = FACE_TO_MODEL, "Avatar (face-to-model)"
     TRYON = TRYON, "Try-on (tryon-v1.6)"
+    TRYON_MAX = TRYON_MAX, "Premium try-on (tryon-max)"
+
+
+# The models that dress an avatar in a garment.
+TRYON_MODELS = (PredictionModel.TRYON, PredictionModel.TRYON_MAX)
 
 
 class JobStatus(models.TextChoices):
@@ -82,7 +88,7 @@ class AvatarJobQuerySet(models.QuerySet):
         return self.filter(model_name=PredictionModel.FACE_TO_MODEL)
 
     def tryons(self):
-        return self.filter(model_name=PredictionModel.TRYON)
+        return self.filter(model_name__in=TRYON_MODELS)
 
 
 class AvatarJob(models.Model):
@@ -197,7 +203,7 @@ class AvatarJob(models.Model):
 
     @property
     def is_tryon(self):
-        return self.model_name == PredictionModel.TRYON
+        return self.model_name in TRYON_MODELS
 
     @property
     def avatar_result(self):
@@ -211,9 +217,21 @@ class AvatarJob(models.Model):
         return (chosen or results or [None])[0]
 
     def tryon_inputs(self, model_image, garment_image):
-        """The tryon-v1.6 inputs, with both images passed in as data URIs or URLs."""
-        from avatar_studio.fashn import TryOnInputs
+        """The try-on inputs for the job's model (tryon-v1.6 or tryon-max), with both images
+        passed in as data URIs or URLs. tryon-max calls the garment ``product_image`` and takes
+        no category or mode, but a generation mode."""
+        from avatar_studio.fashn import TryOnInputs, TryOnMaxInputs
 
+        if self.model_name == PredictionModel.TRYON_MAX:
+            return TryOnMaxInputs(
+                model_image=model_image,
+                product_image=garment_image,
+                generation_mode=self.generation_mode or None,
+                num_images=self.num_images,
+                seed=self.seed,
+                output_format=self.output_format,
+                return_base64=self.return_base64,
+            )
         return TryOnInputs(
             model_image=model_image,
             garment_image=garment_image,

@@ -145,17 +145,40 @@ def check(inputs, options=None):
     return completed
 
 
+# FASHN's tryon-v1.6 price: one credit per image.
+TRYON_CREDITS_PER_IMAGE = 1
+
+
+def tryon_credits(model_name, *, generation_mode=None, num_images=None):
+    """The most a try-on with ``model_name`` (tryon-v1.6 or tryon-max) can cost in credits.
+
+    ``ValueError`` for a model that is not a try-on, or a value the protocol does not have.
+    """
+    if model_name == fashn.TRYON:
+        return TRYON_CREDITS_PER_IMAGE * (num_images or 1)
+    if model_name == fashn.TRYON_MAX:
+        return fashn.tryon_max_credits_for(generation_mode=generation_mode, num_images=num_images)
+    raise ValueError(f"{model_name!r} is not a try-on model")
+
+
 def estimated_credits(inputs):
     """The most these inputs can cost in FASHN credits (``fashn.credits_for``).
 
     ``inputs`` is a mapping (a form's or serializer's job inputs) or an ``AvatarJob``; a blank
-    value is left to FASHN, which ``credits_for`` counts at its dearest.
+    value is left to FASHN, which ``credits_for`` counts at its dearest. A try-on job is priced
+    by ``tryon_credits``.
     """
 
     def value(name):
         found = inputs.get(name) if isinstance(inputs, Mapping) else getattr(inputs, name, None)
         return None if found in ("", None) else found
 
+    if getattr(inputs, "is_tryon", False):
+        return tryon_credits(
+            inputs.model_name,
+            generation_mode=value("generation_mode"),
+            num_images=value("num_images"),
+        )
     return fashn.credits_for(
         generation_mode=value("generation_mode"),
         resolution=value("resolution"),

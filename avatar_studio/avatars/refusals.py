@@ -119,3 +119,7 @@ CHANGED_MEANWHILE = Reason(
 NO_PRODUCT_PHOTO = Reason(
     "no_product_photo", "This product has no photo to try on yet. Try another product."
 )
+UNKNOWN_TRYON_MODEL = Reason(
+    "unknown_tryon_model",
+    f"That try-on is not offered. Choose {fashn.TRYON} (standard) or {fashn.TRYON_MAX} (premium).",
+)

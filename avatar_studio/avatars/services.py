@@ -80,16 +80,15 @@ def create_avatar(*, owner, selfie, inputs, in_same_transaction=None):
     return job
 
 
-def create_tryon(*, owner, model_result, garment_png, **inputs):
-    """A tryon-v1.6 job dressing ``model_result`` (a stored avatar image) in the garment.
+def create_tryon(*, owner, model_result, garment_png, model_name=PredictionModel.TRYON, **inputs):
+    """A try-on job (``model_name`` tryon-v1.6 or tryon-max) dressing ``model_result`` (a
+    stored avatar image) in the garment.
 
     ``garment_png`` (bytes) is copied, like a selfie, and removed again if the job cannot be
     saved. Try-ons are made by the store for an avatar's owner; they take nothing from the
     daily allowance (the credits ledger records what they cost when they end).
     """
-    job = transitions.new_job(
-        owner, model_name=PredictionModel.TRYON, model_result=model_result, **inputs
-    )
+    job = transitions.new_job(owner, model_name=model_name, model_result=model_result, **inputs)
     try:
         job.garment_image.save(_GARMENT_NAME, ContentFile(garment_png), save=False)
         transitions.start_new_job(job)

@@ -17,6 +17,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from avatar_studio.avatars import options
 from avatar_studio.avatars.admin import (
     TRYONS_OF_AVATAR_LOOKUP,
     JobAdminBase,
@@ -57,13 +58,14 @@ class TryOnJobAdmin(JobAdminBase):
         "asked_by",
         "avatar_worn",
         "garment",
+        "tryon_model",
         "status",
         "error",
         "credits",
         "created",
     )
     list_display_links = ("short_id",)
-    list_filter = ("status", "error_name", "tryon__garment_slug", "created_at")
+    list_filter = ("status", "model_name", "error_name", "tryon__garment_slug", "created_at")
     search_fields = (
         "id",
         "owner__username",
@@ -88,16 +90,19 @@ class TryOnJobAdmin(JobAdminBase):
         "attempt_count",
         "processing_time",
         "credits",
+        "tryon_model",
     ]
     fieldsets = [
         (None, {"fields": ["id", "status", "error_name", "error_message"]}),
         ("Images", {"fields": [("tryon_previews", "avatar_worn_preview", "garment_preview")]}),
         ("People", {"fields": ["asked_by_with_dates", "avatar_owner"]}),
         (
-            "FASHN inputs (tryon-v1.6)",
+            "FASHN inputs",
             {
                 "fields": [
+                    "tryon_model",
                     "category",
+                    "generation_mode",
                     "mode",
                     "seed",
                     "output_format",
@@ -158,6 +163,15 @@ class TryOnJobAdmin(JobAdminBase):
     @admin.display(description="Avatar worn")
     def avatar_worn(self, job):
         return self._avatar_worn(job, THUMBNAIL_HEIGHT)
+
+    @admin.display(description="Model", ordering="model_name")
+    def tryon_model(self, job):
+        # What the model costs, beside what FASHN reported in "Credits".
+        return format_html(
+            '{}<br><span class="job-estimate">est. {}</span>',
+            job.model_name,
+            options.estimated_credits(job),
+        )
 
     @admin.display(description="Garment", ordering="tryon__garment_slug")
     def garment(self, job):

@@ -14,7 +14,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 
 from avatar_studio import fashn
-from avatar_studio.avatars.models import AvatarJob, AvatarResult
+from avatar_studio.avatars.models import AvatarJob, AvatarResult, PredictionModel
 
 # FASHN's garment categories; "auto" is a try-on setting, not what a product is.
 CATEGORY_CHOICES = [
@@ -86,14 +86,22 @@ class ProductImage(models.Model):
 class TryOn(models.Model):
     avatar_result = models.ForeignKey(AvatarResult, on_delete=models.CASCADE, related_name="+")
     garment_slug = models.SlugField(max_length=64)
+    # Which try-on model drew it (the job's model_name, kept here for the cache key): rows made
+    # before tryon-max existed are tryon-v1.6.
+    model_name = models.CharField(
+        max_length=16,
+        choices=[(m.value, m.label) for m in (PredictionModel.TRYON, PredictionModel.TRYON_MAX)],
+        default=PredictionModel.TRYON,
+    )
     job = models.OneToOneField(AvatarJob, on_delete=models.CASCADE, related_name="tryon")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            # The cache: one try-on per avatar image and garment, whoever asks for it.
+            # The cache: one try-on per avatar image, garment and model, whoever asks for it.
             models.UniqueConstraint(
-                fields=["avatar_result", "garment_slug"], name="one_tryon_per_avatar_and_garment"
+                fields=["avatar_result", "garment_slug", "model_name"],
+                name="one_tryon_per_avatar_garment_and_model",
             )
         ]
 

@@ -10,9 +10,10 @@ from django.db import IntegrityError, transaction
 from PIL import Image
 
 from avatar_studio import fashn
+from avatar_studio.avatars import options
 from avatar_studio.avatars import services as avatar_services
-from avatar_studio.avatars.models import JobStatus
-from avatar_studio.avatars.refusals import NO_PRODUCT_PHOTO, Refused
+from avatar_studio.avatars.models import JobStatus, PredictionModel
+from avatar_studio.avatars.refusals import NO_PRODUCT_PHOTO, UNKNOWN_TRYON_MODEL, Refused
 
 from . import images
 from .catalogue import DEMO_GARMENTS
@@ -26,14 +27,49 @@ TRYON_SETTINGS = {
     "output_format": fashn.DEFAULT_OUTPUT_FORMAT,
     "return_base64": True,
 }
+# tryon-max takes no category or mode; premium is asked for at its best (the same price).
+TRYON_MAX_SETTINGS = {
+    "generation_mode": "quality",
+    "seed": fashn.DEFAULT_SEED,
+    "output_format": fashn.DEFAULT_OUTPUT_FORMAT,
+    "return_base64": True,
+}
+# Standard unless the shopper chose otherwise: callers that do not choose keep working.
+DEFAULT_TRYON_MODEL = PredictionModel.TRYON
+_SETTINGS = {PredictionModel.TRYON: TRYON_SETTINGS, PredictionModel.TRYON_MAX: TRYON_MAX_SETTINGS}
+# What the shopper chooses between, in their words.
+_TRYON_NAMES = {
+    PredictionModel.TRYON: "Standard try-on",
+    PredictionModel.TRYON_MAX: "Premium try-on",
+}
 
 
-def try_on(shopper, product, avatar_result):
+def tryon_choices():
+    """The try-ons a shopper may choose, cheapest first: (model name, label, credits)."""
+    return [
+        (model.value, _TRYON_NAMES[model], tryon_cost(model))
+        for model in (PredictionModel.TRYON, PredictionModel.TRYON_MAX)
+    ]
+
+
+def tryon_cost(model_name):
+    """The credits one try-on with ``model_name`` costs, with the store's settings."""
+    settings = _SETTINGS[model_name]
+    return options.tryon_credits(model_name, generation_mode=settings.get("generation_mode"))
+
+
+def tryon_name(model_name):
+    return _TRYON_NAMES.get(model_name, model_name)
+
+
+def try_on(shopper, product, avatar_result, *, model_name=PredictionModel.TRYON):
     """``shopper``'s look at ``product`` (its first photo) on ``avatar_result``: their own (the
     same one each time they ask), on the cached try-on or on one started now.
 
+    ``model_name`` is tryon-v1.6 (standard) or tryon-max (premium); anything else is refused.
     The caller has checked that the shopper may use this avatar image and see this product.
     """
+    _check_model(model_name)
     photo = product.first_image()
     if photo is None:
         raise Refused(NO_PRODUCT_PHOTO)
@@ -43,16 +79,31 @@ def try_on(shopper, product, avatar_result):
         lambda: _read(photo.image),
         product.category,
         avatar_result,
+        model_name=model_name,
     )
 
 
-def try_on_garment(shopper, garment_key, garment_bytes, category, avatar_result):
+def try_on_garment(
+    shopper,
+    garment_key,
+    garment_bytes,
+    category,
+    avatar_result,
+    *,
+    model_name=PredictionModel.TRYON,
+):
     """``shopper``'s look at the garment cached under ``garment_key`` (``TryOn.garment_slug``)
-    on ``avatar_result``. ``garment_bytes()`` gives the garment's PNG; it is called only when the
-    try-on is not cached yet."""
-    tryon = _cached_or_started(garment_key, garment_bytes, category, avatar_result)
+    and ``model_name`` on ``avatar_result``. ``garment_bytes()`` gives the garment's PNG; it is
+    called only when the try-on is not cached yet."""
+    _check_model(model_name)
+    tryon = _cached_or_started(garment_key, garment_bytes, category, avatar_result, model_name)
     look, _created = Look.objects.get_or_create(shopper=shopper, tryon=tryon)
     return look
+
+
+def _check_model(model_name):
+    if model_name not in _SETTINGS:
+        raise Refused(UNKNOWN_TRYON_MODEL)
 
 
 def _read(field_file):
@@ -60,10 +111,10 @@ def _read(field_file):
         return file.read()
 
 
-def _cached_or_started(key, garment_bytes, category, avatar_result):
-    """The try-on of the garment ``key`` on ``avatar_result``: the cached one, or a new one
-    started now. A cached try-on that failed is started again."""
-    cached = _cached(key, avatar_result)
+def _cached_or_started(key, garment_bytes, category, avatar_result, model_name):
+    """The try-on of the garment ``key`` by ``model_name`` on ``avatar_result``: the cached
+    one, or a new one started now. A cached try-on that failed is started again."""
+    cached = _cached(key, avatar_result, model_name)
     if cached is not None:
         if cached.job.status == JobStatus.FAILED:
             # Refused when another shopper's request retried it a moment ago, or when its inputs
@@ -81,21 +132,25 @@ def _cached_or_started(key, garment_bytes, category, avatar_result):
                 owner=avatar_result.job.owner,
                 model_result=avatar_result,
                 garment_png=garment_bytes(),
-                category=category,
-                **TRYON_SETTINGS,
+                model_name=model_name,
+                # tryon-max guesses the garment's kind from its photo: it takes no category.
+                **({"category": category} if model_name == PredictionModel.TRYON else {}),
+                **_SETTINGS[model_name],
             )
-            return TryOn.objects.create(avatar_result=avatar_result, garment_slug=key, job=job)
+            return TryOn.objects.create(
+                avatar_result=avatar_result, garment_slug=key, model_name=model_name, job=job
+            )
     except IntegrityError:
         # Another shopper started the same try-on a moment ago: theirs is the one.
         if job is not None:
             job.garment_image.delete(save=False)
-        return _cached(key, avatar_result)
+        return _cached(key, avatar_result, model_name)
 
 
-def _cached(key, avatar_result):
+def _cached(key, avatar_result, model_name):
     return (
         TryOn.objects.select_related("job")
-        .filter(avatar_result=avatar_result, garment_slug=key)
+        .filter(avatar_result=avatar_result, garment_slug=key, model_name=model_name)
         .first()
     )
 

@@ -27,6 +27,7 @@ def product(request, slug):
     product = selectors.published_product(slug)
     context = {"product": product, "photos": list(product.images.all()), "look": None}
     if request.user.is_authenticated:
+        context["tryon_choices"] = services.tryon_choices()
         context["own_avatars"] = selectors.own_avatars(request.user)
         context["model_avatars"] = selectors.model_avatars()
         if look_id := request.GET.get("look"):
@@ -40,8 +41,9 @@ def try_on(request, slug):
     """Start (or reuse) the try-on of this product on the avatar image the shopper picked."""
     product = selectors.published_product(slug)
     result = selectors.wearable_result(request.user, request.POST.get("avatar"))
+    chosen = request.POST.get("tryon_model", services.DEFAULT_TRYON_MODEL)
     try:
-        look = services.try_on(request.user, product, result)
+        look = services.try_on(request.user, product, result, model_name=chosen)
     except Refused as refusal:
         messages.error(request, refusal.message)
         return redirect("shop:product", slug)
@@ -103,6 +105,7 @@ def _look_context(user, look_id):
         "look": look,
         "look_tryon": tryon,
         "look_job": job,
+        "look_tryon_name": services.tryon_name(tryon.model_name),
         "look_progress": job_progress(job, timezone.now()),
         "look_garment": selectors.product_for_tryon(tryon),
         "look_is_own": is_own,

@@ -334,3 +334,24 @@ def test_an_avatars_page_links_to_its_try_ons(client, reviewer, alice, model_ava
 
     assert link, "no link to the avatar's try-ons"
     assert listed_ids(client.get(link.group(1).replace("&amp;", "&"))) == {bobs_tryon.pk}
+
+
+def test_the_try_on_list_shows_both_models_with_their_cost(client, reviewer, bob, model_avatar):
+    tee = Product.objects.get(slug=TEE)
+    standard = shop.try_on(bob, tee, model_avatar.results.get()).tryon.job
+    premium = shop.try_on(bob, tee, model_avatar.results.get(), model_name="tryon-max").tryon.job
+    client.force_login(reviewer)
+
+    response = client.get(reverse(TRYONS))
+    premium_only = listed_ids(client.get(reverse(TRYONS), {"model_name__exact": "tryon-max"}))
+
+    assert listed_ids(response) == {standard.pk, premium.pk}
+    assert premium_only == {premium.pk}
+    page = response.content.decode()
+    assert "tryon-v1.6" in cell(page, "tryon_model", standard)
+    assert "est. 1" in cell(page, "tryon_model", standard)
+    assert "tryon-max" in cell(page, "tryon_model", premium)
+    assert "est. 4" in cell(page, "tryon_model", premium)
+    detail = client.get(reverse("admin:avatars_tryonjob_change", args=[premium.pk]))
+    assert detail.status_code == 200
+    assert "quality" in detail.content.decode()

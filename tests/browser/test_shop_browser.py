@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from avatar_studio.avatars.models import JobStatus
 from avatar_studio.avatars.review import services as review
+from avatar_studio.shop.models import TryOn
 
 from ..support.jobs import make_job, wait_until_finished
 
@@ -85,3 +86,29 @@ def test_a_visitor_is_asked_to_log_in_before_trying_on(live_server, new_page):
     expect(page).to_have_url(
         f"{live_server.url}{reverse('login')}?next=/shop/products/forest-hoodie/"
     )
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "suffix"), [(1280, 1000, "desktop"), (390, 844, "phone")]
+)
+def test_a_shopper_chooses_the_premium_try_on_and_sees_its_cost(
+    live_server, new_page, screenshot, avatars, width, height, suffix
+):
+    page = new_page(width=width, height=height)
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}{reverse('shop:product', args=['sunset-logo-tee'])}")
+
+    choice = page.locator("#on-me ~ form .tryon-choice")
+    standard = choice.get_by_label("Standard try-on (tryon-v1.6, 1 credit)")
+    premium = choice.get_by_label("Premium try-on (tryon-max, 4 credits)")
+    expect(standard).to_be_checked()
+    premium.check()
+    screenshot(page, f"shop-05-premium-choice-{suffix}")
+
+    see_the_look(page, "See it on me", f"shop-06-premium-look-{suffix}", screenshot)
+    expect(page.locator("#look h2")).to_have_text("Sunset logo tee on your avatar")
+    expect(page.locator("#look")).to_contain_text("Premium try-on (tryon-max)")
+    expect(premium).to_be_checked()  # the page remembers the choice for the next try-on
+    [tryon] = TryOn.objects.all()
+    assert tryon.model_name == "tryon-max"
+    assert tryon.job.attempts.get().credits_used == 4

@@ -91,6 +91,8 @@ def _run(inputs, hook_url):
     """Send one /v1/run through the client's typed call for the inputs' model."""
     if isinstance(inputs, fashn.TryOnInputs):
         return fashn_client().run_tryon(inputs, webhook_url=hook_url)
+    if isinstance(inputs, fashn.TryOnMaxInputs):
+        return fashn_client().run_tryon_max(inputs, webhook_url=hook_url)
     return fashn_client().run_face_to_model(inputs, webhook_url=hook_url)
 
 
