@@ -13,7 +13,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from avatar_studio.avatars.models import AvatarJob, JobStatus
+from avatar_studio.avatars import options
+from avatar_studio.avatars.models import TRYON_MODELS, AvatarJob, JobStatus, PredictionModel
 from avatar_studio.avatars.progress import job_progress
 from avatar_studio.shop import images
 from avatar_studio.shop import selectors as shop_selectors
@@ -74,6 +75,12 @@ class TryOnCreateSerializer(RefusesUnknownFields, serializers.Serializer):
         choices=CATEGORIES,
         required=False,
         help_text="What the garment_image is; only with garment_image.",
+    )
+
+    model = serializers.ChoiceField(
+        choices=list(TRYON_MODELS),
+        default=PredictionModel.TRYON.value,
+        help_text="tryon-v1.6 (standard) or tryon-max (premium, dearer: see its credits).",
     )
 
     def validate_avatar(self, value):
@@ -150,6 +157,12 @@ class TryOnSerializer(serializers.Serializer):
         "normalised PNG, or <product slug>-<photo id>.",
     )
     category = serializers.CharField(source="tryon.job.category")
+    model = serializers.CharField(
+        source="tryon.job.model_name", help_text="tryon-v1.6 (standard) or tryon-max (premium)."
+    )
+    credits = serializers.SerializerMethodField(
+        help_text="The most this try-on costs in FASHN credits."
+    )
     image_url = serializers.SerializerMethodField(
         help_text="The try-on picture once completed; null before."
     )
@@ -157,6 +170,9 @@ class TryOnSerializer(serializers.Serializer):
 
     def _absolute(self, name, *args):
         return self.context["request"].build_absolute_uri(reverse(name, args=args))
+
+    def get_credits(self, look) -> int:
+        return options.estimated_credits(look.tryon.job)
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, look):

@@ -94,7 +94,9 @@ class TryOnListCreate(APIView):
         chosen = serializer.validated_data
         avatar_result = chosen["avatar"]
         if "product" in chosen:
-            look = shop_services.try_on(request.user, chosen["product"], avatar_result)
+            look = shop_services.try_on(
+                request.user, chosen["product"], avatar_result, model_name=chosen["model"]
+            )
         else:
             png = chosen["garment_png"]
             look = shop_services.try_on_garment(
@@ -103,6 +105,7 @@ class TryOnListCreate(APIView):
                 lambda: png,
                 chosen["category"],
                 avatar_result,
+                model_name=chosen["model"],
             )
         look = shop_selectors.own_look(request.user, look.pk)
         data = TryOnSerializer(look, context={"request": request}).data

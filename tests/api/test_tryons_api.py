@@ -82,6 +82,7 @@ def test_a_product_on_my_avatar(alice, alice_api, avatar, hoodie):
     assert body["avatar"] == str(avatar.pk)
     assert body["product"] == hoodie.pk
     assert body["category"] == hoodie.category
+    assert (body["model"], body["credits"]) == ("tryon-v1.6", 1)  # standard unless asked
     assert body["status"] == JobStatus.QUEUED
     assert body["image_url"] is None
     assert body["progress"]["is_active"] is True
@@ -89,6 +90,19 @@ def test_a_product_on_my_avatar(alice, alice_api, avatar, hoodie):
     again = alice_api.post(URL, {"avatar": str(avatar.pk), "product": hoodie.pk}, format="json")
     assert again.json()["id"] == body["id"]
     assert (Look.objects.count(), TryOn.objects.count()) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_a_premium_try_on_is_asked_for_by_model_and_states_its_cost(alice_api, avatar, hoodie):
+    body = {"avatar": str(avatar.pk), "product": hoodie.pk}
+
+    premium = alice_api.post(URL, {**body, "model": "tryon-max"}, format="json")
+    standard = alice_api.post(URL, body, format="json")
+
+    assert premium.status_code == 201, premium.content
+    assert (premium.json()["model"], premium.json()["credits"]) == ("tryon-max", 4)
+    assert premium.json()["id"] != standard.json()["id"]  # two try-ons, cached apart
+    assert TryOn.objects.get(model_name="tryon-max").job.model_name == "tryon-max"
 
 
 @pytest.mark.django_db
@@ -156,6 +170,7 @@ def test_a_garment_at_an_https_url(alice_api, avatar, image_host, loopback_fetch
         ({"product": None, "garment_image": "just text", "category": "tops"}, "garment_image",
          "data URI"),
         ({"colour": "red"}, "colour", "not supported"),
+        ({"model": "tryon-v2"}, "model", "valid choice"),
     ],
 )  # fmt: skip
 def test_refusals_name_the_field_and_store_nothing(
