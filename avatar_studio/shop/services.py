@@ -218,13 +218,14 @@ def advance_outfit(outfit):
     garment and model: the cache), and a failed step stops the outfit there."""
     model_image = outfit.avatar_result
     for step in outfit.steps.select_related("product", "tryon__job"):
-        if step.tryon is None:
+        tryon = step.tryon
+        if tryon is None:
+            # A cached try-on may have completed already: then the next step starts now too.
             tryon = _product_tryon(step.product, model_image, outfit.model_name)
             OutfitStep.objects.filter(pk=step.pk, tryon__isnull=True).update(tryon=tryon)
+        if tryon.job.status != JobStatus.COMPLETED:
             return
-        if step.tryon.job.status != JobStatus.COMPLETED:
-            return
-        model_image = step.tryon.job.results.order_by("index").first()
+        model_image = tryon.job.results.order_by("index").first()
         if model_image is None:
             return
 

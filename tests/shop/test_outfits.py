@@ -14,6 +14,7 @@ from avatar_studio.shop.models import Outfit, OutfitStep, Product, ProductImage,
 
 from ..support.garments import png_bytes, trousers
 from ..support.jobs import make_finished_job
+from .test_looks import finish_with_picture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_store")]
 
@@ -121,3 +122,25 @@ def test_a_top_page_offers_bottoms_for_an_outfit(client, alice):
 
     assert "Make an outfit" in page and "Indigo trousers" in page
     assert AvatarResult.objects.exists()
+
+
+def test_a_step_starts_once_however_often_its_predecessor_is_announced(alice):
+    bottoms = make_bottoms()
+    top = Product.objects.get(slug=TOP)
+    avatar = make_finished_job(alice).results.get()
+    outfit = services.start_outfit(alice, avatar, [top, bottoms])
+    top_job = outfit.steps.get(order=1).tryon.job
+    finish_with_picture(top_job)
+    jobs_before = AvatarJob.objects.count()
+
+    services.on_job_finished(None, job_id=top_job.pk, status="completed")
+    services.on_job_finished(None, job_id=top_job.pk, status="completed")
+
+    assert AvatarJob.objects.count() == jobs_before + 1
+    second = outfit.steps.get(order=2)
+    assert second.tryon.avatar_result == top_job.results.get()
+    # Another outfit of the same garments reuses both try-ons: the top's done, the bottoms'
+    # started at once on its picture.
+    again = services.start_outfit(alice, avatar, [top, bottoms])
+    assert [step.tryon for step in again.steps.all()] == [top_job.tryon, second.tryon]
+    assert AvatarJob.objects.count() == jobs_before + 1
