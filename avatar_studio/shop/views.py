@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from avatar_studio.avatars import services as avatar_services
@@ -153,7 +154,10 @@ def outfit(request, outfit_id):
         "is_own": outfit.avatar_result.job.owner_id == request.user.pk,
     }
     template = "shop/_outfit.html" if request.headers.get("HX-Request") else "shop/outfit.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    # The same address answers the page or its panel: no cache may serve one for the other.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required
