@@ -123,3 +123,20 @@ UNKNOWN_TRYON_MODEL = Reason(
     "unknown_tryon_model",
     f"That try-on is not offered. Choose {fashn.TRYON} (standard) or {fashn.TRYON_MAX} (premium).",
 )
+OUTFIT_COMBINATION = Reason(
+    "outfit_combination",
+    "An outfit is one top with one pair of bottoms, or a one-piece on its own. "
+    "Choose a top and bottoms, or a single one-piece.",
+)
+OUTFIT_ONE_PIECE_ALONE = Reason(
+    "outfit_one_piece_alone",
+    "A one-piece is worn on its own: it cannot be combined with another garment. "
+    "Choose the one-piece alone, or a top and bottoms.",
+)
+PRODUCT_UNAVAILABLE = Reason(
+    "product_unavailable", "That product is not in the store. Choose another one."
+)
+AVATAR_NOT_WEARABLE = Reason(
+    "avatar_not_wearable",
+    "You cannot dress that avatar. Choose one of your own completed avatars or a store model.",
+)

@@ -19,3 +19,10 @@ class ShopConfig(AppConfig):
             delete_after_commit([instance.image.name], using)
 
         post_delete.connect(on_photo_deleted, sender=ProductImage, weak=False)
+
+        # Outfits: a try-on that completes starts the next garment on its picture.
+        from avatar_studio.avatars.pipeline.signals import job_finished
+
+        from . import services
+
+        job_finished.connect(services.on_job_finished, dispatch_uid="shop-outfit-job-finished")

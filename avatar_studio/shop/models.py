@@ -130,3 +130,43 @@ class Look(models.Model):
 
     def __str__(self):
         return f"{self.tryon} for {self.shopper}"
+
+
+class Outfit(models.Model):
+    """A shopper's look at several garments at once: a top then bottoms, or one one-piece.
+
+    Each step is a cached try-on dressing the previous step's picture (the first dresses
+    ``avatar_result``); the next step starts when the previous one completes
+    (``shop.outfits.on_job_finished``). The id is a random UUID: the outfit's URL carries it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shopper = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outfits"
+    )
+    avatar_result = models.ForeignKey(AvatarResult, on_delete=models.CASCADE, related_name="+")
+    model_name = models.CharField(max_length=16, default=PredictionModel.TRYON)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Outfit {self.pk} for {self.shopper}"
+
+
+class OutfitStep(models.Model):
+    """One garment of an outfit, in the order it is put on; ``tryon`` once it has started."""
+
+    outfit = models.ForeignKey(Outfit, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField()
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    tryon = models.ForeignKey(
+        TryOn, on_delete=models.SET_NULL, null=True, blank=True, related_name="outfit_steps"
+    )
+
+    class Meta:
+        ordering = ["order"]
+        constraints = [
+            models.UniqueConstraint(fields=["outfit", "order"], name="one_outfit_step_per_order")
+        ]
+
+    def __str__(self):
+        return f"{self.outfit} step {self.order}: {self.product}"

@@ -17,7 +17,7 @@ from django.http import Http404
 from avatar_studio.avatars.models import AvatarJob, AvatarResult, JobStatus, PredictionModel
 from avatar_studio.avatars.selectors import approved_public_avatars, may_view_all_jobs
 
-from .models import Look, Product, ProductImage
+from .models import Look, Outfit, Product, ProductImage
 
 MODEL_PICKER_SIZE = 8
 OWN_PICKER_SIZE = 12
@@ -182,3 +182,49 @@ def own_look(user, look_id):
         return own_looks(user).get(pk=look_id)
     except (Look.DoesNotExist, ValidationError, ValueError, TypeError):
         raise Http404("No such try-on.") from None
+
+
+# --- Outfits ------------------------------------------------------------------------------------
+
+
+def products_by_slug(slugs):
+    """The products named by ``slugs``, in that order, None for a slug no product has (the
+    service refuses those, and unpublished ones, with a reason)."""
+    found = {p.slug: p for p in _with_photos(Product.objects.filter(slug__in=slugs))}
+    return [found.get(slug) for slug in slugs]
+
+
+def outfit_partners(product):
+    """The published products that make an outfit with ``product``: bottoms for a top, tops for
+    bottoms, none for anything else (a one-piece is worn alone)."""
+    other = {"tops": "bottoms", "bottoms": "tops"}.get(product.category)
+    if other is None:
+        return Product.objects.none()
+    return Product.objects.published().filter(category=other)
+
+
+def own_outfit(user, outfit_id):
+    """The outfit if ``user`` made it and may still dress its avatar, else 404."""
+    try:
+        outfit = Outfit.objects.select_related("avatar_result__job").get(pk=outfit_id, shopper=user)
+    except (Outfit.DoesNotExist, ValidationError, ValueError, TypeError):
+        raise Http404("No such outfit.") from None
+    if not may_wear(user, outfit.avatar_result):
+        raise Http404("No such outfit.")
+    return outfit
+
+
+def outfit_steps(outfit):
+    """The outfit's steps in order, each with its product, try-on and job."""
+    return list(outfit.steps.select_related("product", "tryon__job"))
+
+
+def outfit_status(steps):
+    """ "failed" once a step failed (the outfit stops there), "completed" once every step has,
+    else "processing"."""
+    statuses = [step.tryon.job.status if step.tryon else None for step in steps]
+    if JobStatus.FAILED in statuses:
+        return JobStatus.FAILED
+    if statuses and all(status == JobStatus.COMPLETED for status in statuses):
+        return JobStatus.COMPLETED
+    return JobStatus.PROCESSING

@@ -13,12 +13,20 @@ from avatar_studio import fashn
 from avatar_studio.avatars import options
 from avatar_studio.avatars import services as avatar_services
 from avatar_studio.avatars.models import JobStatus, PredictionModel
-from avatar_studio.avatars.refusals import NO_PRODUCT_PHOTO, UNKNOWN_TRYON_MODEL, Refused
+from avatar_studio.avatars.refusals import (
+    AVATAR_NOT_WEARABLE,
+    NO_PRODUCT_PHOTO,
+    OUTFIT_COMBINATION,
+    OUTFIT_ONE_PIECE_ALONE,
+    PRODUCT_UNAVAILABLE,
+    UNKNOWN_TRYON_MODEL,
+    Refused,
+)
 
-from . import images
+from . import images, selectors
 from .catalogue import DEMO_GARMENTS
 from .garments import garment_png
-from .models import Look, Product, ProductImage, TryOn
+from .models import Look, Outfit, OutfitStep, Product, ProductImage, TryOn
 
 # The try-on's own settings. FASHN keeps nothing of a base64 run, which suits pictures of faces.
 TRYON_SETTINGS = {
@@ -152,6 +160,91 @@ def _cached(key, avatar_result, model_name):
         TryOn.objects.select_related("job")
         .filter(avatar_result=avatar_result, garment_slug=key, model_name=model_name)
         .first()
+    )
+
+
+# --- Outfits: a top then bottoms, or a one-piece, each try-on dressing the previous picture ----
+
+# The order garments go on: the bottoms over the picture of the top.
+_OUTFIT_ORDER = {"tops": 0, "bottoms": 1}
+
+
+def start_outfit(shopper, avatar_result, products, *, model_name=DEFAULT_TRYON_MODEL):
+    """``shopper``'s outfit of ``products`` on ``avatar_result``, its first try-on started (or
+    found in the cache); each next one starts when the one before completes (``advance_outfit``).
+
+    ``products`` is a top and bottoms (in either order: the top goes on first) or one one-piece;
+    a None in it stands for a product that does not exist. Anything else is refused and nothing
+    is created.
+    """
+    _check_model(model_name)
+    products = list(products)
+    if not selectors.may_wear(shopper, avatar_result):
+        raise Refused(AVATAR_NOT_WEARABLE)
+    if any(product is None or not product.is_published for product in products):
+        raise Refused(PRODUCT_UNAVAILABLE)
+    products = _outfit_order(products)
+    if any(product.first_image() is None for product in products):
+        raise Refused(NO_PRODUCT_PHOTO)
+    with transaction.atomic():
+        outfit = Outfit.objects.create(
+            shopper=shopper, avatar_result=avatar_result, model_name=model_name
+        )
+        OutfitStep.objects.bulk_create(
+            OutfitStep(outfit=outfit, order=order, product=product)
+            for order, product in enumerate(products, start=1)
+        )
+    # After the commit: a first try-on that completes from now on finds its step and signals
+    # the next one; one that already had, the call below advances.
+    advance_outfit(outfit)
+    return outfit
+
+
+def _outfit_order(products):
+    """The products in the order they go on, or refused when they do not make an outfit."""
+    categories = [product.category for product in products]
+    if "one-pieces" in categories:
+        if len(products) != 1:
+            raise Refused(OUTFIT_ONE_PIECE_ALONE)
+        return products
+    if sorted(categories) != ["bottoms", "tops"]:
+        raise Refused(OUTFIT_COMBINATION)
+    return sorted(products, key=lambda product: _OUTFIT_ORDER[product.category])
+
+
+def advance_outfit(outfit):
+    """Start the outfit's next try-on if the one before it has completed. Safe to call again
+    and from several workers at once: a step is started once (a try-on is made once per image,
+    garment and model: the cache), and a failed step stops the outfit there."""
+    model_image = outfit.avatar_result
+    for step in outfit.steps.select_related("product", "tryon__job"):
+        tryon = step.tryon
+        if tryon is None:
+            # A cached try-on may have completed already: then the next step starts now too.
+            tryon = _product_tryon(step.product, model_image, outfit.model_name)
+            OutfitStep.objects.filter(pk=step.pk, tryon__isnull=True).update(tryon=tryon)
+        if tryon.job.status != JobStatus.COMPLETED:
+            return
+        model_image = tryon.job.results.order_by("index").first()
+        if model_image is None:
+            return
+
+
+def on_job_finished(sender, job_id, status, **kwargs):
+    """``avatars.pipeline.signals.job_finished`` receiver: a try-on that completed starts the
+    next step of every outfit waiting on it (a failed one leaves them stopped)."""
+    if str(status) != JobStatus.COMPLETED:
+        return
+    for outfit in Outfit.objects.filter(steps__tryon__job_id=job_id).distinct():
+        advance_outfit(outfit)
+
+
+def _product_tryon(product, avatar_result, model_name):
+    photo = product.first_image()
+    if photo is None:
+        raise Refused(NO_PRODUCT_PHOTO)
+    return _cached_or_started(
+        photo.tryon_key, lambda: _read(photo.image), product.category, avatar_result, model_name
     )
 
 

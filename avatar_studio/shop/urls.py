@@ -13,5 +13,12 @@ urlpatterns = [
     # A look's id is a random UUID: its address cannot be guessed from another's.
     path("looks/<uuid:look_id>/", views.look_panel, name="look"),
     path("looks/<uuid:look_id>/image/", views.look_image, name="look-image"),
+    path("outfits/", views.start_outfit, name="outfit-start"),
+    path("outfits/<uuid:outfit_id>/", views.outfit, name="outfit"),
+    path(
+        "outfits/<uuid:outfit_id>/steps/<int:order>/image/",
+        views.outfit_step_image,
+        name="outfit-step-image",
+    ),
     path("models/<int:result_id>/thumbnail/", views.model_thumbnail, name="model-thumbnail"),
 ]

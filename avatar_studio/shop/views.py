@@ -6,10 +6,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from avatar_studio.avatars import services as avatar_services
 from avatar_studio.avatars.media import private_file_response, public_file_response
+from avatar_studio.avatars.models import JobStatus
 from avatar_studio.avatars.progress import job_progress
 from avatar_studio.avatars.refusals import Refused
 
@@ -30,6 +32,7 @@ def product(request, slug):
         context["tryon_choices"] = services.tryon_choices()
         context["own_avatars"] = selectors.own_avatars(request.user)
         context["model_avatars"] = selectors.model_avatars()
+        context["outfit_partners"] = selectors.outfit_partners(product)
         if look_id := request.GET.get("look"):
             context.update(_look_context(request.user, look_id))
     return render(request, "shop/product.html", context)
@@ -113,3 +116,56 @@ def _look_context(user, look_id):
         # again: no "Try again" then.
         "look_can_retry": avatar_services.retry_refusal(job) is None,
     }
+
+
+@login_required
+@require_POST
+def start_outfit(request):
+    """Start an outfit of the chosen products on the avatar image the shopper picked."""
+    result = selectors.wearable_result(request.user, request.POST.get("avatar"))
+    products = selectors.products_by_slug(request.POST.getlist("product"))
+    chosen = request.POST.get("tryon_model", services.DEFAULT_TRYON_MODEL)
+    try:
+        outfit = services.start_outfit(request.user, result, products, model_name=chosen)
+    except Refused as refusal:
+        messages.error(request, refusal.message)
+        back = next((p for p in products if p is not None and p.is_published), None)
+        return redirect("shop:product", back.slug) if back else redirect("shop:catalogue")
+    return redirect("shop:outfit", outfit.pk)
+
+
+@login_required
+@require_GET
+def outfit(request, outfit_id):
+    """The outfit's page; htmx fetches its panel alone again until every step has ended."""
+    outfit = selectors.own_outfit(request.user, outfit_id)
+    steps = selectors.outfit_steps(outfit)
+    now = timezone.now()
+    context = {
+        "outfit": outfit,
+        "steps": [
+            {"step": step, "progress": job_progress(step.tryon.job, now) if step.tryon else None}
+            for step in steps
+        ],
+        "outfit_status": selectors.outfit_status(steps),
+        "failed_step": next(
+            (s for s in steps if s.tryon and s.tryon.job.status == JobStatus.FAILED), None
+        ),
+        "is_own": outfit.avatar_result.job.owner_id == request.user.pk,
+    }
+    template = "shop/_outfit.html" if request.headers.get("HX-Request") else "shop/outfit.html"
+    response = render(request, template, context)
+    # The same address answers the page or its panel: no cache may serve one for the other.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+@require_GET
+def outfit_step_image(request, outfit_id, order):
+    outfit = selectors.own_outfit(request.user, outfit_id)
+    step = next((s for s in selectors.outfit_steps(outfit) if s.order == order), None)
+    result = step.tryon.job.results.order_by("index").first() if step and step.tryon else None
+    if result is None:
+        raise Http404("This step has no picture yet.")
+    return private_file_response(result.image)

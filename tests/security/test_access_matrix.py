@@ -148,6 +148,18 @@ def _embed_look(world):
     return _embed_look_row(world).pk
 
 
+def _outfit(world):
+    """Alice's one-piece outfit on her avatar, its try-on done (made on first use)."""
+    if "outfit" not in world.extra:
+        dress = Product.objects.get(slug="poppy-sundress")
+        outfit = shop_services.start_outfit(
+            world.completed.owner, world.completed.results.get(), [dress]
+        )
+        _complete_with_picture(outfit.steps.get().tryon.job)
+        world.extra["outfit"] = outfit
+    return world.extra["outfit"]
+
+
 LOGIN = "login"  # a redirect to the site's login page
 ADMIN_LOGIN = "admin login"  # a redirect to the admin's login page
 
@@ -366,6 +378,28 @@ ROWS = [
         lambda w: {"result_id": w.completed.results.get().pk},
         (404, 404, 404, 404, 404, 404),
         note="a private avatar is no model",
+    ),
+    Row(
+        "shop:outfit-start",
+        "POST",
+        none,
+        (LOGIN, 302, 404, 404, 404, 404),
+        data=lambda w: {"avatar": w.completed.results.get().pk, "product": "poppy-sundress"},
+        note="Alice's private avatar: only she may dress it",
+    ),
+    Row(
+        "shop:outfit",
+        "GET",
+        lambda w: {"outfit_id": _outfit(w).pk},
+        (LOGIN, 200, 404, 404, 404, 404),
+        note="only the shopper who made it",
+    ),
+    Row(
+        "shop:outfit-step-image",
+        "GET",
+        lambda w: {"outfit_id": _outfit(w).pk, "order": 1},
+        (LOGIN, 200, 404, 404, 404, 404),
+        note="only the shopper who made it",
     ),
     # The admin: is_staff opens its door; what is inside takes a permission
     Row("admin:index", "GET", none, (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, 200, 200)),

@@ -1,0 +1,146 @@
+"""Outfits: a top then bottoms (or one one-piece), each try-on dressing the picture of the one
+before; refused combinations create nothing; only the shopper who made one may see it."""
+
+import io
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from avatar_studio.avatars.models import AvatarJob, AvatarResult
+from avatar_studio.avatars.refusals import Refused
+from avatar_studio.shop import images, selectors, services
+from avatar_studio.shop.models import Outfit, OutfitStep, Product, ProductImage, TryOn
+
+from ..support.garments import png_bytes, trousers
+from ..support.jobs import make_finished_job
+from .test_looks import finish_with_picture
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_store")]
+
+TOP = "essential-crew-tee"
+
+
+def make_bottoms(slug="indigo-trousers", *, published=True):
+    product = Product.objects.create(
+        name="Indigo trousers", slug=slug, price=49, category="bottoms", is_published=published
+    )
+    png = images.normalise_garment(io.BytesIO(png_bytes(trousers())))
+    services.store_photo(ProductImage(product=product), png)
+    return product
+
+
+def counts():
+    return (
+        Outfit.objects.count(),
+        OutfitStep.objects.count(),
+        TryOn.objects.count(),
+        AvatarJob.objects.count(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("slugs", "code"),
+    [
+        ([TOP, "breton-stripe-tee"], "outfit_combination"),
+        ([TOP], "outfit_combination"),
+        (["poppy-sundress", TOP], "outfit_one_piece_alone"),
+        ([TOP, "hidden-trousers"], "product_unavailable"),
+        ([TOP, "no-such-product"], "product_unavailable"),
+    ],
+)
+def test_a_combination_that_is_not_an_outfit_is_refused_and_creates_nothing(alice, slugs, code):
+    make_bottoms("hidden-trousers", published=False)
+    avatar = make_finished_job(alice).results.get()
+    before = counts()
+
+    with pytest.raises(Refused) as refused:
+        services.start_outfit(alice, avatar, selectors.products_by_slug(slugs))
+
+    assert refused.value.reason.code == code
+    assert counts() == before
+
+
+def test_an_avatar_the_shopper_may_not_wear_is_refused_and_creates_nothing(alice, bob):
+    bottoms = make_bottoms()
+    avatar = make_finished_job(alice).results.get()
+    before = counts()
+
+    with pytest.raises(Refused) as refused:
+        services.start_outfit(bob, avatar, [Product.objects.get(slug=TOP), bottoms])
+
+    assert refused.value.reason.code == "avatar_not_wearable"
+    assert counts() == before
+
+
+def test_the_browser_shows_a_refusal_as_a_message_and_creates_nothing(client, alice):
+    avatar = make_finished_job(alice).results.get()
+    client.force_login(alice)
+    before = counts()
+
+    response = client.post(
+        reverse("shop:outfit-start"),
+        {"avatar": avatar.pk, "product": [TOP, "poppy-sundress"]},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == reverse("shop:product", args=[TOP])
+    assert "A one-piece is worn on its own" in response.content.decode()
+    assert counts() == before
+
+
+def test_the_outfit_starts_with_the_top_and_only_its_shopper_sees_it(client, alice, bob):
+    bottoms = make_bottoms()
+    avatar = make_finished_job(alice).results.get()
+    client.force_login(alice)
+
+    response = client.post(
+        reverse("shop:outfit-start"), {"avatar": avatar.pk, "product": [bottoms.slug, TOP]}
+    )
+
+    outfit = Outfit.objects.get()
+    assert response["Location"] == reverse("shop:outfit", args=[outfit.pk])
+    first, second = outfit.steps.all()
+    assert (first.product.slug, second.product.slug) == (TOP, bottoms.slug)
+    assert first.tryon.avatar_result == avatar and second.tryon is None
+    page = client.get(response["Location"]).content.decode()
+    assert "Essential crew tee" in page and "Starts once the garment before it is on" in page
+
+    client.force_login(bob)
+    assert client.get(reverse("shop:outfit", args=[outfit.pk])).status_code == 404
+    image = reverse("shop:outfit-step-image", args=[outfit.pk, 1])
+    assert client.get(image).status_code == 404
+    assert client.get(reverse("shop:outfit", args=[uuid.uuid4()])).status_code == 404
+
+
+def test_a_top_page_offers_bottoms_for_an_outfit(client, alice):
+    make_bottoms()
+    make_finished_job(alice)
+    client.force_login(alice)
+
+    page = client.get(reverse("shop:product", args=[TOP])).content.decode()
+
+    assert "Make an outfit" in page and "Indigo trousers" in page
+    assert AvatarResult.objects.exists()
+
+
+def test_a_step_starts_once_however_often_its_predecessor_is_announced(alice):
+    bottoms = make_bottoms()
+    top = Product.objects.get(slug=TOP)
+    avatar = make_finished_job(alice).results.get()
+    outfit = services.start_outfit(alice, avatar, [top, bottoms])
+    top_job = outfit.steps.get(order=1).tryon.job
+    finish_with_picture(top_job)
+    jobs_before = AvatarJob.objects.count()
+
+    services.on_job_finished(None, job_id=top_job.pk, status="completed")
+    services.on_job_finished(None, job_id=top_job.pk, status="completed")
+
+    assert AvatarJob.objects.count() == jobs_before + 1
+    second = outfit.steps.get(order=2)
+    assert second.tryon.avatar_result == top_job.results.get()
+    # Another outfit of the same garments reuses both try-ons: the top's done, the bottoms'
+    # started at once on its picture.
+    again = services.start_outfit(alice, avatar, [top, bottoms])
+    assert [step.tryon for step in again.steps.all()] == [top_job.tryon, second.tryon]
+    assert AvatarJob.objects.count() == jobs_before + 1
