@@ -16,7 +16,7 @@ from datetime import timedelta
 import pytest
 
 from avatar_studio.api import deliveries, fetch, webhooks
-from avatar_studio.api.models import AvatarWebhook, DeliveryState, WebhookDelivery
+from avatar_studio.api.models import Webhook, DeliveryState, WebhookDelivery
 from avatar_studio.avatars import services
 from avatar_studio.avatars.models import AvatarJob
 
@@ -132,7 +132,7 @@ def test_unsafe_webhook_urls_are_refused_and_nothing_is_created(
     assert message in error["message"]
     assert error["fields"] == {"webhook_url": [error["message"]]}
     assert not AvatarJob.objects.exists()
-    assert not AvatarWebhook.objects.exists()
+    assert not Webhook.objects.exists()
     assert _stored_files(media_root) == []
 
 
@@ -159,7 +159,7 @@ def test_the_secret_is_shown_once_and_never_again(alice_api, zone, no_network, a
     assert webhook["last_delivery"] is None
     secret = webhook["secret"]
     assert secret.startswith("whsec_")
-    stored = AvatarWebhook.objects.get()
+    stored = Webhook.objects.get()
     assert (stored.job.owner, stored.secret) == (alice, secret)
     assert stored.api_base_url == "http://testserver/"
 
@@ -180,7 +180,7 @@ def test_without_a_webhook_url_there_is_no_webhook(alice_api):
         response = _create(alice_api, **value)
         assert response.status_code == 201, response.content
         assert response.json()["webhook"] is None
-    assert not AvatarWebhook.objects.exists()
+    assert not Webhook.objects.exists()
     assert alice_api.get(URL).json()["results"][0]["webhook"] is None
 
 
@@ -203,7 +203,7 @@ def test_the_list_shows_delivery_state_in_a_constant_number_of_queries(
 ):
     for _ in range(3):
         job = make_finished_job(alice)
-        webhook = AvatarWebhook.objects.create(
+        webhook = Webhook.objects.create(
             job=job, url="https://hooks.example/x", secret="whsec_x", api_base_url="http://t/"
         )
         deliveries.record_event(webhook, webhooks.EVENT_COMPLETED)
@@ -228,7 +228,7 @@ LOOPBACK = webhooks.WebhookPolicy(allow_loopback=True, connect_timeout=1.0, read
 
 
 def _webhook(job, url, base="http://testserver/"):
-    return AvatarWebhook.objects.create(
+    return Webhook.objects.create(
         job=job, url=url, secret=webhooks.generate_secret(), api_base_url=base
     )
 
@@ -435,8 +435,8 @@ def test_staff_see_deliveries_in_the_admin_but_never_the_secret(client, alice, d
     pages = [
         "/admin/api/webhookdelivery/",
         f"/admin/api/webhookdelivery/{delivery.pk}/change/",
-        "/admin/api/avatarwebhook/",
-        f"/admin/api/avatarwebhook/{webhook.pk}/change/",
+        "/admin/api/webhook/",
+        f"/admin/api/webhook/{webhook.pk}/change/",
     ]
     for page in pages:
         response = client.get(page)
