@@ -15,8 +15,8 @@ from datetime import timedelta
 
 import pytest
 
-from avatar_studio.api import deliveries, fetch, webhooks
-from avatar_studio.api.models import Webhook, DeliveryState, WebhookDelivery
+from avatar_studio.api import deliveries, webhooks
+from avatar_studio.api.models import DeliveryState, Webhook, WebhookDelivery
 from avatar_studio.avatars import services
 from avatar_studio.avatars.models import AvatarJob
 
@@ -60,23 +60,6 @@ def _error(response):
     body = response.json()
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}
     return body["error"]
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Refusals happen before any connection: no DNS for names, no sockets opened."""
-
-    def literal_only(host, *args, **kwargs):
-        ipaddress.ip_address(host.strip("[]"))  # raises for a name: no DNS in these tests
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    def no_connection(*args, **kwargs):
-        raise AssertionError("a refused URL must not be connected to")
-
-    real_getaddrinfo = socket.getaddrinfo
-    monkeypatch.setattr(fetch.socket, "getaddrinfo", literal_only)
-    monkeypatch.setattr(fetch.urllib3, "HTTPSConnectionPool", no_connection)
-    monkeypatch.setattr(fetch.urllib3, "HTTPConnectionPool", no_connection)
 
 
 @pytest.fixture
