@@ -154,9 +154,7 @@ class TryOnCreateJSONSerializer(TryOnCreateSerializer):
 
 
 class TryOnWebhookDeliverySerializer(WebhookDeliverySerializer):
-    event = serializers.ChoiceField(
-        choices=[webhooks.EVENT_TRYON_COMPLETED, webhooks.EVENT_TRYON_FAILED]
-    )
+    event = serializers.ChoiceField(choices=webhooks.TRYON_EVENTS)
 
 
 class TryOnWebhookSerializer(WebhookSerializer):
@@ -265,4 +263,19 @@ class TryOnCreatedSerializer(TryOnSerializer):
         allow_null=True,
         help_text="The webhook_url given in this request and, this once, its signing secret; "
         "null if this request gave none.",
+    )
+
+
+class TryOnWebhookEventSerializer(serializers.Serializer):
+    """What we POST to a try-on's webhook_url (``deliveries.event_body``), for the schema."""
+
+    id = serializers.UUIDField(
+        help_text="The delivery's id, also in X-Avatar-Studio-Delivery: the same for every "
+        "attempt at this event."
+    )
+    event = serializers.ChoiceField(choices=webhooks.TRYON_EVENTS)
+    created_at = serializers.DateTimeField()
+    tryon = TryOnEventSerializer(
+        help_text="The try-on as GET /api/v1/tryons/<id>/ showed it when it ended, without "
+        "its webhook."
     )

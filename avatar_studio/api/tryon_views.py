@@ -24,6 +24,7 @@ from avatar_studio.shop import services as shop_services
 
 from . import deliveries
 from .models import Webhook
+from .serializers import webhook_callback
 from .tryon_serializers import (
     CreatedTryOnWebhookSerializer,
     TryOnCreatedSerializer,
@@ -31,6 +32,7 @@ from .tryon_serializers import (
     TryOnCreateMultipartSerializer,
     TryOnCreateSerializer,
     TryOnSerializer,
+    TryOnWebhookEventSerializer,
 )
 from .views import AvatarCreateThrottle, AvatarPagination, FileRenderer
 
@@ -93,6 +95,7 @@ class TryOnListCreate(APIView):
             "application/json": TryOnCreateJSONSerializer,
         },
         responses={201: TryOnCreatedSerializer, **_errors(400, 401, 409, 413, 429)},
+        callbacks=[webhook_callback("tryonEvent", TryOnWebhookEventSerializer)],
     )
     def post(self, request):
         """Dress one of your completed avatars in a published product (product) or in a garment

@@ -30,8 +30,10 @@ from .serializers import (
     AvatarCreateMultipartSerializer,
     AvatarCreateSerializer,
     AvatarSerializer,
+    AvatarWebhookEventSerializer,
     CandidateSerializer,
     RetrySerializer,
+    webhook_callback,
 )
 
 
@@ -152,6 +154,7 @@ class AvatarListCreate(APIView):
             "application/json": AvatarCreateJSONSerializer,
         },
         responses={201: AvatarCreatedSerializer, **_error_responses(400, 401, 413, 429)},
+        callbacks=[webhook_callback("avatarEvent", AvatarWebhookEventSerializer)],
     )
     def post(self, request):
         """Make an avatar from a selfie. The avatar is made in the background: follow its url."""

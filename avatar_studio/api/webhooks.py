@@ -38,6 +38,9 @@ EVENT_COMPLETED = "avatar.completed"
 EVENT_FAILED = "avatar.failed"
 EVENT_TRYON_COMPLETED = "tryon.completed"
 EVENT_TRYON_FAILED = "tryon.failed"
+# Each kind's events, as the schema names them (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+AVATAR_EVENTS = [EVENT_COMPLETED, EVENT_FAILED]
+TRYON_EVENTS = [EVENT_TRYON_COMPLETED, EVENT_TRYON_FAILED]
 
 
 class WebhookURLRefused(ValueError):
