@@ -104,8 +104,10 @@ def add_to_tryon(start_tryon, url, api_base_url):
         look = start_tryon()
         webhook = new_webhook(url, api_base_url, look=look) if url else None
     if webhook is not None:
-        webhook = Webhook.objects.select_related(*_TRYON_SHOWN).get(pk=webhook.pk)
-        tell_end(webhook)
+        # Fresh: the try-on's job as it is now. None if the look was deleted meanwhile.
+        webhook = Webhook.objects.select_related(*_TRYON_SHOWN).filter(pk=webhook.pk).first()
+        if webhook is not None:
+            tell_end(webhook)
     return look, webhook
 
 

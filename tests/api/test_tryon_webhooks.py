@@ -474,3 +474,25 @@ def test_a_try_on_deleted_before_it_completes_leaves_no_delivery(
     assert [d.webhook.look_id for d in WebhookDelivery.objects.select_related("webhook")] == [
         Look.objects.get().pk
     ]
+
+
+@pytest.mark.django_db
+def test_staff_see_a_try_ons_webhook_in_the_admin_but_never_its_secret(
+    client, alice_api, avatar, hoodie, receiver, loopback_hooks, django_user_model
+):
+    _created(_ask(alice_api, avatar, hoodie))
+    end_job(_tryon_job())
+    secret = _created(_ask(alice_api, avatar, hoodie, webhook_url=receiver.url()))["webhook"]
+    webhook, delivery = Webhook.objects.get(), WebhookDelivery.objects.get()
+    client.force_login(django_user_model.objects.create_superuser("root", password="root-pw-1"))
+
+    for page in (
+        "/admin/api/webhook/",
+        f"/admin/api/webhook/{webhook.pk}/change/",
+        "/admin/api/webhookdelivery/",
+        f"/admin/api/webhookdelivery/{delivery.pk}/change/",
+    ):
+        response = client.get(page)
+        assert response.status_code == 200, page
+        assert secret["secret"] not in response.content.decode()
+    assert f"try-on {webhook.look_id}" in client.get("/admin/api/webhookdelivery/").content.decode()
