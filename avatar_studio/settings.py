@@ -472,6 +472,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Webhook events, named by what they are about (avatars and try-ons each have their own).
+    "ENUM_NAME_OVERRIDES": {
+        "AvatarEventEnum": "avatar_studio.api.webhooks.AVATAR_EVENTS",
+        "TryOnEventEnum": "avatar_studio.api.webhooks.TRYON_EVENTS",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------

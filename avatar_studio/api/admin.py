@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import AvatarWebhook, WebhookDelivery
+from .models import Webhook, WebhookDelivery
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -32,25 +32,29 @@ class DeliveryInline(admin.TabularInline):
         return False
 
 
-@admin.register(AvatarWebhook)
-class AvatarWebhookAdmin(_ReadOnly):
-    list_display = ["job", "url", "created_at"]
-    search_fields = ["job__id", "url"]
+@admin.register(Webhook)
+class WebhookAdmin(_ReadOnly):
+    list_display = ["url", "job", "look_id", "created_at"]
+    search_fields = ["job__id", "look__id", "url"]
     # Not "secret": it signs deliveries and is shown to its owner once, nowhere else.
-    fields = ["job", "url", "api_base_url", "created_at"]
+    fields = ["job", "look_id", "url", "api_base_url", "created_at", "told_end_at"]
     readonly_fields = fields
     inlines = [DeliveryInline]
     list_select_related = ["job"]
+
+    @admin.display(description="try-on (look)")
+    def look_id(self, webhook):
+        return webhook.look_id
 
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(_ReadOnly):
     list_display = [
         "id", "event", "state", "attempts", "last_status_code", "created_at", "delivered_at",
-        "gave_up_at", "job_id",
+        "gave_up_at", "subject",
     ]  # fmt: skip
     list_filter = ["state", "event"]
-    search_fields = ["id", "webhook__job__id"]
+    search_fields = ["id", "webhook__job__id", "webhook__look__id"]
     date_hierarchy = "created_at"
     list_select_related = ["webhook"]
     fields = [
@@ -60,6 +64,6 @@ class WebhookDeliveryAdmin(_ReadOnly):
     ]  # fmt: skip
     readonly_fields = fields
 
-    @admin.display(description="avatar job")
-    def job_id(self, delivery):
-        return delivery.webhook.job_id
+    @admin.display(description="about")
+    def subject(self, delivery):
+        return delivery.webhook.describe()

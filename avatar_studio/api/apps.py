@@ -8,8 +8,9 @@ class ApiConfig(AppConfig):
     verbose_name = "JSON API"
 
     def ready(self):
-        # Webhooks: an avatar that completes or fails gets its event recorded and delivered
-        # (api.deliveries); importing tasks registers them in every process that loads the app.
+        # Webhooks: an avatar or a try-on that completes or fails gets its events recorded and
+        # delivered (api.deliveries); importing tasks registers them in every process that loads
+        # the app.
         from avatar_studio.avatars.pipeline.signals import job_finished
 
         from . import deliveries, tasks  # noqa: F401

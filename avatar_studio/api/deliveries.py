@@ -1,6 +1,10 @@
-"""Webhook deliveries: an event recorded when an avatar ends, then sent until delivered or given up.
+"""Webhook deliveries: an event recorded when an avatar or a try-on ends, then sent until
+delivered or given up.
 
-    job_finished ─▶ on_job_finished: a WebhookDelivery (body fixed now), its task sent on commit
+    job_finished ─▶ on_job_finished ─▶ tell_end for each webhook of the job: the avatar's, or
+        those of every look at the try-on ─▶ a WebhookDelivery (body fixed now), its task sent
+        on commit
+    a try-on asked for with a webhook_url once it has ended ─▶ tell_end at once (add_to_tryon)
     deliver_webhook(id, token) ─▶ claim (compare-and-swap) ─▶ one signed POST ─▶
         2xx ─▶ delivered
         else, attempts left ─▶ new token, task again after backoff with jitter (countdown)
@@ -8,11 +12,12 @@
 
 Like the job state machine (``avatars.pipeline.transitions``), every change is an ``UPDATE ...
 WHERE`` that names the state (and the token) it expects, and a task acts only if its update
-matched. An attempt first claims its delivery until ``claimed_until`` (longer than any attempt
-can take), so a duplicated or redelivered message never sends the same delivery twice at once;
-a message whose worker died may claim it again once that claim has run out. A delivery whose
-avatar was deleted is gone with it (cascade): its task finds nothing and stops quietly. The
-secret is never logged.
+matched. An end is told to a webhook once (``Webhook.told_end_at``), whichever of the two paths
+finds it first. An attempt first claims its delivery until ``claimed_until`` (longer than any
+attempt can take), so a duplicated or redelivered message never sends the same delivery twice
+at once; a message whose worker died may claim it again once that claim has run out. A delivery
+whose avatar or try-on was deleted is gone with it (cascade): its task finds nothing and stops
+quietly. The secret is never logged.
 """
 
 import logging
@@ -30,19 +35,25 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
 from . import webhooks
-from .models import AvatarWebhook, DeliveryState, WebhookDelivery
+from .models import DeliveryState, Webhook, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
 # The Celery task that makes one delivery attempt (``api.tasks``).
 DELIVER_TASK = "api.deliver_webhook"
 
-EVENTS = {"completed": webhooks.EVENT_COMPLETED, "failed": webhooks.EVENT_FAILED}
+# The event that tells a job's end, by what the webhook is about (``Webhook.subject``).
+EVENTS = {
+    "avatar": {"completed": webhooks.EVENT_COMPLETED, "failed": webhooks.EVENT_FAILED},
+    "tryon": {"completed": webhooks.EVENT_TRYON_COMPLETED, "failed": webhooks.EVENT_TRYON_FAILED},
+}
+# What an event's body needs of a try-on webhook, read in one query.
+_TRYON_SHOWN = ("look__tryon__job", "look__tryon__avatar_result")
 
 
 class _BaseURL:
-    """Stands in for the request when the avatar is shown outside one: links start with the API
-    address the client used when it created the avatar."""
+    """Stands in for the request when the avatar or try-on is shown outside one: links start
+    with the API address the client used when it asked for it."""
 
     def __init__(self, base_url):
         self.base_url = base_url
@@ -51,53 +62,108 @@ class _BaseURL:
         return urljoin(self.base_url, location)
 
 
-def event_body(delivery, job, base_url):
-    """The JSON body of ``delivery``'s event, as bytes: the avatar as the API shows it."""
+def event_body(delivery, webhook):
+    """The JSON body of ``delivery``'s event, as bytes: the avatar (``"avatar"``) or the try-on
+    (``"tryon"``) as the API's reads show it."""
     from .serializers import AvatarEventSerializer
+    from .tryon_serializers import TryOnEventSerializer
 
-    avatar = AvatarEventSerializer(job, context={"request": _BaseURL(base_url)}).data
+    context = {"request": _BaseURL(webhook.api_base_url)}
+    if webhook.subject == "avatar":
+        shown = AvatarEventSerializer(webhook.job, context=context).data
+    else:
+        shown = TryOnEventSerializer(webhook.look, context=context).data
     body = {
         "id": str(delivery.id),
         "event": delivery.event,
         "created_at": serializers.DateTimeField().to_representation(delivery.created_at),
-        "avatar": avatar,
+        webhook.subject: shown,
     }
     return JSONRenderer().render(body)
+
+
+# --- Webhooks ---------------------------------------------------------------------------------
+
+
+def new_webhook(url, api_base_url, **subject):
+    """A webhook on ``job=`` (an avatar) or ``look=`` (a try-on) with a secret of its own."""
+    return Webhook.objects.create(
+        url=url, secret=webhooks.generate_secret(), api_base_url=api_base_url, **subject
+    )
+
+
+def add_to_tryon(start_tryon, url, api_base_url):
+    """The look ``start_tryon()`` gives and, when ``url`` is given, a new webhook on it, saved
+    together: ``(look, webhook or None)``.
+
+    A try-on that has already ended (a cached one) gets its event at once. The end is read only
+    once the webhook is committed: an end committed before that is seen here, one committed
+    after it finds the webhook (``on_job_finished``); ``tell_end`` tells it once if both do.
+    """
+    with transaction.atomic():
+        look = start_tryon()
+        webhook = new_webhook(url, api_base_url, look=look) if url else None
+    if webhook is not None:
+        # Fresh: the try-on's job as it is now. None if the look was deleted meanwhile.
+        webhook = Webhook.objects.select_related(*_TRYON_SHOWN).filter(pk=webhook.pk).first()
+        if webhook is not None:
+            tell_end(webhook)
+    return look, webhook
 
 
 # --- Events -----------------------------------------------------------------------------------
 
 
 def on_job_finished(sender, job_id, status, **kwargs):
-    """``avatars.pipeline.signals.job_finished`` receiver: record the event for the avatar's
-    webhook, if it has one. Quick: two reads, one insert; the POST is the task's job."""
-    event = EVENTS.get(str(status))
-    if event is None:
-        return None
-    webhook = AvatarWebhook.objects.select_related("job").filter(job_id=job_id).first()
-    if webhook is None:
-        return None
-    return record_event(webhook, event)
+    """``avatars.pipeline.signals.job_finished`` receiver: tell the end to the job's webhooks,
+    the avatar's or those of every look at the try-on. Quick: two reads, an insert per webhook;
+    the POSTs are the tasks' job. Returns the deliveries recorded."""
+    found = list(Webhook.objects.select_related("job").filter(job_id=job_id))
+    found += Webhook.objects.select_related(*_TRYON_SHOWN).filter(look__tryon__job_id=job_id)
+    told = (tell_end(webhook) for webhook in found)
+    return [delivery for delivery in told if delivery is not None]
+
+
+def tell_end(webhook):
+    """Record the event of the end its job is at (``ended_job``, as loaded), unless that end was
+    told to this webhook already. None if the job is not at an end, was told, or is gone."""
+    job = webhook.ended_job
+    event = EVENTS[webhook.subject].get(str(job.status))
+    if event is None or job.finished_at is None:
+        return None  # running again (retried) since: its next end will be told
+    untold = Webhook.objects.filter(pk=webhook.pk).exclude(told_end_at=job.finished_at)
+    # Compare-and-swap: of two callers that find the same end, one records it.
+    return _recorded(webhook, event, only_if=lambda: untold.update(told_end_at=job.finished_at))
 
 
 def record_event(webhook, event):
     """A new delivery of ``event`` to ``webhook``, its first attempt sent once it is committed.
 
-    None if the avatar was deleted meanwhile."""
+    None if the avatar or try-on was deleted meanwhile."""
+    return _recorded(webhook, event)
+
+
+def _recorded(webhook, event, only_if=None):
+    """The delivery of ``event`` to ``webhook``, saved in a transaction of its own (foreign keys
+    are checked when it commits: that is where a deleted subject shows); None if ``only_if()``,
+    called in that transaction first, is false."""
     now = timezone.now()
     delivery = WebhookDelivery(
         webhook=webhook, event=event, created_at=now, token=uuid.uuid4(), next_attempt_at=now
     )
-    delivery.payload = event_body(delivery, webhook.job, webhook.api_base_url).decode()
+    delivery.payload = event_body(delivery, webhook).decode()
     try:
         with transaction.atomic():
+            if only_if is not None and not only_if():
+                return None
             delivery.save(force_insert=True)
-            AvatarWebhook.objects.filter(pk=webhook.pk).update(last_delivery=delivery)
+            Webhook.objects.filter(pk=webhook.pk).update(last_delivery=delivery)
             _schedule(delivery.pk, delivery.token, 0.0)
     except IntegrityError:
-        logger.info("webhook event %s for job %s dropped: the job is gone", event, webhook.job_id)
+        logger.info("webhook event %s for %s dropped: it is gone", event, webhook.describe())
         return None
-    logger.info("job %s: webhook event %s recorded as %s", webhook.job_id, event, delivery.pk)
+    webhook.last_delivery = delivery
+    logger.info("%s: webhook event %s recorded as %s", webhook.describe(), event, delivery.pk)
     return delivery
 
 
@@ -139,7 +205,7 @@ def attempt(delivery_id, token, policy=None):
         )
     )
     if not claimed:
-        return None  # delivered, given up, deleted with its avatar, or an attempt is running
+        return None  # delivered, given up, deleted with its subject, or an attempt is running
     delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
     if delivery is None:
         return None
@@ -162,7 +228,7 @@ def _record_attempt(delivery, token, result):
         "last_error": result.error,
         "claimed_until": None,
     }
-    where = f"delivery {delivery.pk} ({delivery.event}, job {delivery.webhook.job_id})"
+    where = f"delivery {delivery.pk} ({delivery.event}, {delivery.webhook.describe()})"
     what = result.status_code or result.error
     if result.delivered:
         mine.update(

@@ -1,17 +1,32 @@
-"""The API's own records: an avatar's webhook (its URL and signing secret) and each event
-delivered to it, with its attempts. The delivery state machine is ``api.deliveries``."""
+"""The API's own records: a webhook (its URL and signing secret), given when an avatar or a
+try-on was asked for, and each event delivered to it, with its attempts. The delivery state
+machine is ``api.deliveries``."""
 
 import uuid
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
-class AvatarWebhook(models.Model):
-    """The ``webhook_url`` given when an avatar was created through the API."""
+class Webhook(models.Model):
+    """The ``webhook_url`` given with a create request: of an avatar (``job``) or of a try-on
+    (``look``, the caller's way to it), exactly one of the two.
+
+    An avatar has at most one. A try-on may have several: the try-on cache answers every
+    request for the same avatar image and garment with the same look, and each request that
+    gives a webhook_url gets its own webhook, secret and events.
+    """
 
     job = models.OneToOneField(
-        "avatars.AvatarJob", on_delete=models.CASCADE, related_name="api_webhook"
+        "avatars.AvatarJob",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="api_webhook",
+    )
+    look = models.ForeignKey(
+        "shop.Look", null=True, blank=True, on_delete=models.CASCADE, related_name="api_webhooks"
     )
     url = models.CharField(max_length=2000)
     # Stored as is because it must be readable to sign. Shown once, in the create response;
@@ -20,13 +35,40 @@ class AvatarWebhook(models.Model):
     # The API's address as the client called it ("https://host/"): the links in each event.
     api_base_url = models.CharField(max_length=300)
     created_at = models.DateTimeField(default=timezone.now)
-    # The newest delivery, so a list of avatars shows delivery state without another query.
+    # The newest delivery, so a list shows delivery state without another query.
     last_delivery = models.ForeignKey(
         "WebhookDelivery", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When the job ended, as its newest event told (``finished_at``): the end is told once even
+    # when the request that adds the webhook and the job's own end both find it.
+    told_end_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(job__isnull=False, look__isnull=True)
+                | Q(job__isnull=True, look__isnull=False),
+                name="webhook_of_an_avatar_or_a_tryon",
+            )
+        ]
 
     def __str__(self):
         return self.url
+
+    @property
+    def subject(self):
+        """What its events are about: "avatar" or "tryon"."""
+        return "avatar" if self.job_id is not None else "tryon"
+
+    @property
+    def ended_job(self):
+        """The job whose end its events tell: the avatar's, or the try-on's prediction."""
+        return self.job if self.job_id is not None else self.look.tryon.job
+
+    def describe(self):
+        """For logs: which avatar or try-on (never the secret)."""
+        return f"job {self.job_id}" if self.job_id is not None else f"try-on {self.look_id}"
 
 
 class DeliveryState(models.TextChoices):
@@ -36,7 +78,8 @@ class DeliveryState(models.TextChoices):
 
 
 class WebhookDelivery(models.Model):
-    """One event (an avatar completed or failed) for one webhook, and its attempts to deliver it.
+    """One event (an avatar or a try-on completed or failed) for one webhook, and its attempts
+    to deliver it.
 
     The body is fixed when the event happens, so every attempt sends the same bytes (with a fresh
     signature timestamp). Only the task carrying the current ``token`` may make an attempt, and it
@@ -44,7 +87,7 @@ class WebhookDelivery(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    webhook = models.ForeignKey(AvatarWebhook, on_delete=models.CASCADE, related_name="deliveries")
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=32)
     payload = models.TextField()
     state = models.CharField(

@@ -11,7 +11,12 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiCallback,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 
 from avatar_studio import fashn
@@ -109,6 +114,28 @@ class WebhookURLField(serializers.CharField):
         except webhooks.WebhookURLRefused as refusal:
             raise serializers.ValidationError(str(refusal), code="webhook_url_refused") from None
         return url
+
+
+def webhook_callback(name, event_body):
+    """The schema's word on what we POST to a request's webhook_url: ``event_body``, signed."""
+    return OpenApiCallback(
+        name,
+        "{$request.body#/webhook_url}",
+        extend_schema(
+            summary="An event, when it ends (docs/API.md, Webhooks)",
+            description="Sent with X-Avatar-Studio-Event (the event), X-Avatar-Studio-Delivery "
+            "(the id) and X-Avatar-Studio-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "
+            '"<t>.<raw body>" keyed with the secret>. Every attempt at one event sends the same '
+            "body.",
+            request=event_body,
+            responses={
+                200: OpenApiResponse(
+                    description="Any 2xx within 10 s acknowledges the event; anything else is "
+                    "tried again with backoff, then given up."
+                )
+            },
+        ),
+    )
 
 
 class RefusesUnknownFields:
@@ -286,7 +313,7 @@ class WebhookDeliverySerializer(serializers.Serializer):
     id = serializers.UUIDField(
         help_text="Also sent as X-Avatar-Studio-Delivery and the event's id."
     )
-    event = serializers.ChoiceField(choices=[webhooks.EVENT_COMPLETED, webhooks.EVENT_FAILED])
+    event = serializers.ChoiceField(choices=webhooks.AVATAR_EVENTS)
     state = serializers.ChoiceField(
         choices=["pending", "delivered", "failed"],
         help_text="pending: being sent or waiting to retry; failed: gave up after the last "
@@ -402,6 +429,21 @@ class AvatarEventSerializer(AvatarSerializer):
     """The avatar in a webhook event: as reads show it, without the webhook's own state."""
 
     webhook = None
+
+
+class AvatarWebhookEventSerializer(serializers.Serializer):
+    """What we POST to an avatar's webhook_url (``deliveries.event_body``), for the schema."""
+
+    id = serializers.UUIDField(
+        help_text="The delivery's id, also in X-Avatar-Studio-Delivery: the same for every "
+        "attempt at this event."
+    )
+    event = serializers.ChoiceField(choices=webhooks.AVATAR_EVENTS)
+    created_at = serializers.DateTimeField()
+    avatar = AvatarEventSerializer(
+        help_text="The avatar as GET /api/v1/avatars/<id>/ showed it when it ended, without "
+        "its webhook."
+    )
 
 
 class AvatarCreatedSerializer(AvatarSerializer):

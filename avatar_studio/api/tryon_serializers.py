@@ -1,8 +1,8 @@
 """What the try-on API reads and writes: one of the caller's avatars dressed in a published
 product or in a garment picture the client sends (an upload, a data URI or an https URL).
 
-Checks run cheapest first: unknown fields, the avatar, the product or category, and only then is
-a garment URL fetched, so a refused request fetches nothing.
+Checks run cheapest first: unknown fields, the avatar, the product or category, the webhook URL,
+and only then is a garment URL fetched, so a refused request fetches nothing.
 """
 
 import io
@@ -20,7 +20,17 @@ from avatar_studio.shop import images
 from avatar_studio.shop import selectors as shop_selectors
 from avatar_studio.shop.models import CATEGORY_CHOICES, Product
 
-from .serializers import ProgressSerializer, RefusesUnknownFields, data_uri_bytes, is_url
+from . import webhooks
+from .serializers import (
+    CreatedWebhookSerializer,
+    ProgressSerializer,
+    RefusesUnknownFields,
+    WebhookDeliverySerializer,
+    WebhookSerializer,
+    WebhookURLField,
+    data_uri_bytes,
+    is_url,
+)
 
 CATEGORIES = [value for value, _label in CATEGORY_CHOICES]
 NO_SUCH_AVATAR = "No such avatar of yours. Send the id of one of your avatars."
@@ -82,6 +92,16 @@ class TryOnCreateSerializer(RefusesUnknownFields, serializers.Serializer):
         default=PredictionModel.TRYON.value,
         help_text="tryon-v1.6 (standard) or tryon-max (premium, dearer: see its credits).",
     )
+    webhook_url = WebhookURLField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        default=None,
+        help_text="Optional https:// URL we POST to when the try-on completes or fails (events "
+        "tryon.completed and tryon.failed; at once if it already has), signed with the secret "
+        "returned once in this response (see docs/API.md). Public addresses only. Each request "
+        "that gives one gets its own webhook and events, also for a try-on already asked for.",
+    )
 
     def validate_avatar(self, value):
         user = self.context["request"].user
@@ -133,6 +153,25 @@ class TryOnCreateJSONSerializer(TryOnCreateSerializer):
     )
 
 
+class TryOnWebhookDeliverySerializer(WebhookDeliverySerializer):
+    event = serializers.ChoiceField(choices=webhooks.TRYON_EVENTS)
+
+
+class TryOnWebhookSerializer(WebhookSerializer):
+    """A try-on's webhook as reads show it: the URL and its newest delivery, never the secret."""
+
+    last_delivery = TryOnWebhookDeliverySerializer(allow_null=True)
+
+
+class CreatedTryOnWebhookSerializer(CreatedWebhookSerializer):
+    last_delivery = TryOnWebhookDeliverySerializer(allow_null=True)
+
+
+def newest_webhook(look):
+    """The look's newest webhook (``Webhook`` orders newest first; a list prefetches them)."""
+    return next(iter(look.api_webhooks.all()), None)
+
+
 class TryOnSerializer(serializers.Serializer):
     """A look: the caller's way to one try-on picture."""
 
@@ -167,6 +206,10 @@ class TryOnSerializer(serializers.Serializer):
         help_text="The try-on picture once completed; null before."
     )
     created_at = serializers.DateTimeField()
+    webhook = serializers.SerializerMethodField(
+        help_text="The webhook_url of your newest request for this try-on that gave one, and its "
+        "newest delivery; null if none."
+    )
 
     def _absolute(self, name, *args):
         return self.context["request"].build_absolute_uri(reverse(name, args=args))
@@ -200,3 +243,39 @@ class TryOnSerializer(serializers.Serializer):
         if look.tryon.job.status != JobStatus.COMPLETED:
             return None
         return self._absolute("api:tryon-image", look.pk)
+
+    @extend_schema_field(TryOnWebhookSerializer(allow_null=True))
+    def get_webhook(self, look):
+        webhook = newest_webhook(look)
+        return None if webhook is None else TryOnWebhookSerializer(webhook).data
+
+
+class TryOnEventSerializer(TryOnSerializer):
+    """The try-on in a webhook event: as reads show it, without the webhook's own state."""
+
+    webhook = None
+
+
+class TryOnCreatedSerializer(TryOnSerializer):
+    """The create response, for the schema: the webhook with its secret, this once."""
+
+    webhook = CreatedTryOnWebhookSerializer(
+        allow_null=True,
+        help_text="The webhook_url given in this request and, this once, its signing secret; "
+        "null if this request gave none.",
+    )
+
+
+class TryOnWebhookEventSerializer(serializers.Serializer):
+    """What we POST to a try-on's webhook_url (``deliveries.event_body``), for the schema."""
+
+    id = serializers.UUIDField(
+        help_text="The delivery's id, also in X-Avatar-Studio-Delivery: the same for every "
+        "attempt at this event."
+    )
+    event = serializers.ChoiceField(choices=webhooks.TRYON_EVENTS)
+    created_at = serializers.DateTimeField()
+    tryon = TryOnEventSerializer(
+        help_text="The try-on as GET /api/v1/tryons/<id>/ showed it when it ended, without "
+        "its webhook."
+    )

@@ -3,9 +3,11 @@ shop sends; read, list and delete your try-ons; fetch the picture.
 
 Thin, like the avatar endpoints (``views``): intake through ``tryon_serializers``, the try-on
 itself through ``shop.services`` (cached per avatar image and garment, one look per shopper),
-reads through ``shop.selectors``. Another user's try-on is 404, never 403.
+with its webhook through ``deliveries``, reads through ``shop.selectors``. Another user's try-on
+is 404, never 403.
 """
 
+from django.db.models import Prefetch
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -20,11 +22,17 @@ from avatar_studio.shop import images
 from avatar_studio.shop import selectors as shop_selectors
 from avatar_studio.shop import services as shop_services
 
+from . import deliveries
+from .models import Webhook
+from .serializers import webhook_callback
 from .tryon_serializers import (
+    CreatedTryOnWebhookSerializer,
+    TryOnCreatedSerializer,
     TryOnCreateJSONSerializer,
     TryOnCreateMultipartSerializer,
     TryOnCreateSerializer,
     TryOnSerializer,
+    TryOnWebhookEventSerializer,
 )
 from .views import AvatarCreateThrottle, AvatarPagination, FileRenderer
 
@@ -70,7 +78,10 @@ class TryOnListCreate(APIView):
     def get(self, request):
         """Your try-ons of your own avatars, newest first, paginated."""
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(shop_selectors.own_looks(request.user), request, self)
+        # Each try-on's webhooks, newest first, with their newest delivery: one query a page.
+        webhooks = Prefetch("api_webhooks", Webhook.objects.select_related("last_delivery"))
+        looks = shop_selectors.own_looks(request.user).prefetch_related(webhooks)
+        page = paginator.paginate_queryset(looks, request, self)
         products = shop_selectors.products_for_tryons([look.tryon for look in page])
         context = {"request": request, "products": products}
         return paginator.get_paginated_response(
@@ -83,23 +94,26 @@ class TryOnListCreate(APIView):
             "multipart/form-data": TryOnCreateMultipartSerializer,
             "application/json": TryOnCreateJSONSerializer,
         },
-        responses={201: TryOnSerializer, **_errors(400, 401, 409, 413, 429)},
+        responses={201: TryOnCreatedSerializer, **_errors(400, 401, 409, 413, 429)},
+        callbacks=[webhook_callback("tryonEvent", TryOnWebhookEventSerializer)],
     )
     def post(self, request):
         """Dress one of your completed avatars in a published product (product) or in a garment
         picture (garment_image and category). The try-on is made in the background: follow its
-        url. Asking again for the same avatar and garment answers with the same try-on."""
+        url, or give a webhook_url and we POST tryon.completed or tryon.failed to it. Asking
+        again for the same avatar and garment answers with the same try-on."""
         serializer = TryOnCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         chosen = serializer.validated_data
         avatar_result = chosen["avatar"]
-        if "product" in chosen:
-            look = shop_services.try_on(
-                request.user, chosen["product"], avatar_result, model_name=chosen["model"]
-            )
-        else:
+
+        def start_tryon():
+            if "product" in chosen:
+                return shop_services.try_on(
+                    request.user, chosen["product"], avatar_result, model_name=chosen["model"]
+                )
             png = chosen["garment_png"]
-            look = shop_services.try_on_garment(
+            return shop_services.try_on_garment(
                 request.user,
                 images.garment_key(png),
                 lambda: png,
@@ -107,8 +121,14 @@ class TryOnListCreate(APIView):
                 avatar_result,
                 model_name=chosen["model"],
             )
+
+        look, webhook = deliveries.add_to_tryon(
+            start_tryon, chosen["webhook_url"], request.build_absolute_uri("/")
+        )
         look = shop_selectors.own_look(request.user, look.pk)
         data = TryOnSerializer(look, context={"request": request}).data
+        # The secret is shown here, once; reads show the URL and delivery state only.
+        data["webhook"] = None if webhook is None else CreatedTryOnWebhookSerializer(webhook).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
 
 
@@ -127,10 +147,11 @@ class TryOnDetail(APIView):
         responses={204: None, **_errors(401, 404, 429)},
     )
     def delete(self, request, look_id):
-        """Delete your try-on. The picture itself is part of your avatar (whoever asks for the
-        same garment on it is served the same picture): it goes when the avatar does."""
+        """Delete your try-on, and its webhooks with their deliveries still to send. The picture
+        itself is part of your avatar (whoever asks for the same garment on it is served the same
+        picture): it goes when the avatar does."""
         look = _own_look(request.user, look_id)
-        look.delete()  # the look alone: the cached try-on stays with the avatar
+        look.delete()  # the look and its webhooks alone: the cached try-on stays with the avatar
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

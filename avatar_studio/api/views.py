@@ -21,8 +21,7 @@ from rest_framework.views import APIView
 from avatar_studio.avatars import options, quota, selectors, services
 from avatar_studio.avatars.media import private_file_response
 
-from . import webhooks
-from .models import AvatarWebhook
+from . import deliveries
 from .serializers import (
     AvatarCostAnswerSerializer,
     AvatarCostSerializer,
@@ -31,8 +30,10 @@ from .serializers import (
     AvatarCreateMultipartSerializer,
     AvatarCreateSerializer,
     AvatarSerializer,
+    AvatarWebhookEventSerializer,
     CandidateSerializer,
     RetrySerializer,
+    webhook_callback,
 )
 
 
@@ -153,6 +154,7 @@ class AvatarListCreate(APIView):
             "application/json": AvatarCreateJSONSerializer,
         },
         responses={201: AvatarCreatedSerializer, **_error_responses(400, 401, 413, 429)},
+        callbacks=[webhook_callback("avatarEvent", AvatarWebhookEventSerializer)],
     )
     def post(self, request):
         """Make an avatar from a selfie. The avatar is made in the background: follow its url."""
@@ -163,12 +165,7 @@ class AvatarListCreate(APIView):
 
         def save_webhook(job):
             # In the job's own transaction: its submission is sent only once this is saved too.
-            AvatarWebhook.objects.create(
-                job=job,
-                url=webhook_url,
-                secret=webhooks.generate_secret(),
-                api_base_url=request.build_absolute_uri("/"),
-            )
+            deliveries.new_webhook(webhook_url, request.build_absolute_uri("/"), job=job)
 
         job = services.create_avatar(
             owner=request.user,

@@ -1,8 +1,8 @@
 """Outgoing webhooks, the parts that need no database: secrets, signatures, URL checks, one POST.
 
 - A webhook URL is checked like a selfie URL (``api.fetch``): https only, no credentials, and
-  every address its host resolves to must be public. It is checked when the avatar is created
-  and again before each delivery, and the POST goes to the address that was checked.
+  every address its host resolves to must be public. It is checked when the avatar or try-on is
+  asked for and again before each delivery, and the POST goes to the address that was checked.
   ``API_WEBHOOK_ALLOW_LOOPBACK_HTTP`` (tests, local development) also allows http:// and https://
   to loopback addresses (127.0.0.0/8, ::1), and nothing else.
 - Each webhook has its own secret (``whsec_...``). A delivery is signed like Stripe's:
@@ -36,6 +36,11 @@ DEFAULT_TOLERANCE_SECONDS = 300
 
 EVENT_COMPLETED = "avatar.completed"
 EVENT_FAILED = "avatar.failed"
+EVENT_TRYON_COMPLETED = "tryon.completed"
+EVENT_TRYON_FAILED = "tryon.failed"
+# Each kind's events, as the schema names them (SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]).
+AVATAR_EVENTS = [EVENT_COMPLETED, EVENT_FAILED]
+TRYON_EVENTS = [EVENT_TRYON_COMPLETED, EVENT_TRYON_FAILED]
 
 
 class WebhookURLRefused(ValueError):

@@ -1,6 +1,11 @@
+import ipaddress
+import socket
+
 import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from avatar_studio.api import fetch
 
 
 @pytest.fixture(autouse=True)
@@ -39,3 +44,20 @@ def staff_api(staff):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff).key}")
     return client
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Refusals happen before any connection: no DNS for names, no sockets opened."""
+
+    def literal_only(host, *args, **kwargs):
+        ipaddress.ip_address(host.strip("[]"))  # raises for a name: no DNS in these tests
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def no_connection(*args, **kwargs):
+        raise AssertionError("a refused URL must not be connected to")
+
+    real_getaddrinfo = socket.getaddrinfo
+    monkeypatch.setattr(fetch.socket, "getaddrinfo", literal_only)
+    monkeypatch.setattr(fetch.urllib3, "HTTPSConnectionPool", no_connection)
+    monkeypatch.setattr(fetch.urllib3, "HTTPConnectionPool", no_connection)

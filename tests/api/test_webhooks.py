@@ -15,8 +15,8 @@ from datetime import timedelta
 
 import pytest
 
-from avatar_studio.api import deliveries, fetch, webhooks
-from avatar_studio.api.models import AvatarWebhook, DeliveryState, WebhookDelivery
+from avatar_studio.api import deliveries, webhooks
+from avatar_studio.api.models import DeliveryState, Webhook, WebhookDelivery
 from avatar_studio.avatars import services
 from avatar_studio.avatars.models import AvatarJob
 
@@ -60,23 +60,6 @@ def _error(response):
     body = response.json()
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}
     return body["error"]
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Refusals happen before any connection: no DNS for names, no sockets opened."""
-
-    def literal_only(host, *args, **kwargs):
-        ipaddress.ip_address(host.strip("[]"))  # raises for a name: no DNS in these tests
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    def no_connection(*args, **kwargs):
-        raise AssertionError("a refused URL must not be connected to")
-
-    real_getaddrinfo = socket.getaddrinfo
-    monkeypatch.setattr(fetch.socket, "getaddrinfo", literal_only)
-    monkeypatch.setattr(fetch.urllib3, "HTTPSConnectionPool", no_connection)
-    monkeypatch.setattr(fetch.urllib3, "HTTPConnectionPool", no_connection)
 
 
 @pytest.fixture
@@ -132,7 +115,7 @@ def test_unsafe_webhook_urls_are_refused_and_nothing_is_created(
     assert message in error["message"]
     assert error["fields"] == {"webhook_url": [error["message"]]}
     assert not AvatarJob.objects.exists()
-    assert not AvatarWebhook.objects.exists()
+    assert not Webhook.objects.exists()
     assert _stored_files(media_root) == []
 
 
@@ -159,7 +142,7 @@ def test_the_secret_is_shown_once_and_never_again(alice_api, zone, no_network, a
     assert webhook["last_delivery"] is None
     secret = webhook["secret"]
     assert secret.startswith("whsec_")
-    stored = AvatarWebhook.objects.get()
+    stored = Webhook.objects.get()
     assert (stored.job.owner, stored.secret) == (alice, secret)
     assert stored.api_base_url == "http://testserver/"
 
@@ -180,7 +163,7 @@ def test_without_a_webhook_url_there_is_no_webhook(alice_api):
         response = _create(alice_api, **value)
         assert response.status_code == 201, response.content
         assert response.json()["webhook"] is None
-    assert not AvatarWebhook.objects.exists()
+    assert not Webhook.objects.exists()
     assert alice_api.get(URL).json()["results"][0]["webhook"] is None
 
 
@@ -203,7 +186,7 @@ def test_the_list_shows_delivery_state_in_a_constant_number_of_queries(
 ):
     for _ in range(3):
         job = make_finished_job(alice)
-        webhook = AvatarWebhook.objects.create(
+        webhook = Webhook.objects.create(
             job=job, url="https://hooks.example/x", secret="whsec_x", api_base_url="http://t/"
         )
         deliveries.record_event(webhook, webhooks.EVENT_COMPLETED)
@@ -228,7 +211,7 @@ LOOPBACK = webhooks.WebhookPolicy(allow_loopback=True, connect_timeout=1.0, read
 
 
 def _webhook(job, url, base="http://testserver/"):
-    return AvatarWebhook.objects.create(
+    return Webhook.objects.create(
         job=job, url=url, secret=webhooks.generate_secret(), api_base_url=base
     )
 
@@ -435,8 +418,8 @@ def test_staff_see_deliveries_in_the_admin_but_never_the_secret(client, alice, d
     pages = [
         "/admin/api/webhookdelivery/",
         f"/admin/api/webhookdelivery/{delivery.pk}/change/",
-        "/admin/api/avatarwebhook/",
-        f"/admin/api/avatarwebhook/{webhook.pk}/change/",
+        "/admin/api/webhook/",
+        f"/admin/api/webhook/{webhook.pk}/change/",
     ]
     for page in pages:
         response = client.get(page)

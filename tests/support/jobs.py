@@ -48,6 +48,14 @@ def wait_until_finished(job, timeout=30.0):
 
 def make_finished_job(owner, *, status="completed", error_name="PipelineError", **inputs):
     """A job that already ran (no worker needed): completed with one stored image, or failed."""
+    job = make_job(owner, **inputs)
+    return end_job(job, status=status, error_name=error_name)
+
+
+def end_job(job, *, status="completed", error_name="PipelineError"):
+    """End ``job`` (an avatar's or a try-on's) as the pipeline would, with no worker: one more
+    prediction attempt, then completed with one stored 64x96 image, or failed with
+    ``error_name``. Returns the job fresh from the database."""
     import io
     import uuid
 
@@ -58,10 +66,10 @@ def make_finished_job(owner, *, status="completed", error_name="PipelineError", 
     from avatar_studio.avatars.models import JobStatus, PredictionAttempt, result_path
     from avatar_studio.avatars.pipeline.outputs import make_thumbnail
 
-    job = make_job(owner, **inputs)
+    number = job.attempts.count() + 1
     attempt = PredictionAttempt.objects.create(
         job=job,
-        number=1,
+        number=number,
         prediction_id=f"pred-{uuid.uuid4().hex[:12]}",
         submitted_at=timezone.now(),
     )
@@ -73,9 +81,12 @@ def make_finished_job(owner, *, status="completed", error_name="PipelineError", 
     else:
         buffer = io.BytesIO()
         Image.new("RGB", (64, 96), (200, 180, 160)).save(buffer, "PNG")
-        image = default_storage.save(result_path(job, "1-0.png"), ContentFile(buffer.getvalue()))
+        image = default_storage.save(
+            result_path(job, f"{number}-0.png"), ContentFile(buffer.getvalue())
+        )
         thumbnail = default_storage.save(
-            result_path(job, "1-0-thumb.jpg"), ContentFile(make_thumbnail(buffer.getvalue()))
+            result_path(job, f"{number}-0-thumb.jpg"),
+            ContentFile(make_thumbnail(buffer.getvalue())),
         )
         stored = [StoredOutput(0, image, thumbnail, "image/png", 64, 96)]
         transitions.complete_job(job, attempt, stored_outputs=stored, credits_used=1)
