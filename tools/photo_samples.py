@@ -20,7 +20,7 @@ forbids manipulating them, and a TV still and a celebrity crop with no licence, 
 No real photo here has long hair.
 
 Variations (``crop``, ``turned``, ``scaled``, ``lit``, ``grey``, ``small_face``,
-``three_quarter``, ``side_by_side``, ``group``) make the rest of the set: tilts, crops, light,
+``three_quarter``, ``side_by_side``, ``group_photo``) make the rest of the set: tilts, crops, light,
 size, a small grey face, a face made to look turned, and group photos pasted from two faces.
 ``photo(name)`` gives a photo as a PIL image; ``SAMPLES`` names each variation the engine is
 checked with and what it should do.
@@ -120,8 +120,9 @@ def grey(image: Image.Image) -> Image.Image:
     return ImageOps.grayscale(image).convert("RGB")
 
 
-def small_face(name: str, size: int = 112, margin: float = 0.25) -> Image.Image:
-    """A small grey photo of the face alone, as an old ID photo or a thumbnail: ``size`` px."""
+def small_face(name: str, size: int = 112, margin: float = 0.05) -> Image.Image:
+    """A small grey photo of the face alone, cropped tight as face recognition data sets
+    align them (112x112) or as an old ID photo: ``size`` px square."""
     return grey(face_crop(name, margin).resize((size, size), Image.Resampling.LANCZOS))
 
 
@@ -155,7 +156,14 @@ def side_by_side(first: Image.Image, second: Image.Image) -> Image.Image:
     return out
 
 
-def group(main: str, neighbour: str, gap: float = 0.8, size: float = 0.75) -> Image.Image:
+@dataclass(frozen=True)
+class GroupPhoto:
+    image: Image.Image
+    main_face: tuple[int, int, int, int]  # the main face's box in the group photo
+    neighbour: tuple[int, int, int, int]  # the pasted neighbour's rectangle
+
+
+def group_photo(main: str, neighbour: str, gap: float = 0.8, size: float = 0.75) -> GroupPhoto:
     """A group photo made by pasting: ``neighbour``'s face close beside ``main``'s, on the left.
 
     The neighbour's face (with a little hair round it) is ``size`` times as wide as the main
@@ -163,20 +171,25 @@ def group(main: str, neighbour: str, gap: float = 0.8, size: float = 0.75) -> Im
     just clear of the main head, well inside the main head's frame (3.4 face widths), as a
     neighbour's ear and hair are in a group photo taken close.
     """
-    mx0, my0, mx1, _ = FACE_BOXES[main]
+    mx0, my0, mx1, my1 = FACE_BOXES[main]
     nx0, _, nx1, _ = FACE_BOXES[neighbour]
     main_w = mx1 - mx0
     front = face_crop(main, 1.0)
     back = scaled(face_crop(neighbour, 0.3), size * main_w / (nx1 - nx0))
-    # The main face's middle in its crop's pixels.
-    fx = (mx0 + mx1) / 2 - max(0, mx0 - main_w)
-    fy = my0 - max(0, my0 - main_w)
-    right = fx - gap * main_w
+    # The main face's box in its crop's pixels.
+    cx0, cy0 = mx0 - max(0, mx0 - main_w), my0 - max(0, my0 - main_w)
+    right = cx0 + main_w / 2 - gap * main_w
     left = max(0, round(back.width - right))  # room for the neighbour on the left
     out = Image.new("RGB", (front.width + left, front.height), GREY_BACKDROP)
     out.paste(front, (left, 0))
-    out.paste(back, (round(left + right - back.width), round(fy)))
-    return out
+    bx, by = round(left + right - back.width), round(cy0)
+    out.paste(back, (bx, by))
+    face = (left + cx0, cy0, left + cx0 + main_w, cy0 + (my1 - my0))
+    return GroupPhoto(out, face, (bx, by, bx + back.width, by + back.height))
+
+
+def group(main: str, neighbour: str, gap: float = 0.8, size: float = 0.75) -> Image.Image:
+    return group_photo(main, neighbour, gap, size).image
 
 
 # --- the named set -------------------------------------------------------------------------------
