@@ -2,15 +2,16 @@
 
 Only photos that ship inside installable packages (nothing is downloaded), each with its licence:
 
-| name | where from | what it shows | licence |
-| --- | --- | --- | --- |
-| ``astronaut`` | scikit-image ``data.astronaut()`` | Eileen Collins, NASA portrait, colour | public domain (NASA) |
-| ``grace_hopper`` | ``samples/grace_hopper.jpg`` (matplotlib's ``sample_data``) | US Navy portrait, glasses, cap | public domain (US Navy) |
-| ``cameraman`` | scikit-image ``data.camera()`` | a man at a camera on a tripod, grey, face turned | CC0 (Lav Varshney) |
-| ``cat`` | scikit-image ``data.chelsea()`` | Chelsea the cat | CC0 (Stefan van der Walt) |
-| ``coffee`` | scikit-image ``data.coffee()`` | a cup of coffee | CC0 (Rachel Michetti) |
-| ``rocket`` | scikit-image ``data.rocket()`` | a Falcon 9 on its pad | public domain (SpaceX) |
-| ``horse`` | scikit-image ``data.horse()`` | a drawn horse silhouette | CC0 (openclipart) |
+- ``astronaut``: scikit-image ``data.astronaut()``; Eileen Collins' NASA portrait, colour;
+  public domain (NASA).
+- ``grace_hopper``: ``samples/grace_hopper.jpg``, matplotlib's ``sample_data`` copy; US Navy
+  portrait with glasses and a cap; public domain (US Navy).
+- ``cameraman``: scikit-image ``data.camera()``; a man at a camera on a tripod, grey, his face
+  turned; CC0 (Lav Varshney).
+- ``cat``: scikit-image ``data.chelsea()``; Chelsea the cat; CC0 (Stefan van der Walt).
+- ``coffee``: scikit-image ``data.coffee()``; a cup of coffee; CC0 (Rachel Michetti).
+- ``rocket``: scikit-image ``data.rocket()``; a Falcon 9 on its pad; public domain (SpaceX).
+- ``horse``: scikit-image ``data.horse()``; a drawn horse silhouette; CC0 (openclipart).
 
 scikit-image is a dev dependency; its wheel carries these files (``skimage/data/``), the rest of
 its data set needs pooch downloads and is never used. Other wheels were searched for photos of
@@ -213,8 +214,10 @@ SAMPLES = [
     Sample("Grace Hopper", lambda: photo("grace_hopper")),
     Sample("astronaut tilted 15°", lambda: turned(photo("astronaut"), 15)),
     Sample("Hopper tilted -12°", lambda: turned(photo("grace_hopper"), -12)),
-    Sample("astronaut three-quarter", lambda: three_quarter(photo("astronaut"),
-                                                            FACE_BOXES["astronaut"])),  # fmt: skip
+    Sample(
+        "astronaut three-quarter",
+        lambda: three_quarter(photo("astronaut"), FACE_BOXES["astronaut"]),
+    ),
     Sample("astronaut dark", lambda: lit(photo("astronaut"), 0.45)),
     Sample("Hopper bright", lambda: lit(photo("grace_hopper"), 1.35)),
     Sample("astronaut grey", lambda: grey(photo("astronaut"))),
@@ -229,13 +232,21 @@ SAMPLES = [
     Sample("coffee", lambda: photo("coffee"), "InputValidationError"),
     Sample("rocket (no face)", lambda: photo("rocket"), "InputValidationError"),
     Sample("horse (a drawing)", lambda: photo("horse"), "InputValidationError"),
-    Sample("astronaut, face too small", lambda: scaled(photo("astronaut"), 0.45),
-           "InputValidationError"),  # fmt: skip
-    Sample("astronaut, chin cut off", lambda: crop(photo("astronaut"), (120, 0, 330, 160)),
-           "InputValidationError"),  # fmt: skip
-    Sample("two equal faces", lambda: side_by_side(photo("astronaut"),
-                                                   ImageOps.mirror(photo("astronaut"))),
-           "InputValidationError"),  # fmt: skip
+    Sample(
+        "astronaut, face too small",
+        lambda: scaled(photo("astronaut"), 0.45),
+        "InputValidationError",
+    ),
+    Sample(
+        "astronaut, chin cut off",
+        lambda: crop(photo("astronaut"), (120, 0, 330, 160)),
+        "InputValidationError",
+    ),
+    Sample(
+        "two equal faces",
+        lambda: side_by_side(photo("astronaut"), ImageOps.mirror(photo("astronaut"))),
+        "InputValidationError",
+    ),
 ]
 
 
