@@ -1,16 +1,16 @@
 """What the renderer learns from a selfie: the face, its geometry, the head's cut-out, the light.
 
-``analyse(data)`` decodes the image, finds the largest face (``vision/face_detection.py``),
-measures it with the face mesh (``vision/face_landmarks.py``), fixes the head's frame (an
-upright square around the head, in units of the face's width) and segments that frame
-(``vision/person_segmentation.py``). It also takes what the drawn body must match: skin tone, the
-side the light comes from, and a build hint from the face's proportions. Errors a person can act
-on (unreadable image, no face, face too small) are raised as ``RuntimeFailure`` with the
-protocol's error names.
+``analyse(data)`` decodes the image, chooses the one human face to use (``face_choice.py``: the
+detector's candidates checked with the face mesh, the main face of a group, or a refusal),
+fixes the head's frame (an upright square around the head, in units of the face's width) and
+segments that frame (``vision/person_segmentation.py``), keeping only the main face's person
+(``main_person.py``). It also takes what the drawn body must match: skin tone, the side the
+light comes from, and a build hint from the face's proportions. Errors a person can act on
+(unreadable image; no face, not a human face, too small, cut off, no main face) are raised as
+``RuntimeFailure`` with the protocol's error names.
 
 Everything here depends only on the image bytes, so the renderer caches it per selfie: retries,
-other aspect ratios and ``num_images`` variants reuse one analysis.
-"""
+other aspect ratios and ``num_images`` variants reuse one analysis."""
 
 from __future__ import annotations
 

@@ -5,9 +5,15 @@ eyes are level, resized to 192x192 (RGB in 0..1); the model answers 468 points i
 face-presence score. One refinement pass re-centres the crop on the first answer's points, as
 MediaPipe's tracking does, which steadies the chin and jaw.
 
+The presence score is the mesh's own verdict on whether its crop shows a face, independent of
+the detector's: ``measure_face`` keeps it for the first and the re-centred crop, and
+``mirrored_presence`` asks again on the mirror image; the avatar uses them to refuse what is not
+a human face (``avatar/face_choice.py``).
+
 From the mesh the renderer needs only a few named places (eyes, chin, cheekbones, jaw corners,
 the top of the forehead) and the face outline. When the mesh model does not recognise a face,
-``FaceGeometry.from_detection`` estimates the same places from the detector's six keypoints.
+``FaceGeometry.from_detection`` estimates the same places from the detector's six keypoints
+(the try-on's model images; the avatar refuses such a face instead).
 """
 
 from __future__ import annotations
