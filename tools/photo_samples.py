@@ -243,6 +243,11 @@ SAMPLES = [
         "InputValidationError",
     ),
     Sample(
+        "astronaut, cut below the eyes",
+        lambda: crop(photo("astronaut"), (120, 0, 330, 125)),
+        "InputValidationError",
+    ),
+    Sample(
         "two equal faces",
         lambda: side_by_side(photo("astronaut"), ImageOps.mirror(photo("astronaut"))),
         "InputValidationError",

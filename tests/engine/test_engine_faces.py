@@ -47,6 +47,7 @@ def _failed(api, image_bytes: bytes) -> dict:
         ("horse (a drawing)", "No face was found"),
         ("astronaut, face too small", "too small (42 px wide; at least 64 px"),
         ("astronaut, chin cut off", "cut off by the edge of the photo"),
+        ("astronaut, cut below the eyes", "cut off by the edge of the photo"),
         ("two equal faces", "2 people whose faces are equally prominent"),
     ],
 )
