@@ -1,16 +1,16 @@
 """What the renderer learns from a selfie: the face, its geometry, the head's cut-out, the light.
 
-``analyse(data)`` decodes the image, finds the largest face (``vision/face_detection.py``),
-measures it with the face mesh (``vision/face_landmarks.py``), fixes the head's frame (an
-upright square around the head, in units of the face's width) and segments that frame
-(``vision/person_segmentation.py``). It also takes what the drawn body must match: skin tone, the
-side the light comes from, and a build hint from the face's proportions. Errors a person can act
-on (unreadable image, no face, face too small) are raised as ``RuntimeFailure`` with the
-protocol's error names.
+``analyse(data)`` decodes the image, chooses the one human face to use (``face_choice.py``: the
+detector's candidates checked with the face mesh, the main face of a group, or a refusal),
+fixes the head's frame (an upright square around the head, in units of the face's width) and
+segments that frame (``vision/person_segmentation.py``), keeping only the main face's person
+(``main_person.py``). It also takes what the drawn body must match: skin tone, the side the
+light comes from, and a build hint from the face's proportions. Errors a person can act on
+(unreadable image; no face, not a human face, too small, cut off, no main face) are raised as
+``RuntimeFailure`` with the protocol's error names.
 
 Everything here depends only on the image bytes, so the renderer caches it per selfie: retries,
-other aspect ratios and ``num_images`` variants reuse one analysis.
-"""
+other aspect ratios and ``num_images`` variants reuse one analysis."""
 
 from __future__ import annotations
 
@@ -23,12 +23,13 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from ..errors import RuntimeFailure
-from ..vision.face_detection import Detection, detect_faces
-from ..vision.face_landmarks import FaceGeometry, face_geometry
+from ..vision.face_landmarks import FaceGeometry
 from ..vision.person_segmentation import INPUT_SIZE as SEGMENT_SIZE
 from ..vision.person_segmentation import segment
+from .face_choice import MIN_FACE_PX, NO_FACE_MESSAGE, ChosenFace, choose_face
+from .main_person import main_person_only
 
-MIN_FACE_PX = 64  # face box width in the original photo's pixels
+__all__ = ["MIN_FACE_PX", "NO_FACE_MESSAGE", "analyse", "choose_face", "decode", "find_face"]
 WORK_MAX_SIDE = 2048  # bigger inputs are shrunk first; the head never needs more pixels
 DRAFT_SIZE = 1024  # JPEGs decode straight at 1/2, 1/4 or 1/8 scale down to this: 3x faster
 TILT_IGNORED = math.radians(5.0)  # a head tilted less than this is kept as shot, unrotated
@@ -39,10 +40,6 @@ FRAME_HALF_WIDTH = 1.7
 FRAME_ABOVE_EYES = 1.55
 FRAME_SIDE = 3.4
 
-NO_FACE_MESSAGE = (
-    "No face was found in the image. Use a photo where your face is clearly visible "
-    "and facing the camera."
-)
 UNREADABLE_MESSAGE = "The face image could not be read as an image (JPEG, PNG or WebP expected)."
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
@@ -160,24 +157,9 @@ def decode_image(data: bytes) -> np.ndarray:
 # --- the face ------------------------------------------------------------------------------------
 
 
-def choose_face(rgb: np.ndarray, scale: float = 1.0) -> Detection:
-    """The largest face; InputValidationError when there is none or it is too small."""
-    faces = detect_faces(rgb)
-    if not faces:
-        raise RuntimeFailure("InputValidationError", NO_FACE_MESSAGE)
-    best = faces[0]
-    width = round(best.w / scale)
-    if width < MIN_FACE_PX:
-        raise RuntimeFailure(
-            "InputValidationError",
-            f"The face in the image is too small ({width} px wide; at least {MIN_FACE_PX} px "
-            "is needed). Use a closer photo or a higher-resolution image.",
-        )
-    return best
-
-
 def find_face(rgb: np.ndarray, scale: float = 1.0) -> Face:
-    d = choose_face(rgb, scale)
+    """The main face's box; InputValidationError when there is none to use."""
+    d = choose_face(rgb, scale).detection
     return Face(round(d.x), round(d.y), round(d.w), round(d.h))
 
 
@@ -238,11 +220,21 @@ def build_from_face(g: FaceGeometry) -> float:
 def analyse(data: bytes) -> Analysis:
     decoded = decode(data)
     rgb = decoded.rgb
-    detection = choose_face(rgb, decoded.scale)
-    geometry = face_geometry(rgb, detection)
+    chosen: ChosenFace = choose_face(rgb, decoded.scale)
+    detection, geometry = chosen.detection, chosen.geometry
     frame = head_frame(geometry)
-    person = segment(rgb, frame.frame_to_image(SEGMENT_SIZE))
     to_frame = frame.to_frame
+    person = segment(rgb, frame.frame_to_image(SEGMENT_SIZE))
+    origin = np.array([-FRAME_HALF_WIDTH, frame.top])
+
+    def to_segment_pixels(points: np.ndarray) -> np.ndarray:
+        return (to_frame(points) - origin) * (SEGMENT_SIZE / FRAME_SIDE)
+
+    person = main_person_only(
+        person,
+        to_segment_pixels(geometry.oval),
+        [to_segment_pixels(oval) for oval in chosen.others],
+    )
     landmarks = Landmarks(
         eye_mid=to_frame(geometry.eye_mid),
         chin=to_frame(geometry.chin),

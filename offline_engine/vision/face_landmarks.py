@@ -5,9 +5,15 @@ eyes are level, resized to 192x192 (RGB in 0..1); the model answers 468 points i
 face-presence score. One refinement pass re-centres the crop on the first answer's points, as
 MediaPipe's tracking does, which steadies the chin and jaw.
 
+The presence score is the mesh's own verdict on whether its crop shows a face, independent of
+the detector's: ``measure_face`` keeps it for the first and the re-centred crop, and
+``mirrored_presence`` asks again on the mirror image; the avatar uses them to refuse what is not
+a human face (``avatar/face_choice.py``).
+
 From the mesh the renderer needs only a few named places (eyes, chin, cheekbones, jaw corners,
 the top of the forehead) and the face outline. When the mesh model does not recognise a face,
-``FaceGeometry.from_detection`` estimates the same places from the detector's six keypoints.
+``FaceGeometry.from_detection`` estimates the same places from the detector's six keypoints
+(the try-on's model images; the avatar refuses such a face instead).
 """
 
 from __future__ import annotations
@@ -161,10 +167,13 @@ def _roi_matrix(centre: np.ndarray, size: float, angle: float) -> np.ndarray:
     return m
 
 
-def _mesh_in_roi(rgb: np.ndarray, centre: np.ndarray, size: float, angle: float):
-    """(468 points in image pixels, presence score) for one ROI."""
+def _roi_crop(rgb: np.ndarray, centre: np.ndarray, size: float, angle: float):
     m = _roi_matrix(centre, size, angle)
-    crop = warp_region(rgb, m, (INPUT_SIZE, INPUT_SIZE), border=cv2.BORDER_CONSTANT)
+    return m, warp_region(rgb, m, (INPUT_SIZE, INPUT_SIZE), border=cv2.BORDER_CONSTANT)
+
+
+def _mesh_on_crop(crop: np.ndarray) -> tuple[np.ndarray, float]:
+    """(468 points in crop pixels, presence score) for one 192x192 crop."""
     outputs = run(FACE_LANDMARKS, cv2.dnn.blobFromImage(crop.astype(np.float32) / 255.0))
     points = presence = None
     for value in outputs.values():
@@ -174,19 +183,46 @@ def _mesh_in_roi(rgb: np.ndarray, centre: np.ndarray, size: float, angle: float)
             presence = 1.0 / (1.0 + math.exp(-float(np.clip(value.item(), -50, 50))))
     if points is None or presence is None:
         raise RuntimeError("face landmark model answered unexpected outputs")
+    return points, presence
+
+
+def _mesh_in_roi(rgb: np.ndarray, centre: np.ndarray, size: float, angle: float):
+    """(468 points in image pixels, presence score) for one ROI."""
+    m, crop = _roi_crop(rgb, centre, size, angle)
+    points, presence = _mesh_on_crop(crop)
     return points @ m[:, :2].T + m[:, 2], presence
 
 
-def face_geometry(rgb: np.ndarray, d: Detection) -> FaceGeometry:
-    """The face's geometry from the mesh model, or estimated from the detection if it fails."""
+@dataclass(frozen=True)
+class FaceMeasure:
+    """What the mesh says about one detection: is it a face, and where its points are.
+
+    ``presence`` is the mesh model's own face flag (0..1) on the detection's crop and
+    ``refined_presence`` on the crop re-centred on the mesh's own points; neither is the
+    detector's score: the detector says "something face-like is here", the mesh "this is a face
+    I can fit". ``mesh`` (468 points, image pixels) and ``geometry`` are None when the first
+    crop's flag is under MIN_PRESENCE. ``crop`` is the 192x192 input the kept mesh came from.
+    """
+
+    presence: float
+    refined_presence: float
+    mesh: np.ndarray | None
+    geometry: FaceGeometry | None
+    crop: np.ndarray | None
+
+
+def measure_face(rgb: np.ndarray, d: Detection) -> FaceMeasure:
+    """The mesh on the detection's crop, refined once when it sees a face."""
     k = np.array(d.keypoints)
     eyes = k[LEFT_EYE] - k[RIGHT_EYE]
     angle = math.atan2(eyes[1], eyes[0])
     centre = np.array([d.x + d.w / 2, d.y + d.h / 2])
     size = max(d.w, d.h) * ROI_SCALE
-    mesh, presence = _mesh_in_roi(rgb, centre, size, angle)
+    m, crop = _roi_crop(rgb, centre, size, angle)
+    points, presence = _mesh_on_crop(crop)
     if presence < MIN_PRESENCE:
-        return FaceGeometry.from_detection(d)
+        return FaceMeasure(presence, 0.0, None, None, None)
+    mesh = points @ m[:, :2].T + m[:, 2]
     # Refine once: centre the ROI on the mesh itself, level by the outer eye corners.
     eyes = mesh[263] - mesh[33]
     angle = math.atan2(eyes[1], eyes[0])
@@ -196,5 +232,25 @@ def face_geometry(rgb: np.ndarray, d: Detection) -> FaceGeometry:
     mid_local = (lo + hi) / 2
     centre = mesh.mean(axis=0) + np.array([[c, -s], [s, c]]) @ mid_local
     size = float((hi - lo).max()) * ROI_SCALE
-    refined, presence = _mesh_in_roi(rgb, centre, size, angle)
-    return FaceGeometry.from_mesh(refined if presence >= MIN_PRESENCE else mesh)
+    m2, crop2 = _roi_crop(rgb, centre, size, angle)
+    points2, refined_presence = _mesh_on_crop(crop2)
+    if refined_presence >= MIN_PRESENCE:
+        mesh, crop = points2 @ m2[:, :2].T + m2[:, 2], crop2
+    return FaceMeasure(presence, refined_presence, mesh, FaceGeometry.from_mesh(mesh), crop)
+
+
+def mirrored_presence(measured: FaceMeasure) -> float:
+    """The mesh's face flag on the mirror image of the kept crop (0 without a mesh).
+
+    A face seen in a mirror is still a face; a cat's eye or a pattern that happens to set the
+    flag on one crop seldom does on its mirror image. One more run of the mesh (a few ms).
+    """
+    if measured.crop is None:
+        return 0.0
+    return _mesh_on_crop(np.ascontiguousarray(measured.crop[:, ::-1]))[1]
+
+
+def face_geometry(rgb: np.ndarray, d: Detection) -> FaceGeometry:
+    """The face's geometry from the mesh model, or estimated from the detection if it fails."""
+    measured = measure_face(rgb, d)
+    return measured.geometry or FaceGeometry.from_detection(d)

@@ -256,8 +256,8 @@ def test_no_face_is_input_validation_error(api):
     error = _failed(api, data_uri(buffer.getvalue(), "image/png"))
     assert error == {
         "name": "InputValidationError",
-        "message": "No face was found in the image. Use a photo where your face is clearly "
-        "visible and facing the camera.",
+        "message": "No face was found in the image. Upload a photo where one person's face is "
+        "clearly visible, facing the camera, at least 64 px wide.",
     }
 
 
