@@ -326,9 +326,10 @@ def _colour_bins(rgbf: np.ndarray) -> np.ndarray:
 def _histogram(q: np.ndarray, where: np.ndarray) -> np.ndarray:
     """Normalised, slightly smoothed colour histogram of the pixels ``where`` is true."""
     counts = np.bincount(q[where], minlength=BINS**3).astype(np.float32).reshape(BINS, BINS, BINS)
-    kernel = np.array([0.25, 0.5, 0.25], np.float32)
-    for axis in range(3):  # a neighbouring bin is a similar colour
-        counts = np.apply_along_axis(np.convolve, axis, counts, kernel, mode="same")
+    for axis in range(3):  # a neighbouring bin is a similar colour: [1 2 1] / 4 along each axis
+        c = np.moveaxis(counts, axis, 0)
+        padded = np.concatenate([c[:1] * 0, c, c[:1] * 0])
+        counts = np.moveaxis(0.25 * padded[:-2] + 0.5 * padded[1:-1] + 0.25 * padded[2:], 0, axis)
     return (counts / max(float(counts.sum()), 1.0)).reshape(-1)
 
 
@@ -388,34 +389,37 @@ def _fill_beyond_photo(patch, valid, lm, anchor, origin, unit) -> np.ndarray:
 
     Repeating the edge row draws streaks; a plain mirror would bring the forehead up into the
     crown. Reflecting only a band as deep as the hair is at the cut (never into the face) keeps
-    the hair's own texture and colour.
+    the hair's own texture and colour. Worked out at half size: the fill is softened anyway.
     """
-    to_edge = cv2.distanceTransform(valid.astype(np.uint8), cv2.DIST_L2, 3)
-    fx, fy = lm.forehead * unit + np.asarray(anchor) - np.asarray(origin)
     h, w = valid.shape
-    hair_depth = float(to_edge[int(np.clip(fy, 0, h - 1)), int(np.clip(fx, 0, w - 1))])
-    band = float(np.clip(hair_depth - 0.1 * unit, 0.1 * unit, 0.3 * unit))
+    half = cv2.resize(patch, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    inside = np.ascontiguousarray(valid[: h // 2 * 2 : 2, : w // 2 * 2 : 2]).astype(np.uint8)
+    to_edge = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
+    fx, fy = (lm.forehead * unit + np.asarray(anchor) - np.asarray(origin)) / 2
+    hh, hw = inside.shape
+    hair_depth = float(to_edge[int(np.clip(fy, 0, hh - 1)), int(np.clip(fx, 0, hw - 1))])
+    band = float(np.clip(hair_depth - 0.05 * unit, 0.05 * unit, 0.15 * unit))
     dist, labels = cv2.distanceTransformWithLabels(
-        valid.astype(np.uint8) ^ 1, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+        inside ^ 1, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
     )
-    outside = ~valid
-    ys, xs = np.nonzero(outside)
-    if ys.size == 0:
+    ys, xs = np.nonzero(inside == 0)
+    if ys.size == 0 or ys.size == inside.size:
         return patch
-    sources = np.argwhere(valid)  # label k is the k-th valid pixel in scan order
+    sources = np.argwhere(inside)  # label k is the k-th pixel inside the photo in scan order
     nearest = sources[labels[ys, xs] - 1].astype(np.float32)
     t = np.maximum(dist[ys, xs], 1e-3)
     phase = np.mod(t, 2 * band)
     back = np.where(phase <= band, phase, 2 * band - phase)  # 0 .. band .. 0 ..
-    sy = nearest[:, 0] - (ys - nearest[:, 0]) / t * back
-    sx = nearest[:, 1] - (xs - nearest[:, 1]) / t * back
-    map_x, map_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    map_x[ys, xs], map_y[ys, xs] = sx, sy
-    filled = cv2.remap(patch, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    map_x, map_y = np.meshgrid(np.arange(hw, dtype=np.float32), np.arange(hh, dtype=np.float32))
+    map_y[ys, xs] = nearest[:, 0] - (ys - nearest[:, 0]) / t * back
+    map_x[ys, xs] = nearest[:, 1] - (xs - nearest[:, 1]) / t * back
+    filled = cv2.remap(half, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     # Further from the photo, softer: a mirrored band repeated sharply would read as a pattern.
-    soft = cv2.GaussianBlur(filled, (0, 0), max(1.0, 0.03 * unit))
-    weight = (smoothstep(0.0, 0.25 * unit, dist) * 0.8)[..., None]
-    return (filled * (1.0 - weight) + soft * weight).astype(patch.dtype)
+    soft = cv2.GaussianBlur(filled, (0, 0), max(1.0, 0.015 * unit))
+    weight = (smoothstep(0.0, 0.12 * unit, dist) * 0.8)[..., None]
+    filled = (filled * (1.0 - weight) + soft * weight).astype(patch.dtype)
+    up = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.where(valid[..., None], patch, up)
 
 
 def _skin_like(rgbf: np.ndarray, skin: np.ndarray, unit: float) -> np.ndarray:
@@ -430,10 +434,10 @@ def _skin_like(rgbf: np.ndarray, skin: np.ndarray, unit: float) -> np.ndarray:
 
 
 def _valid_mask(a: Analysis, placement: Placement, size: tuple[int, int]) -> np.ndarray:
-    ones = np.ones(a.rgb.shape[:2], np.float32)
     # Sample a small copy: the border region only needs to be right to a pixel or two.
-    k = min(1.0, 256 / max(ones.shape))
-    small = cv2.resize(ones, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+    ih, iw = a.rgb.shape[:2]
+    k = min(1.0, 256 / max(ih, iw))
+    small = np.ones((max(1, round(ih * k)), max(1, round(iw * k))), np.float32)
     m = placement.patch_to_image * k
     valid = cv2.warpAffine(
         small, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=0.0
