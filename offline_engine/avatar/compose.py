@@ -247,7 +247,7 @@ def figure_under_head(
         unit=unit / k,
         chin=chin_y / k,
         notch=(chin_y + NECK_LENGTH * unit) / k,
-        neck_top_x=(width / 2 + neck_top_u(lm) * unit) / k,
+        neck_top_x=(width / 2 + neck_top_u(a) * unit) / k,
     )
 
 
@@ -620,19 +620,16 @@ def finish_at_full_size(
 
 
 def body_skin(cheeks: np.ndarray, jaw: np.ndarray | None) -> np.ndarray:
-    """The body's skin colour: the cheeks' hue at the lower face's brightness, a little less red.
+    """The body's skin colour: the lower face's lit skin (else the cheeks'), a little less red.
 
-    Cheeks carry blush and make-up; a neck, a chest and arms are a touch paler and less
-    saturated, and a drawn surface with no pores shows colour more strongly than skin does. The
-    neck joins the jaw, so its brightness follows the lit skin just above the jaw line.
+    The neck joins the jaw, so it continues the skin just above the jaw line; the cheeks carry
+    blush and make-up. A neck, a chest and arms are a touch paler and less saturated, and a
+    drawn surface with no pores shows colour more strongly than skin does.
     """
     luma = np.array([0.299, 0.587, 0.114], np.float32)
-    tone = cheeks.astype(np.float32)
+    tone = (cheeks if jaw is None else jaw).astype(np.float32)
     grey = float(tone @ luma)
     tone = grey + (tone - grey) * 0.92
-    if jaw is not None:
-        ratio = float(jaw.astype(np.float32) @ luma) / max(grey, 1.0)
-        tone = tone * min(1.05, max(0.8, ratio))
     return np.clip(tone * 0.98, 0, 255)
 
 

@@ -138,13 +138,15 @@ def _grain(rgb: np.ndarray, a: Analysis, placement: Placement, unit: float) -> f
     return max(0.6, min(6.0, sigma * 1.25))  # the residual holds ~80% of white noise
 
 
-def neck_top_u(lm: Landmarks) -> float:
-    """Where the neck meets the head, across (face widths): under the jaw's middle.
+def neck_top_u(a: Analysis) -> float:
+    """Where the neck meets the head, across (face widths): under the middle of the jaw.
 
-    Half the chin, half the midpoint of the jaw corners: frontal, both agree; for a turned head
-    the chin swings towards the nose while the neck stays under the skull, between the two.
+    The midpoint of the two jaw corners, not the chin or the face's box: a turned head swings
+    its chin towards the nose while the neck stays under the skull, so it is moved a little
+    further towards the back of the head the more the face is turned.
     """
-    return float((lm.right_jaw[0] + lm.left_jaw[0]) / 4 + lm.chin[0] / 2)
+    lm = a.landmarks
+    return float((lm.right_jaw[0] + lm.left_jaw[0]) / 2 - 0.12 * a.geometry.turn)
 
 
 def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: float) -> HeadLayer:
@@ -160,7 +162,7 @@ def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: fl
     valid = _valid_mask(a, placement, (w, h))
     beyond_photo = valid.min() < 0.999
     if beyond_photo:
-        patch = _fill_beyond_photo(patch, valid > 0.5, lm, anchor, (x0, y0), unit)
+        patch, from_edge = _fill_beyond_photo(patch, valid > 0.5, lm, anchor, (x0, y0), unit)
     # Person probability on the patch grid (a constant 0 outside the frame).
     person = cv2.warpAffine(
         a.person,
@@ -175,6 +177,11 @@ def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: fl
     radius = max(2, round(unit * 0.035))
     refined = np.clip(guided_filter(guide, person, radius, 2e-3), 0.0, 1.0)
     alpha = smoothstep(0.18, 0.82, refined)
+    if beyond_photo:
+        # The segmenter rarely calls the filled-in hair a person: carry the head's own alpha
+        # from just inside the photo's edge outwards (the crown's cap below rounds it off).
+        carried = cv2.remap(alpha, *from_edge, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        alpha = np.maximum(alpha, carried)
     # Decontaminate against the segmenter's edge only: the cuts below are ours, not the photo's.
     rgbf = _decontaminate(rgbf, alpha, unit)
 
@@ -245,7 +252,8 @@ def _keep(g: _HalfGrid, a: Analysis, neck_half: float) -> np.ndarray:
     inside_oval = (g.polygon(lm.oval) > 0).astype(np.uint8)
     outside = cv2.distanceTransform(1 - inside_oval, cv2.DIST_L2, 3) / g.unit
     skin = _skin_like(g.rgb, a.skin, g.unit)
-    hair = _hair_like(g, lm, skin, outside)
+    neck_u = neck_top_u(a)
+    hair = _hair_like(g, lm, skin, outside, neck_u)
     # Above the jaw line: the head. Below the eyes only what is near the face stays (ears, hair
     # framing it), not a collar or the shoulders the segmenter also calls "person"; and it must
     # look like hair or skin (not a headset or a jacket's edge).
@@ -255,7 +263,7 @@ def _keep(g: _HalfGrid, a: Analysis, neck_half: float) -> np.ndarray:
     looks_right = np.maximum(np.maximum(hair, skin), inside_oval.astype(np.float32))
     head = np.maximum(1.0 - below_eyes, near_face * looks_right) * _above_jaw(g, lm)
     # Hair that falls from beside the face down past the jaw (long hair), beside the neck only.
-    hanging = _hanging_hair(g, lm, hair, outside, neck_half)
+    hanging = _hanging_hair(g, lm, hair, outside, neck_u, neck_half)
     return np.maximum(head, hanging)
 
 
@@ -275,17 +283,19 @@ def _above_jaw(g: _HalfGrid, lm: Landmarks) -> np.ndarray:
         arc = arc[::-1]
     outline = np.vstack(
         [
-            [[far, top], [far, left_end[1] + 0.02]],
-            arc + np.array([0.0, 0.02]),
-            [[-far, right_end[1] + 0.02], [-far, top]],
+            [[far, top], [far, left_end[1]]],
+            arc,
+            [[-far, right_end[1]], [-far, top]],
         ]
     )
     zone = g.polygon(outline)
     # Soft only outwards: the face itself stays whole up to its outline.
-    return np.maximum(zone, cv2.GaussianBlur(zone, (0, 0), max(0.8, g.unit * 0.025)))
+    return np.maximum(zone, cv2.GaussianBlur(zone, (0, 0), max(0.6, g.unit * 0.012)))
 
 
-def _hair_like(g: _HalfGrid, lm: Landmarks, skin: np.ndarray, outside: np.ndarray) -> np.ndarray:
+def _hair_like(
+    g: _HalfGrid, lm: Landmarks, skin: np.ndarray, outside: np.ndarray, neck_u: float
+) -> np.ndarray:
     """How likely each pixel is hair, from its colour (0..1, smoothed).
 
     A colour histogram of the hair (above the forehead and beside the temples: person pixels
@@ -304,7 +314,7 @@ def _hair_like(g: _HalfGrid, lm: Landmarks, skin: np.ndarray, outside: np.ndarra
     hair_sample = (crown | temples) & sure
     if hair_sample.sum() < 40:
         return np.ones(person.shape, np.float32)
-    under_chin = (vs > chin_v + 0.2) & (np.abs(us - neck_top_u(lm)) < 0.3) & (person > 0.5)
+    under_chin = (vs > chin_v + 0.2) & (np.abs(us - neck_u) < 0.3) & (person > 0.5)
     face = outside <= 0.0
     other = (face & (vs > eye_v + 0.1)) | (person < 0.1) | under_chin
     q = _colour_bins(g.rgb)
@@ -334,7 +344,12 @@ def _histogram(q: np.ndarray, where: np.ndarray) -> np.ndarray:
 
 
 def _hanging_hair(
-    g: _HalfGrid, lm: Landmarks, hair: np.ndarray, outside: np.ndarray, neck_half: float
+    g: _HalfGrid,
+    lm: Landmarks,
+    hair: np.ndarray,
+    outside: np.ndarray,
+    neck_u: float,
+    neck_half: float,
 ) -> np.ndarray:
     """Hair that falls from beside the face to below the jaw: long hair, over the shoulders.
 
@@ -350,7 +365,7 @@ def _hanging_hair(
     # Close small gaps (a highlight, a ribbon, a strand's shadow) before following it down.
     k = max(3, round(g.unit * 0.05)) | 1
     is_hair = cv2.morphologyEx(is_hair, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
-    in_front_of_neck = (vs > chin_v - 0.25) & (np.abs(us - neck_top_u(lm)) < neck_half * 0.9)
+    in_front_of_neck = (vs > chin_v - 0.25) & (np.abs(us - neck_u) < neck_half * 0.9)
     is_hair[in_front_of_neck | (vs > chin_v + 1.3)] = 0
     # Seeds: hair beside the temples and cheeks (not at the jaw, where a collar may touch it).
     beside_face = (vs > eye_v - 0.3) & (vs < eye_v + 0.25) & (outside > 0.0) & (outside < 0.3)
@@ -361,7 +376,10 @@ def _hanging_hair(
     seeded[np.unique(labels[beside_face & (is_hair > 0)])] = True
     seeded[0] = False
     out = seeded[labels].astype(np.float32)
-    out *= 1.0 - smoothstep(chin_v + 0.8, chin_v + 1.25, vs)  # the frame ends below the tips
+    out *= 1.0 - smoothstep(chin_v + 0.55, chin_v + 1.0, vs)  # the frame ends below the tips
+    out *= 1.0 - smoothstep(
+        0.9, 1.1, np.abs(us - neck_u)
+    )  # hair falls onto the shoulders, not past them
     return cv2.GaussianBlur(out, (0, 0), max(0.8, g.unit * 0.02))
 
 
@@ -377,19 +395,22 @@ def _jaw_skin(g: _HalfGrid, a: Analysis) -> np.ndarray | None:
         return None
     skin = a.skin / max(float(a.skin.sum()), 1.0)
     chroma = region / np.maximum(region.sum(axis=1, keepdims=True), 1.0)
-    close = region[np.abs(chroma - skin).sum(axis=1) < 0.05]  # not lips, stubble or shadow
+    close = region[np.abs(chroma - skin).sum(axis=1) < 0.07]  # not lips, stubble or shadow
     if len(close) < 30:
         return None
     luma = close @ LUMA
     return np.median(close[luma >= np.percentile(luma, 33)], axis=0)
 
 
-def _fill_beyond_photo(patch, valid, lm, anchor, origin, unit) -> np.ndarray:
+def _fill_beyond_photo(patch, valid, lm, anchor, origin, unit):
     """Fill where the frame leaves the photo with the hair beside the cut, mirrored to and fro.
 
     Repeating the edge row draws streaks; a plain mirror would bring the forehead up into the
     crown. Reflecting only a band as deep as the hair is at the cut (never into the face) keeps
     the hair's own texture and colour. Worked out at half size: the fill is softened anyway.
+
+    Returns the filled patch and the maps (x, y) from each pixel to a point just inside the
+    photo's edge nearest to it, for carrying the alpha out.
     """
     h, w = valid.shape
     half = cv2.resize(patch, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
@@ -403,14 +424,28 @@ def _fill_beyond_photo(patch, valid, lm, anchor, origin, unit) -> np.ndarray:
         inside ^ 1, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
     )
     ys, xs = np.nonzero(inside == 0)
+    identity = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     if ys.size == 0 or ys.size == inside.size:
-        return patch
+        return patch, identity
     sources = np.argwhere(inside)  # label k is the k-th pixel inside the photo in scan order
     nearest = sources[labels[ys, xs] - 1].astype(np.float32)
     t = np.maximum(dist[ys, xs], 1e-3)
     phase = np.mod(t, 2 * band)
     back = np.where(phase <= band, phase, 2 * band - phase)  # 0 .. band .. 0 ..
     map_x, map_y = np.meshgrid(np.arange(hw, dtype=np.float32), np.arange(hh, dtype=np.float32))
+    edge_x, edge_y = map_x.copy(), map_y.copy()
+    inward = 0.03 * unit  # half-grid pixels: 0.06 face widths inside the edge
+    edge_y[ys, xs] = nearest[:, 0] - (ys - nearest[:, 0]) / t * inward
+    edge_x[ys, xs] = nearest[:, 1] - (xs - nearest[:, 1]) / t * inward
+    # Just inside the edge the segmenter's mask sags too (it sees the border): carry it there.
+    d_in, labels_in = cv2.distanceTransformWithLabels(
+        inside, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    bys, bxs = np.nonzero(inside & (d_in < inward))
+    edges = np.argwhere(inside == 0)[labels_in[bys, bxs] - 1].astype(np.float32)
+    tb = np.maximum(d_in[bys, bxs], 1e-3)
+    edge_y[bys, bxs] = edges[:, 0] + (bys - edges[:, 0]) / tb * inward
+    edge_x[bys, bxs] = edges[:, 1] + (bxs - edges[:, 1]) / tb * inward
     map_y[ys, xs] = nearest[:, 0] - (ys - nearest[:, 0]) / t * back
     map_x[ys, xs] = nearest[:, 1] - (xs - nearest[:, 1]) / t * back
     filled = cv2.remap(half, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -419,7 +454,13 @@ def _fill_beyond_photo(patch, valid, lm, anchor, origin, unit) -> np.ndarray:
     weight = (smoothstep(0.0, 0.12 * unit, dist) * 0.8)[..., None]
     filled = (filled * (1.0 - weight) + soft * weight).astype(patch.dtype)
     up = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
-    return np.where(valid[..., None], patch, up)
+    carried = (inside == 0) | (d_in < inward)
+    carried = cv2.resize(carried.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    from_edge = tuple(
+        np.where(carried, cv2.resize(m * 2 + 0.5, (w, h), interpolation=cv2.INTER_LINEAR), full)
+        for m, full in ((edge_x, identity[0]), (edge_y, identity[1]))
+    )
+    return np.where(valid[..., None], patch, up), from_edge
 
 
 def _skin_like(rgbf: np.ndarray, skin: np.ndarray, unit: float) -> np.ndarray:
