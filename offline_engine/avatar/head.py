@@ -6,10 +6,14 @@ colour change, no grain and no blur. What this module decides is the alpha aroun
 
 - the person mask from the segmenter, sharpened along the photo's own edges by a guided filter
   (the mask is soft at 256 pixels; hair edges follow the image instead);
-- a cut under the chin: the head, hair and ears are kept down to the jaw line, the real neck
-  only as a column that fades out where the drawn neck takes over;
-- a rounded crown where the photo cuts the top of the head off (a tight selfie): the photo's
-  edge row is drawn on upwards (hair streaks) and rounded off like a skull;
+- a cut at the jaw line: the head, hair and ears are kept down to the face outline's lower arc
+  (carried sideways at the jaw corners); nothing of the selfie's neck, collar or scarf stays,
+  the drawn neck takes over right under the jaw;
+- long hair kept past the jaw: hair-coloured pixels (a colour histogram of the hair against
+  the skin, the background and what is under the chin) connected to the hair beside the face,
+  never in front of the neck, down to the shoulders;
+- where the photo cuts the head off (a tight selfie), the hair at the cut mirrored to and fro
+  into the missing part and a rounded crown like a skull's;
 - colour decontamination at the edge: half-transparent hair pixels carry the old background's
   colour; it is taken out so no halo of the old room shows on the studio backdrop.
 """
@@ -81,7 +85,7 @@ def place(a: Analysis, unit: float, anchor: tuple[float, float]) -> tuple[np.nda
         ih, iw = a.rgb.shape[:2]
         pads = (max(0, -sy0), max(0, sy1 - ih), max(0, -sx0), max(0, sx1 - iw))
         crop = a.rgb[max(0, sy0) : min(ih, sy1), max(0, sx0) : min(iw, sx1)]
-        if any(pads):  # the edge row repeated: hair streaks (a mirror would show the forehead)
+        if any(pads):  # the edge repeated; cut_out fills it with mirrored hair instead
             crop = cv2.copyMakeBorder(crop, *pads, cv2.BORDER_REPLICATE)
         patch = cv2.resize(crop, (w, h), interpolation=_interp(scale))
         kx, ky = (sx1 - sx0) / w, (sy1 - sy0) / h
