@@ -267,7 +267,7 @@ def _keep(g: _HalfGrid, a: Analysis, neck_half: float) -> np.ndarray:
     looks_right = np.maximum(np.maximum(hair, skin), inside_oval.astype(np.float32))
     head = np.maximum(1.0 - below_eyes, near_face * looks_right) * _above_jaw(g, lm)
     # Hair that falls from beside the face down past the jaw (long hair), beside the neck only.
-    hanging = _hanging_hair(g, lm, hair, outside, neck_u, neck_half)
+    hanging = _hanging_hair(g, lm, hair, outside, neck_u, neck_half, a.geometry.turn)
     return np.maximum(head, hanging)
 
 
@@ -354,6 +354,7 @@ def _hanging_hair(
     outside: np.ndarray,
     neck_u: float,
     neck_half: float,
+    turn: float,
 ) -> np.ndarray:
     """Hair that falls from beside the face to below the jaw: long hair, over the shoulders.
 
@@ -369,7 +370,10 @@ def _hanging_hair(
     # Close small gaps (a highlight, a ribbon, a strand's shadow) before following it down.
     k = max(3, round(g.unit * 0.05)) | 1
     is_hair = cv2.morphologyEx(is_hair, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
-    in_front_of_neck = (vs > chin_v - 0.25) & (np.abs(us - neck_u) < neck_half * 0.9)
+    # A turned head shows more of its neck on the far side of the chin, behind the jaw.
+    back = -np.sign(turn) * (us - neck_u)
+    reach = neck_half * 0.9 + np.where(back > 0, 0.45 * abs(turn), 0.0)
+    in_front_of_neck = (vs > chin_v - 0.25) & (np.abs(us - neck_u) < reach)
     is_hair[in_front_of_neck | (vs > chin_v + 1.3)] = 0
     # Seeds: hair beside the temples and cheeks (not at the jaw, where a collar may touch it).
     beside_face = (vs > eye_v - 0.3) & (vs < eye_v + 0.25) & (outside > 0.0) & (outside < 0.3)
