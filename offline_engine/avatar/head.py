@@ -264,7 +264,10 @@ def _keep(g: _HalfGrid, a: Analysis, neck_half: float) -> np.ndarray:
     margin = 0.32 - 0.2 * smoothstep(eye_v, chin_v, vs)
     near_face = 1.0 - smoothstep(margin - 0.05, margin, outside)
     below_eyes = smoothstep(eye_v + 0.05, eye_v + 0.4, vs)
-    looks_right = np.maximum(np.maximum(hair, skin), inside_oval.astype(np.float32))
+    # Skin beside the face is an ear, which stands out little; further out it is a wall or an
+    # arm of the skin's colour.
+    by_ear = 1.0 - smoothstep(0.12, 0.18, outside)
+    looks_right = np.maximum(np.maximum(hair, skin * by_ear), inside_oval.astype(np.float32))
     head = np.maximum(1.0 - below_eyes, near_face * looks_right) * _above_jaw(g, lm)
     # Hair that falls from beside the face down past the jaw (long hair), beside the neck only.
     hanging = _hanging_hair(g, lm, hair, outside, neck_u, neck_half, a.geometry.turn)
