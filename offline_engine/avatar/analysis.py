@@ -39,6 +39,7 @@ TILT_IGNORED = math.radians(5.0)  # a head tilted less than this is kept as shot
 FRAME_HALF_WIDTH = 1.7
 FRAME_ABOVE_EYES = 1.55
 FRAME_SIDE = 3.4
+TURNED_WIDTH_PER_HEIGHT = 0.8  # the least face width per face height taken as the unit
 
 UNREADABLE_MESSAGE = "The face image could not be read as an image (JPEG, PNG or WebP expected)."
 
@@ -165,7 +166,9 @@ def find_face(rgb: np.ndarray, scale: float = 1.0) -> Face:
 
 def head_frame(geometry: FaceGeometry) -> HeadFrame:
     angle = geometry.roll if abs(geometry.roll) > TILT_IGNORED else 0.0
-    face_px = max(geometry.width, 1.0)
+    # A face turned aside looks narrower across but not shorter: measure it by its height
+    # then (an average face is 0.86 as wide as it is high), or a turned head comes out too big.
+    face_px = max(geometry.width, TURNED_WIDTH_PER_HEIGHT * geometry.height, 1.0)
     partial = HeadFrame(geometry.centre, angle, face_px, 0.0)
     eye_v = float(partial.to_frame(geometry.eye_mid)[1])
     return HeadFrame(geometry.centre, angle, face_px, eye_v - FRAME_ABOVE_EYES)

@@ -25,7 +25,7 @@ from ..imaging import smoothstep
 from . import shading
 from .analysis import FRAME_SIDE, SEGMENT_SIZE, Analysis
 from .body import BodyMasks, Build, Figure, Part, build_from_prompt, profile, tube
-from .head import HeadLayer, cut_out
+from .head import HeadLayer, cut_out, neck_top_u
 from .shading import Light
 
 FACE_WIDTH = 0.2  # canvas widths
@@ -240,7 +240,6 @@ def figure_under_head(
     lm = a.landmarks
     anchor_y = anchor[1]
     chin_y = anchor_y + float(lm.chin[1]) * unit
-    neck_u = float((lm.right_jaw[0] + lm.left_jaw[0]) / 4 + lm.chin[0] / 2)
     k = WORK_SCALE
     return Figure(
         build,
@@ -248,7 +247,7 @@ def figure_under_head(
         unit=unit / k,
         chin=chin_y / k,
         notch=(chin_y + NECK_LENGTH * unit) / k,
-        neck_top_x=(width / 2 + neck_u * unit) / k,
+        neck_top_x=(width / 2 + neck_top_u(a) * unit) / k,
     )
 
 
@@ -437,7 +436,7 @@ def backdrop_with_cast_shadow(
 def surface_colours(a: Analysis, head: HeadLayer, outfit: Outfit, light: Light) -> Palette:
     front = light.front()
     return Palette(
-        skin=body_skin(a.skin, head.neck_colour) / front,
+        skin=body_skin(a.skin, head.jaw_skin) / front,
         top=outfit.top / front,
         trousers=outfit.trousers / front,
     )
@@ -620,21 +619,17 @@ def finish_at_full_size(
     return np.clip(canvas + 0.5, 0, 255).astype(np.uint8)
 
 
-def body_skin(cheeks: np.ndarray, neck: np.ndarray | None) -> np.ndarray:
-    """The body's skin colour: the cheeks' (and the real neck's, when seen), a little less red.
+def body_skin(cheeks: np.ndarray, jaw: np.ndarray | None) -> np.ndarray:
+    """The body's skin colour: the lower face's lit skin (else the cheeks'), a little less red.
 
-    Cheeks carry blush and make-up; a neck, a chest and arms are a touch paler and less
-    saturated, and a drawn surface with no pores shows colour more strongly than skin does.
+    The neck joins the jaw, so it continues the skin just above the jaw line; the cheeks carry
+    blush and make-up. A neck, a chest and arms are a touch paler and less saturated, and a
+    drawn surface with no pores shows colour more strongly than skin does.
     """
     luma = np.array([0.299, 0.587, 0.114], np.float32)
-    tone = cheeks.astype(np.float32)
+    tone = (cheeks if jaw is None else jaw).astype(np.float32)
     grey = float(tone @ luma)
     tone = grey + (tone - grey) * 0.92
-    if neck is not None:
-        # Only the brightness follows the neck (in the jaw's shadow, so lifted a little); its
-        # hue could be a collar's or a shadow's.
-        ratio = float(neck.astype(np.float32) @ luma) / 0.88 / max(grey, 1.0)
-        tone = tone * (0.5 + 0.5 * min(1.05, max(0.8, ratio)))
     return np.clip(tone * 0.98, 0, 255)
 
 

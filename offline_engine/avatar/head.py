@@ -6,10 +6,14 @@ colour change, no grain and no blur. What this module decides is the alpha aroun
 
 - the person mask from the segmenter, sharpened along the photo's own edges by a guided filter
   (the mask is soft at 256 pixels; hair edges follow the image instead);
-- a cut under the chin: the head, hair and ears are kept down to the jaw line, the real neck
-  only as a column that fades out where the drawn neck takes over;
-- a rounded crown where the photo cuts the top of the head off (a tight selfie): the photo's
-  edge row is drawn on upwards (hair streaks) and rounded off like a skull;
+- a cut at the jaw line: the head, hair and ears are kept down to the face outline's lower arc
+  (carried sideways at the jaw corners); nothing of the selfie's neck, collar or scarf stays,
+  the drawn neck takes over right under the jaw;
+- long hair kept past the jaw: hair-coloured pixels (a colour histogram of the hair against
+  the skin, the background and what is under the chin) connected to the hair beside the face,
+  never in front of the neck, down to the shoulders;
+- where the photo cuts the head off (a tight selfie), the hair at the cut mirrored to and fro
+  into the missing part and a rounded crown like a skull's;
 - colour decontamination at the edge: half-transparent hair pixels carry the old background's
   colour; it is taken out so no halo of the old room shows on the studio backdrop.
 """
@@ -24,7 +28,7 @@ import numpy as np
 
 from ..imaging import blur, smoothstep, warp_region
 from ..vision.person_segmentation import INPUT_SIZE as SEGMENT_SIZE
-from .analysis import FRAME_HALF_WIDTH, FRAME_SIDE, Analysis
+from .analysis import FRAME_HALF_WIDTH, FRAME_SIDE, Analysis, Landmarks
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
@@ -50,7 +54,7 @@ class HeadLayer:
     rgb: np.ndarray  # float32 patch, the selfie's pixels (decontaminated only at the edge)
     alpha: np.ndarray  # float32 0..1
     placement: Placement
-    neck_colour: np.ndarray | None  # the real neck's colour just under the chin, if visible
+    jaw_skin: np.ndarray | None  # the lower face's lit skin: the colour the drawn neck continues
     grain: float  # noise sigma of the placed face, 0..255 units
     crown_y: float  # canvas y of the top of the hair
 
@@ -81,7 +85,7 @@ def place(a: Analysis, unit: float, anchor: tuple[float, float]) -> tuple[np.nda
         ih, iw = a.rgb.shape[:2]
         pads = (max(0, -sy0), max(0, sy1 - ih), max(0, -sx0), max(0, sx1 - iw))
         crop = a.rgb[max(0, sy0) : min(ih, sy1), max(0, sx0) : min(iw, sx1)]
-        if any(pads):  # the edge row repeated: hair streaks (a mirror would show the forehead)
+        if any(pads):  # the edge repeated; cut_out fills it with mirrored hair instead
             crop = cv2.copyMakeBorder(crop, *pads, cv2.BORDER_REPLICATE)
         patch = cv2.resize(crop, (w, h), interpolation=_interp(scale))
         kx, ky = (sx1 - sx0) / w, (sy1 - sy0) / h
@@ -138,14 +142,31 @@ def _grain(rgb: np.ndarray, a: Analysis, placement: Placement, unit: float) -> f
     return max(0.6, min(6.0, sigma * 1.25))  # the residual holds ~80% of white noise
 
 
+def neck_top_u(a: Analysis) -> float:
+    """Where the neck meets the head, across (face widths): under the middle of the jaw.
+
+    The midpoint of the two jaw corners, not the chin or the face's box: a turned head swings
+    its chin towards the nose while the neck stays under the skull, so it is moved a little
+    further towards the back of the head the more the face is turned.
+    """
+    lm = a.landmarks
+    return float((lm.right_jaw[0] + lm.left_jaw[0]) / 2 - 0.12 * a.geometry.turn)
+
+
 def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: float) -> HeadLayer:
     """The head layer: the selfie's pixels and the alpha that cuts head and hair out.
 
-    ``neck_half`` is the drawn neck's half width in face widths; the real neck column kept
-    under the chin is a little narrower, so its edges never show beside the drawn one.
+    ``neck_half`` is the drawn neck's half width in face widths: hair below the jaw is kept
+    only beside it, never in front of it (what is there is the selfie's neck or collar).
     """
     patch, placement = place(a, unit, anchor)
     h, w = patch.shape[:2]
+    x0, y0 = placement.origin
+    lm = a.landmarks
+    valid = _valid_mask(a, placement, (w, h))
+    beyond_photo = valid.min() < 0.999
+    if beyond_photo:
+        patch, from_edge = _fill_beyond_photo(patch, valid > 0.5, lm, anchor, (x0, y0), unit)
     # Person probability on the patch grid (a constant 0 outside the frame).
     person = cv2.warpAffine(
         a.person,
@@ -160,47 +181,24 @@ def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: fl
     radius = max(2, round(unit * 0.035))
     refined = np.clip(guided_filter(guide, person, radius, 2e-3), 0.0, 1.0)
     alpha = smoothstep(0.18, 0.82, refined)
+    if beyond_photo:
+        # The segmenter rarely calls the filled-in hair a person: carry the head's own alpha
+        # from just inside the photo's edge outwards (the crown's cap below rounds it off).
+        carried = cv2.remap(alpha, *from_edge, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        alpha = np.maximum(alpha, carried)
     # Decontaminate against the segmenter's edge only: the cuts below are ours, not the photo's.
     rgbf = _decontaminate(rgbf, alpha, unit)
 
-    # Frame coordinates of every patch pixel, in face widths (upright).
-    x0, y0 = placement.origin
-    us = (np.arange(w, dtype=np.float32) + x0 - anchor[0]) / unit
-    vs = (np.arange(h, dtype=np.float32) + y0 - anchor[1]) / unit
-    lm = a.landmarks
-    chin_v, eye_v = float(lm.chin[1]), float(lm.eye_mid[1])
-    neck_u = float((lm.right_jaw[0] + lm.left_jaw[0]) / 4 + lm.chin[0] / 2)
-    # Below the eyes only what is near the face stays (ears, hair framing it), not a collar or
-    # the shoulders the segmenter also calls "person".
-    margin = 0.32 - 0.2 * smoothstep(eye_v, chin_v, vs)[:, None]  # ears up high, less lower
-    near_face = 1.0 - smoothstep(
-        margin - 0.05, margin, _outside(lm.oval, anchor, (x0, y0), (w, h), unit)
-    )
-    below_eyes = smoothstep(eye_v + 0.05, eye_v + 0.4, vs)[:, None]
-    inside = _outside(lm.oval, anchor, (x0, y0), (w, h), unit) <= 0.0
-    # Colour likeness maps are smooth: work them out at half size.
-    half = cv2.resize(rgbf, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-    half_person = cv2.resize(person, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-    hair = _hair_like(
-        half, half_person, us[::2][: w // 2], vs[::2][: h // 2], float(lm.forehead[1]), unit / 2
-    )
-    skin_like = _skin_like(half, a.skin, unit / 2)
-    hair = cv2.resize(hair, (w, h), interpolation=cv2.INTER_LINEAR)
-    skin_like = cv2.resize(skin_like, (w, h), interpolation=cv2.INTER_LINEAR)
-    # Beside the face, below the eyes: hair or skin (ears), not a collar or a headset.
-    looks_right = np.maximum(np.maximum(hair, skin_like), inside.astype(np.float32))
-    head_keep = np.maximum(1.0 - below_eyes, near_face * looks_right)
-    # Under the jaw only a neck column stays, of skin only, fading into the drawn neck.
-    above_chin = 1.0 - smoothstep(chin_v - 0.10, chin_v + 0.04, vs)[:, None]
-    edge = neck_half - 0.07
-    column = 1.0 - smoothstep(edge - 0.04, edge, np.abs(us - neck_u))
-    fade = 1.0 - smoothstep(chin_v + 0.08, chin_v + 0.36, vs)
-    neck_keep = column[None, :] * fade[:, None] * skin_like
-    alpha *= np.maximum(head_keep * above_chin, neck_keep)
+    # What to keep is decided on a half-size grid (it is smooth) and applied to the fine alpha.
+    grid = _HalfGrid.of(rgbf, person, (x0, y0), anchor, unit)
+    keep = _keep(grid, a, neck_half)
+    alpha *= cv2.resize(keep, (w, h), interpolation=cv2.INTER_LINEAR)
 
-    # Where the frame leaves the photo: keep only a rounded crown over the mirrored pixels.
-    valid = _valid_mask(a, placement, (w, h))
-    if valid.min() < 0.999:
+    # Where the frame leaves the photo: keep only a rounded crown over the filled-in pixels.
+    if beyond_photo:
+        us = (np.arange(w, dtype=np.float32) + x0 - anchor[0]) / unit
+        vs = (np.arange(h, dtype=np.float32) + y0 - anchor[1]) / unit
+        eye_v = float(lm.eye_mid[1])
         half_w = _head_half_width(alpha, vs, eye_v - 0.35)
         cu, cv = 0.0, eye_v + 0.05
         ry = max(0.4, cv - (eye_v - 1.05))
@@ -208,40 +206,272 @@ def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: fl
         cap = 1.0 - smoothstep(0.96, 1.04, d)
         alpha = alpha * valid + alpha * cap * (1.0 - valid)
 
-    neck_colour = _neck_colour(rgbf, person, us, vs, chin_v, neck_u, a.skin)
     rows = np.flatnonzero(alpha.max(axis=1) > 0.5)
     crown_y = y0 + (float(rows[0]) if rows.size else 0.0)
     grain = _grain(patch, a, placement, unit)
-    return HeadLayer(rgbf, alpha.astype(np.float32), placement, neck_colour, grain, crown_y)
+    jaw_skin = _jaw_skin(grid, a)
+    return HeadLayer(rgbf, alpha.astype(np.float32), placement, jaw_skin, grain, crown_y)
 
 
-def _outside(oval, anchor, origin, size, unit) -> np.ndarray:
-    """Distance (face widths) of each patch pixel outside the face outline; 0 inside."""
-    w, h = size
-    pts = np.round((oval * unit + np.array(anchor)) - np.array(origin)).astype(np.int32)
-    inside = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(inside, [pts], 255)
-    return cv2.distanceTransform(255 - inside, cv2.DIST_L2, 3) / unit
+@dataclass
+class _HalfGrid:
+    """The patch at half size with the frame coordinates of its pixels (face widths)."""
+
+    rgb: np.ndarray
+    person: np.ndarray
+    us: np.ndarray  # per column
+    vs: np.ndarray  # per row
+    unit: float  # half-grid pixels per face width
+    origin: np.ndarray  # frame (0, 0) in half-grid pixels
+
+    @classmethod
+    def of(cls, rgbf, person, origin, anchor, unit) -> _HalfGrid:
+        h, w = rgbf.shape[0] // 2, rgbf.shape[1] // 2
+        half = cv2.resize(rgbf, (w, h), interpolation=cv2.INTER_AREA)
+        half_person = cv2.resize(person, (w, h), interpolation=cv2.INTER_AREA)
+        # Half-grid pixel centre (i + 0.5) covers patch pixels 2i, 2i+1: patch centre 2i + 1.
+        us = ((2 * np.arange(w, dtype=np.float32) + 0.5) + origin[0] - anchor[0]) / unit
+        vs = ((2 * np.arange(h, dtype=np.float32) + 0.5) + origin[1] - anchor[1]) / unit
+        o = np.array([(anchor[0] - origin[0] - 0.5) / 2, (anchor[1] - origin[1] - 0.5) / 2])
+        return cls(half, half_person, us, vs, unit / 2, o)
+
+    def pixels(self, uv: np.ndarray) -> np.ndarray:
+        """Frame coordinates to half-grid pixel coordinates."""
+        return np.asarray(uv) * self.unit + self.origin
+
+    def polygon(self, uv: np.ndarray) -> np.ndarray:
+        """A filled polygon given in frame coordinates, as 0/1 floats on the grid."""
+        mask = np.zeros(self.rgb.shape[:2], np.uint8)
+        pts = np.round(self.pixels(uv) * 4).astype(np.int32)  # 2 fractional bits
+        cv2.fillPoly(mask, [pts], 1, lineType=cv2.LINE_AA, shift=2)
+        return mask.astype(np.float32)
 
 
-def _hair_like(rgbf, person, us, vs, forehead_v, unit) -> np.ndarray:
-    """How much each pixel looks like the hair above the forehead (its colour spread), smoothed.
+def _keep(g: _HalfGrid, a: Analysis, neck_half: float) -> np.ndarray:
+    """0..1 on the half grid: what of the person mask belongs to the head and its hair."""
+    lm = a.landmarks
+    eye_v, chin_v = float(lm.eye_mid[1]), float(lm.chin[1])
+    vs = g.vs[:, None]
+    # Distance outside the face outline, in face widths (0 inside).
+    inside_oval = (g.polygon(lm.oval) > 0).astype(np.uint8)
+    outside = cv2.distanceTransform(1 - inside_oval, cv2.DIST_L2, 3) / g.unit
+    skin = _skin_like(g.rgb, a.skin, g.unit)
+    neck_u = neck_top_u(a)
+    hair = _hair_like(g, lm, skin, outside, neck_u)
+    # Above the jaw line: the head. Below the eyes only what is near the face stays (ears, hair
+    # framing it), not a collar or the shoulders the segmenter also calls "person"; and it must
+    # look like hair or skin (not a headset or a jacket's edge).
+    margin = 0.32 - 0.2 * smoothstep(eye_v, chin_v, vs)
+    near_face = 1.0 - smoothstep(margin - 0.05, margin, outside)
+    below_eyes = smoothstep(eye_v + 0.05, eye_v + 0.4, vs)
+    # Skin beside the face is an ear, which stands out little; further out it is a wall or an
+    # arm of the skin's colour.
+    by_ear = 1.0 - smoothstep(0.12, 0.18, outside)
+    looks_right = np.maximum(np.maximum(hair, skin * by_ear), inside_oval.astype(np.float32))
+    head = np.maximum(1.0 - below_eyes, near_face * looks_right) * _above_jaw(g, lm)
+    # Hair that falls from beside the face down past the jaw (long hair), beside the neck only.
+    hanging = _hanging_hair(g, lm, hair, outside, neck_u, neck_half, a.geometry.turn)
+    return np.maximum(head, hanging)
 
-    Returns ones when no hair is seen there (a bald head, a tight crop): then nothing is cut
-    for not looking like hair.
+
+def _above_jaw(g: _HalfGrid, lm: Landmarks) -> np.ndarray:
+    """1 above the jaw line, 0 below it, with a soft edge just under the jaw.
+
+    The jaw line is the face outline's lower arc from one jaw corner round the chin to the other,
+    carried on sideways at each corner's height: the ears and the hair beside the face stay, and
+    nothing under the jaw does (the selfie's neck, collar or scarf), whatever the head's turn.
     """
-    rows = (vs > forehead_v - 0.3) & (vs < forehead_v - 0.06)
-    cols = np.abs(us) < 0.3
-    if not rows.any() or not cols.any():
-        return np.ones(rgbf.shape[:2], np.float32)
-    sample = rgbf[rows][:, cols].reshape(-1, 3)[person[rows][:, cols].reshape(-1) > 0.8]
-    if len(sample) < 50:
-        return np.ones(rgbf.shape[:2], np.float32)
-    centre = np.median(sample, axis=0)
-    spread = np.median(np.abs(sample - centre), axis=0) * 1.4826
-    d = np.sqrt((((rgbf - centre) / (spread * 2.5 + 12.0)) ** 2).sum(axis=2) / 3.0)
-    like = 1.0 - smoothstep(1.0, 1.6, d)
-    return cv2.GaussianBlur(like.astype(np.float32), (0, 0), max(1.0, unit * 0.015))
+    arc = lm.oval[12:25]  # left jaw corner, chin, right jaw corner (the mesh's outline order)
+    far = FRAME_SIDE * 2
+    top = float(lm.eye_mid[1]) - far
+    left_end, right_end = arc[0], arc[-1]
+    if left_end[0] < right_end[0]:  # keep the outline's order whichever way the mesh runs
+        left_end, right_end = right_end, left_end
+        arc = arc[::-1]
+    outline = np.vstack(
+        [
+            [[far, top], [far, left_end[1]]],
+            arc,
+            [[-far, right_end[1]], [-far, top]],
+        ]
+    )
+    zone = g.polygon(outline)
+    # Soft only outwards: the face itself stays whole up to its outline.
+    return np.maximum(zone, cv2.GaussianBlur(zone, (0, 0), max(0.6, g.unit * 0.012)))
+
+
+def _hair_like(
+    g: _HalfGrid, lm: Landmarks, skin: np.ndarray, outside: np.ndarray, neck_u: float
+) -> np.ndarray:
+    """How likely each pixel is hair, from its colour (0..1, smoothed).
+
+    A colour histogram of the hair (above the forehead and beside the temples: person pixels
+    that are not skin) against one of everything that is surely not hair: the face's skin, the
+    background, and what is under the chin in the middle (the neck and the top's collar, whose
+    cloth usually also covers the shoulders). A pixel is hair where the hair's colours are more
+    common than the others'. Ones when no hair is seen (a bald head, a tight crop): then nothing
+    is cut for not looking like hair.
+    """
+    person, us, vs = g.person, g.us[None, :], g.vs[:, None]
+    forehead_v, eye_v = float(lm.forehead[1]), float(lm.eye_mid[1])
+    chin_v = float(lm.chin[1])
+    crown = (vs > forehead_v - 0.3) & (vs < forehead_v - 0.06) & (np.abs(us) < 0.3)
+    temples = (vs > forehead_v) & (vs < eye_v + 0.15) & (outside > 0.04) & (outside < 0.2)
+    sure = (person > 0.8) & (skin < 0.3)
+    hair_sample = (crown | temples) & sure
+    if hair_sample.sum() < 40:
+        return np.ones(person.shape, np.float32)
+    under_chin = (vs > chin_v + 0.2) & (np.abs(us - neck_u) < 0.3) & (person > 0.5)
+    face = outside <= 0.0
+    other = (face & (vs > eye_v + 0.1)) | (person < 0.1) | under_chin
+    q = _colour_bins(g.rgb)
+    p_hair = _histogram(q, hair_sample)
+    p_other = _histogram(q, other)
+    ratio = p_hair / (p_hair + p_other + 1e-4)
+    like = smoothstep(0.45, 0.7, ratio[q])
+    return cv2.GaussianBlur(like.astype(np.float32), (0, 0), max(1.0, g.unit * 0.02))
+
+
+BINS = 16  # per channel: 4096 colour bins
+
+
+def _colour_bins(rgbf: np.ndarray) -> np.ndarray:
+    q = np.clip(rgbf * (BINS / 256.0), 0, BINS - 1).astype(np.int32)
+    return (q[..., 0] * BINS + q[..., 1]) * BINS + q[..., 2]
+
+
+def _histogram(q: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Normalised, slightly smoothed colour histogram of the pixels ``where`` is true."""
+    counts = np.bincount(q[where], minlength=BINS**3).astype(np.float32).reshape(BINS, BINS, BINS)
+    for axis in range(3):  # a neighbouring bin is a similar colour: [1 2 1] / 4 along each axis
+        c = np.moveaxis(counts, axis, 0)
+        padded = np.concatenate([c[:1] * 0, c, c[:1] * 0])
+        counts = np.moveaxis(0.25 * padded[:-2] + 0.5 * padded[1:-1] + 0.25 * padded[2:], 0, axis)
+    return (counts / max(float(counts.sum()), 1.0)).reshape(-1)
+
+
+def _hanging_hair(
+    g: _HalfGrid,
+    lm: Landmarks,
+    hair: np.ndarray,
+    outside: np.ndarray,
+    neck_u: float,
+    neck_half: float,
+    turn: float,
+) -> np.ndarray:
+    """Hair that falls from beside the face to below the jaw: long hair, over the shoulders.
+
+    The hair-coloured person pixels connected to the hair beside the temples and cheeks, with
+    the middle columns under the chin taken out first: in front of the neck there is never
+    hanging hair, only the selfie's neck or collar, so a top of the hair's colour cannot join
+    on through it. Connection, not columns, follows hair that falls diagonally, as it does
+    from a tilted head turned upright.
+    """
+    eye_v, chin_v = float(lm.eye_mid[1]), float(lm.chin[1])
+    vs, us = g.vs[:, None], g.us[None, :]
+    is_hair = ((hair > 0.5) & (g.person > 0.5)).astype(np.uint8)
+    # Close small gaps (a highlight, a ribbon, a strand's shadow) before following it down.
+    k = max(3, round(g.unit * 0.05)) | 1
+    is_hair = cv2.morphologyEx(is_hair, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    # A turned head shows more of its neck on the far side of the chin, behind the jaw.
+    back = -np.sign(turn) * (us - neck_u)
+    reach = neck_half * 0.9 + np.where(back > 0, 0.45 * abs(turn), 0.0)
+    in_front_of_neck = (vs > chin_v - 0.25) & (np.abs(us - neck_u) < reach)
+    is_hair[in_front_of_neck | (vs > chin_v + 1.3)] = 0
+    # Seeds: hair beside the temples and cheeks (not at the jaw, where a collar may touch it).
+    beside_face = (vs > eye_v - 0.3) & (vs < eye_v + 0.25) & (outside > 0.0) & (outside < 0.3)
+    count, labels = cv2.connectedComponents(is_hair, connectivity=4)
+    if count < 2:
+        return np.zeros(hair.shape, np.float32)
+    seeded = np.zeros(count, bool)
+    seeded[np.unique(labels[beside_face & (is_hair > 0)])] = True
+    seeded[0] = False
+    out = seeded[labels].astype(np.float32)
+    out *= 1.0 - smoothstep(chin_v + 0.55, chin_v + 1.0, vs)  # the frame ends below the tips
+    out *= 1.0 - smoothstep(
+        0.9, 1.1, np.abs(us - neck_u)
+    )  # hair falls onto the shoulders, not past them
+    return cv2.GaussianBlur(out, (0, 0), max(0.8, g.unit * 0.02))
+
+
+def _jaw_skin(g: _HalfGrid, a: Analysis) -> np.ndarray | None:
+    """The skin colour of the lower face on its lit side: what the drawn neck continues."""
+    lm = a.landmarks
+    inside = g.polygon(lm.oval) > 0.99
+    mouth_v = float(lm.chin[1]) * 0.6 + float(lm.eye_mid[1]) * 0.4
+    lower = inside & (g.vs[:, None] > mouth_v) & (g.vs[:, None] < float(lm.chin[1]) - 0.05)
+    lit = g.us[None, :] * (1 if a.light >= 0 else -1) > 0.05
+    region = g.rgb[lower & lit]
+    if len(region) < 30:
+        return None
+    skin = a.skin / max(float(a.skin.sum()), 1.0)
+    chroma = region / np.maximum(region.sum(axis=1, keepdims=True), 1.0)
+    close = region[np.abs(chroma - skin).sum(axis=1) < 0.07]  # not lips, stubble or shadow
+    if len(close) < 30:
+        return None
+    luma = close @ LUMA
+    return np.median(close[luma >= np.percentile(luma, 33)], axis=0)
+
+
+def _fill_beyond_photo(patch, valid, lm, anchor, origin, unit):
+    """Fill where the frame leaves the photo with the hair beside the cut, mirrored to and fro.
+
+    Repeating the edge row draws streaks; a plain mirror would bring the forehead up into the
+    crown. Reflecting only a band as deep as the hair is at the cut (never into the face) keeps
+    the hair's own texture and colour. Worked out at half size: the fill is softened anyway.
+
+    Returns the filled patch and the maps (x, y) from each pixel to a point just inside the
+    photo's edge nearest to it, for carrying the alpha out.
+    """
+    h, w = valid.shape
+    half = cv2.resize(patch, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    inside = np.ascontiguousarray(valid[: h // 2 * 2 : 2, : w // 2 * 2 : 2]).astype(np.uint8)
+    to_edge = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
+    fx, fy = (lm.forehead * unit + np.asarray(anchor) - np.asarray(origin)) / 2
+    hh, hw = inside.shape
+    hair_depth = float(to_edge[int(np.clip(fy, 0, hh - 1)), int(np.clip(fx, 0, hw - 1))])
+    band = float(np.clip(hair_depth - 0.05 * unit, 0.05 * unit, 0.15 * unit))
+    dist, labels = cv2.distanceTransformWithLabels(
+        inside ^ 1, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    ys, xs = np.nonzero(inside == 0)
+    identity = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    if ys.size == 0 or ys.size == inside.size:
+        return patch, identity
+    sources = np.argwhere(inside)  # label k is the k-th pixel inside the photo in scan order
+    nearest = sources[labels[ys, xs] - 1].astype(np.float32)
+    t = np.maximum(dist[ys, xs], 1e-3)
+    phase = np.mod(t, 2 * band)
+    back = np.where(phase <= band, phase, 2 * band - phase)  # 0 .. band .. 0 ..
+    map_x, map_y = np.meshgrid(np.arange(hw, dtype=np.float32), np.arange(hh, dtype=np.float32))
+    edge_x, edge_y = map_x.copy(), map_y.copy()
+    inward = 0.03 * unit  # half-grid pixels: 0.06 face widths inside the edge
+    edge_y[ys, xs] = nearest[:, 0] - (ys - nearest[:, 0]) / t * inward
+    edge_x[ys, xs] = nearest[:, 1] - (xs - nearest[:, 1]) / t * inward
+    # Just inside the edge the segmenter's mask sags too (it sees the border): carry it there.
+    d_in, labels_in = cv2.distanceTransformWithLabels(
+        inside, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    bys, bxs = np.nonzero(inside & (d_in < inward))
+    edges = np.argwhere(inside == 0)[labels_in[bys, bxs] - 1].astype(np.float32)
+    tb = np.maximum(d_in[bys, bxs], 1e-3)
+    edge_y[bys, bxs] = edges[:, 0] + (bys - edges[:, 0]) / tb * inward
+    edge_x[bys, bxs] = edges[:, 1] + (bxs - edges[:, 1]) / tb * inward
+    map_y[ys, xs] = nearest[:, 0] - (ys - nearest[:, 0]) / t * back
+    map_x[ys, xs] = nearest[:, 1] - (xs - nearest[:, 1]) / t * back
+    filled = cv2.remap(half, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # Further from the photo, softer: a mirrored band repeated sharply would read as a pattern.
+    soft = cv2.GaussianBlur(filled, (0, 0), max(1.0, 0.015 * unit))
+    weight = (smoothstep(0.0, 0.12 * unit, dist) * 0.8)[..., None]
+    filled = (filled * (1.0 - weight) + soft * weight).astype(patch.dtype)
+    up = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
+    carried = (inside == 0) | (d_in < inward)
+    carried = cv2.resize(carried.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    from_edge = tuple(
+        np.where(carried, cv2.resize(m * 2 + 0.5, (w, h), interpolation=cv2.INTER_LINEAR), full)
+        for m, full in ((edge_x, identity[0]), (edge_y, identity[1]))
+    )
+    return np.where(valid[..., None], patch, up), from_edge
 
 
 def _skin_like(rgbf: np.ndarray, skin: np.ndarray, unit: float) -> np.ndarray:
@@ -256,10 +486,10 @@ def _skin_like(rgbf: np.ndarray, skin: np.ndarray, unit: float) -> np.ndarray:
 
 
 def _valid_mask(a: Analysis, placement: Placement, size: tuple[int, int]) -> np.ndarray:
-    ones = np.ones(a.rgb.shape[:2], np.float32)
     # Sample a small copy: the border region only needs to be right to a pixel or two.
-    k = min(1.0, 256 / max(ones.shape))
-    small = cv2.resize(ones, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+    ih, iw = a.rgb.shape[:2]
+    k = min(1.0, 256 / max(ih, iw))
+    small = np.ones((max(1, round(ih * k)), max(1, round(iw * k))), np.float32)
     m = placement.patch_to_image * k
     valid = cv2.warpAffine(
         small, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=0.0
@@ -275,26 +505,6 @@ def _head_half_width(alpha: np.ndarray, vs: np.ndarray, v: float) -> float:
         return 0.62
     span = (cols[-1] - cols[0]) * float(vs[1] - vs[0])  # pixels to face widths
     return max(0.5, min(1.2, span / 2))
-
-
-def _neck_colour(rgbf, person, us, vs, chin_v, neck_u, skin) -> np.ndarray | None:
-    rows = (vs > chin_v + 0.12) & (vs < chin_v + 0.32)
-    cols = np.abs(us - neck_u) < 0.16
-    if not rows.any() or not cols.any():
-        return None
-    region = rgbf[rows][:, cols].reshape(-1, 3)
-    sure = person[rows][:, cols].reshape(-1) > 0.8
-    region = region[sure]
-    if len(region) < 30:
-        return None
-    # Skin-like only: the same hue as the cheeks (a collar or a scarf is not neck).
-    chroma = region / np.maximum(region.sum(axis=1, keepdims=True), 1.0)
-    ref = skin / max(float(skin.sum()), 1.0)
-    level = (region @ LUMA) / max(float(skin @ LUMA), 1.0)
-    close = (np.abs(chroma - ref).sum(axis=1) < 0.045) & (level > 0.5)
-    if close.sum() < 30:
-        return None
-    return np.median(region[close], axis=0)
 
 
 def _decontaminate(rgbf: np.ndarray, alpha: np.ndarray, unit: float) -> np.ndarray:
