@@ -21,8 +21,12 @@ USER_PREFIXES = ("selfies/{user_id}", "avatars/{user_id}", "garments/{user_id}")
 
 
 def delete_files(names, storage=None):
-    """Delete stored files by name; a file already gone is not an error."""
+    """Delete stored files by name; a file already gone is not an error.
+
+    Returns the names that could not be deleted (logged; ``purge_orphan_files`` finds them
+    again later)."""
     storage = storage or default_storage
+    failed = []
     for name in names:
         if not name:
             continue
@@ -30,6 +34,8 @@ def delete_files(names, storage=None):
             storage.delete(name)
         except Exception as error:  # noqa: BLE001 - one stuck file must not keep the others
             logger.error("could not delete stored file %s: %r", name, error)
+            failed.append(name)
+    return failed
 
 
 def delete_after_commit(names, using):
