@@ -126,3 +126,30 @@ def test_s3_out_of_reach_for_a_while_loses_nothing_and_leaves_no_orphan(
 def _finished(job):
     fresh = AvatarJob.objects.get(pk=job.pk)
     return fresh if fresh.is_terminal else None
+
+
+def test_a_job_whose_selfie_cannot_be_read_is_submitted_once_s3_is_back(
+    settings, start_worker, worker_env, engine, s3_storage, s3_proxy, alice
+):
+    through_proxy = {**s3_storage, "AWS_S3_ENDPOINT_URL": f"http://127.0.0.1:{s3_proxy.port}"}
+    use_storage(settings, through_proxy)
+    worker_env.update(through_proxy)
+    job = make_job(alice)  # stored while S3 answers; its submit step waits in the queue
+    s3_proxy.cut()
+
+    start_worker()
+    # The submit step cannot read the selfie: nothing is sent to FASHN, the job stays queued.
+    wait_for(lambda: s3_proxy.refused >= 1, message="the worker to try to read the selfie")
+    assert AvatarJob.objects.get(pk=job.pk).status == JobStatus.QUEUED
+    assert engine.stats()["runs_accepted"] == 0
+
+    s3_proxy.restore()
+    job = wait_for(
+        lambda: steps.sweep_overdue_jobs() and None or _finished(job),
+        timeout=60,
+        interval=0.5,
+        message="the job to complete once S3 is back",
+    )
+
+    assert job.status == JobStatus.COMPLETED
+    assert engine.stats()["runs_accepted"] == 1
