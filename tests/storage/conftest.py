@@ -20,6 +20,7 @@ from botocore.config import Config
 from avatar_studio.core.localredis import free_port
 from avatar_studio.core.media_storage import media_storage
 
+from ..support.processes import TcpProxy
 from ..support.waiting import wait_for
 from ..support.worker import BASE_DIR, stop_process_group
 
@@ -128,3 +129,22 @@ def s3_storage(settings, s3_env):
 def worker_env(worker_env, s3_storage):
     """Workers get the same S3 settings, through their environment, as a deploy sets them."""
     return {**worker_env, **s3_storage}
+
+
+@pytest.fixture
+def s3_proxy(settings, s3_storage, s3_server, monkeypatch):
+    """S3 behind a loopback proxy that the test can cut, like a network outage (the server keeps
+    its objects, as S3 does). This process's storage goes through it; ``proxy.env`` is the
+    environment for workers that should too."""
+    proxy = TcpProxy("127.0.0.1", s3_server.port)
+    # One try per request: these tests are about what the app does when S3 does not answer, not
+    # about botocore's own retries (5 tries, up to seconds apart).
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    proxy.env = {
+        **s3_storage,
+        "AWS_S3_ENDPOINT_URL": f"http://127.0.0.1:{proxy.port}",
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    use_storage(settings, proxy.env)
+    yield proxy
+    proxy.close()

@@ -7,8 +7,10 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from avatar_studio.avatars.models import AvatarJob, AvatarResult
@@ -18,8 +20,7 @@ from avatar_studio.shop.models import Product, ProductImage
 
 from ..support.faces import flat_image
 from ..support.jobs import make_finished_job
-from ..support.processes import TcpProxy
-from .conftest import bucket_keys, s3_client, use_storage
+from .conftest import bucket_keys, s3_client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
@@ -95,7 +96,7 @@ def test_a_minimum_age_under_a_minute_is_refused(media_root):
 
 
 def test_an_object_left_by_a_deletion_during_an_s3_outage_is_found_and_deleted(
-    settings, s3_storage, s3_server, alice
+    s3_storage, s3_server, s3_proxy, alice
 ):
     job = make_finished_job(alice)
     selfie = job.selfie.name
@@ -108,17 +109,10 @@ def test_an_object_left_by_a_deletion_during_an_s3_outage_is_found_and_deleted(
     )
     # The retention purge runs while S3 is out of reach: the row forgets the selfie, but the
     # object cannot be deleted. Nothing points to it any more.
-    proxy = TcpProxy("127.0.0.1", s3_server.port)
-    try:
-        use_storage(
-            settings, {**s3_storage, "AWS_S3_ENDPOINT_URL": f"http://127.0.0.1:{proxy.port}"}
-        )
-        proxy.cut()
-        assert purge_selfie(AvatarJob.objects.get(pk=job.pk))
-        assert proxy.refused > 0
-    finally:
-        proxy.close()
-        use_storage(settings, s3_storage)
+    s3_proxy.cut()
+    assert purge_selfie(AvatarJob.objects.get(pk=job.pk))
+    assert s3_proxy.refused > 0
+    s3_proxy.restore()
     assert AvatarJob.objects.get(pk=job.pk).selfie.name == ""
     assert bucket_keys(s3_storage) == sorted([*in_use, selfie, stray])
 
@@ -136,7 +130,7 @@ def test_an_object_left_by_a_deletion_during_an_s3_outage_is_found_and_deleted(
     assert bucket_keys(s3_storage) == in_use
 
 
-def test_orphans_that_cannot_be_deleted_are_reported(settings, s3_storage, s3_server, alice):
+def test_orphans_that_cannot_be_deleted_are_reported(s3_storage, s3_server, alice):
     make_finished_job(alice)
     later = timezone.now() + timedelta(hours=2)
     s3_client(s3_server.url).put_object(
@@ -159,3 +153,30 @@ def test_orphans_that_cannot_be_deleted_are_reported(settings, s3_storage, s3_se
 
     assert report.failed == ["selfies/9/stray.jpg"]
     assert "selfies/9/stray.jpg" in bucket_keys(s3_storage)
+
+
+def test_an_account_deleted_while_s3_is_out_of_reach_leaves_objects_the_sweep_removes(
+    client, s3_storage, s3_proxy, alice, bob, django_capture_on_commit_callbacks
+):
+    make_finished_job(alice)
+    bobs = set(bucket_keys(s3_storage))
+    make_finished_job(bob)
+    bobs = set(bucket_keys(s3_storage)) - bobs
+    client.force_login(alice)
+    s3_proxy.cut()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("account-delete"), {"password": "alice-password-1", "confirm": "on"}
+        )
+    assert s3_proxy.refused > 0
+    s3_proxy.restore()
+    # The account is gone all the same; her objects are left with no row naming them.
+    assert response.status_code == 302
+    assert not get_user_model().objects.filter(pk=alice.pk).exists()
+    alices = set(bucket_keys(s3_storage)) - bobs
+    assert len(alices) == 3
+
+    report = purge_orphan_files(now=timezone.now() + timedelta(hours=2))
+
+    assert sorted(stored.name for stored in report.orphans) == sorted(alices)
+    assert set(bucket_keys(s3_storage)) == bobs
