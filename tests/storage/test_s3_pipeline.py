@@ -91,9 +91,9 @@ def test_s3_out_of_reach_for_a_while_loses_nothing_and_leaves_no_orphan(
     assert not AvatarJob.objects.filter(owner=bob).exists()
 
     s3_proxy.restore()
-    # The sweeper sends the step again once its lease has passed (beat does, every 15 s).
+    # The sweeper sends the step again once its lease has passed.
     job = wait_for(
-        lambda: steps.sweep_overdue_jobs() and None or _finished(job),
+        lambda: _finished_after_sweeping(job),
         timeout=60,
         interval=0.5,
         message="the job to complete once S3 is back",
@@ -111,7 +111,9 @@ def test_s3_out_of_reach_for_a_while_loses_nothing_and_leaves_no_orphan(
     )
 
 
-def _finished(job):
+def _finished_after_sweeping(job):
+    """Run the sweeper, as beat does every AVATAR_SWEEP_INTERVAL_SECONDS; the job if it ended."""
+    steps.sweep_overdue_jobs()
     fresh = AvatarJob.objects.get(pk=job.pk)
     return fresh if fresh.is_terminal else None
 
@@ -131,7 +133,7 @@ def test_a_job_whose_selfie_cannot_be_read_is_submitted_once_s3_is_back(
 
     s3_proxy.restore()
     job = wait_for(
-        lambda: steps.sweep_overdue_jobs() and None or _finished(job),
+        lambda: _finished_after_sweeping(job),
         timeout=60,
         interval=0.5,
         message="the job to complete once S3 is back",
