@@ -74,7 +74,10 @@ def stored_files(storage=None):
     storage = storage or default_storage
     if hasattr(storage, "bucket_name"):  # S3: one flat listing, not a request per folder
         return list(_bucket_files(storage))
-    return list(_tree_files(storage, ""))
+    try:
+        return list(_tree_files(storage, ""))
+    except FileNotFoundError:  # MEDIA_ROOT not made yet: nothing was ever stored
+        return []
 
 
 def _bucket_files(storage):

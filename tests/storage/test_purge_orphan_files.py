@@ -90,6 +90,12 @@ def test_old_orphans_on_the_filesystem_are_listed_then_deleted(media_root, alice
     assert _files_under(media_root) == in_use
 
 
+def test_a_media_root_not_made_yet_holds_no_orphan(media_root):
+    assert not media_root.exists()
+
+    assert "0 orphan file(s) (0 bytes) deleted; 0 file(s) in use kept" in _purge()
+
+
 def test_a_minimum_age_under_a_minute_is_refused(media_root):
     with pytest.raises(CommandError, match="--older-than-minutes must be 1 or more"):
         _purge("--older-than-minutes", "0")
