@@ -10,10 +10,15 @@ import logging
 import os
 from contextlib import suppress
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+# What a storage raises when it cannot store or read a file: the disk (full, read-only) or S3
+# (out of reach, refusing). boto3 is a runtime requirement, so botocore is always there.
+STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
 
 # Where a user's files live in storage (see models.selfie_upload_to, garment_upload_to and
 # result_path): everything under these prefixes belongs to that user alone.
