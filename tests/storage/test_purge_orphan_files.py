@@ -186,3 +186,14 @@ def test_an_account_deleted_while_s3_is_out_of_reach_leaves_objects_the_sweep_re
 
     assert sorted(stored.name for stored in report.orphans) == sorted(alices)
     assert set(bucket_keys(s3_storage)) == bobs
+
+
+def test_a_storage_out_of_reach_stops_the_command_deleting_nothing(s3_storage, s3_proxy, alice):
+    make_finished_job(alice)
+    s3_proxy.cut()
+
+    with pytest.raises(CommandError, match="could not be listed .*nothing was deleted"):
+        _purge()
+
+    assert s3_proxy.refused > 0
+    assert len(bucket_keys(s3_storage)) == 3

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from avatar_studio.avatars.files import STORAGE_ERRORS
 from avatar_studio.avatars.orphans import DEFAULT_MIN_AGE_MINUTES, purge_orphan_files
 
 
@@ -32,7 +33,13 @@ class Command(BaseCommand):
                 "--older-than-minutes must be 1 or more: a younger file may belong to an upload "
                 "whose row is not saved yet."
             )
-        report = purge_orphan_files(min_age_minutes=older_than_minutes, dry_run=dry_run)
+        try:
+            report = purge_orphan_files(min_age_minutes=older_than_minutes, dry_run=dry_run)
+        except STORAGE_ERRORS as error:
+            raise CommandError(
+                f"The media storage could not be listed ({error}); nothing was deleted. Run the "
+                "command again once it answers."
+            ) from error
         verb = "would delete" if dry_run else "deleted"
         for stored in report.orphans:
             if stored.name in report.failed:
