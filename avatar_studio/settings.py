@@ -14,6 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 import environ
 from celery.schedules import schedule
 
+from avatar_studio.core.media_storage import media_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -159,24 +161,9 @@ MEDIA_URL = "/media/"
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
-MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="filesystem")  # "filesystem" | "s3"
-if MEDIA_STORAGE == "s3":
-    _media_backend = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
-            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
-            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
-            "default_acl": "private",
-            "querystring_auth": True,
-            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=300),
-            "file_overwrite": False,
-        },
-    }
-else:
-    _media_backend = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# MEDIA_STORAGE=filesystem (default) or s3, with the AWS_* variables (core.media_storage, README).
 STORAGES = {
-    "default": _media_backend,
+    "default": media_storage(os.environ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

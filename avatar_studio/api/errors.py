@@ -10,11 +10,14 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
 
-from avatar_studio.avatars.refusals import Refused
+from avatar_studio.avatars.refusals import STORAGE_UNAVAILABLE, Refused
 
 NOT_FOUND_MESSAGE = "No such avatar."
 # A refused action is a conflict with the avatar's state, except these.
-_REFUSAL_STATUS = {"quota_exceeded": status.HTTP_429_TOO_MANY_REQUESTS}
+_REFUSAL_STATUS = {
+    "quota_exceeded": status.HTTP_429_TOO_MANY_REQUESTS,
+    STORAGE_UNAVAILABLE.code: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
 
 _CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -31,7 +34,8 @@ _CODES = {
 
 
 class RefusedAction(exceptions.APIException):
-    """A service's ``Refused``, answered with its own code and words (409, or 429 for quota)."""
+    """A service's ``Refused``, answered with its own code and words (409; 429 for quota, 503
+    when our storage is out of reach)."""
 
     def __init__(self, refusal):
         super().__init__(refusal.message, refusal.code)

@@ -10,10 +10,15 @@ import logging
 import os
 from contextlib import suppress
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+# What a storage raises when it cannot store or read a file: the disk (full, read-only) or S3
+# (out of reach, refusing). boto3 is a runtime requirement, so botocore is always there.
+STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
 
 # Where a user's files live in storage (see models.selfie_upload_to, garment_upload_to and
 # result_path): everything under these prefixes belongs to that user alone.
@@ -21,8 +26,12 @@ USER_PREFIXES = ("selfies/{user_id}", "avatars/{user_id}", "garments/{user_id}")
 
 
 def delete_files(names, storage=None):
-    """Delete stored files by name; a file already gone is not an error."""
+    """Delete stored files by name; a file already gone is not an error.
+
+    Returns the names that could not be deleted (logged; ``purge_orphan_files`` finds them
+    again later)."""
     storage = storage or default_storage
+    failed = []
     for name in names:
         if not name:
             continue
@@ -30,6 +39,8 @@ def delete_files(names, storage=None):
             storage.delete(name)
         except Exception as error:  # noqa: BLE001 - one stuck file must not keep the others
             logger.error("could not delete stored file %s: %r", name, error)
+            failed.append(name)
+    return failed
 
 
 def delete_after_commit(names, using):
@@ -60,6 +71,10 @@ def _delete_tree(storage, path):
     try:
         directories, files = storage.listdir(path)
     except FileNotFoundError:
+        return []
+    except Exception as error:  # noqa: BLE001 - storage out of reach: the rows are gone already
+        # Nothing names these files any more: purge_orphan_files deletes them later.
+        logger.error("could not list stored files under %s: %r", path, error)
         return []
     deleted = []
     for name in files:

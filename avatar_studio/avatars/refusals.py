@@ -112,6 +112,14 @@ CHANGED_MEANWHILE = Reason(
     "changed_meanwhile",
     "This avatar changed while you were acting on it. Reload the page and look at it again.",
 )
+# Our file storage (the S3 bucket, the disk) did not answer: nothing was saved or reserved.
+STORAGE_UNAVAILABLE = Reason(
+    "storage_unavailable",
+    "We could not store the picture just now, so nothing was saved and no credits were used. "
+    "Please try again in a minute.",
+)
+# Seconds the API's Retry-After suggests after STORAGE_UNAVAILABLE.
+STORAGE_RETRY_AFTER_SECONDS = 30
 
 
 # --- The store ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ Public display (offer, withdraw, approve, reject) lives in ``review.services``; 
 
 import io
 import logging
+from contextlib import contextmanager
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -21,6 +22,7 @@ from avatar_studio import fashn
 
 from . import options, quota
 from .consent import CONSENT_VERSION
+from .files import STORAGE_ERRORS
 from .images import NormalisedSelfie
 from .models import AvatarJob, JobStatus, PredictionModel, ReviewState
 from .pipeline import transitions
@@ -36,6 +38,8 @@ from .refusals import (
     RETRY_COMPLETED,
     RETRY_RUNNING,
     SELFIE_GONE,
+    STORAGE_RETRY_AFTER_SECONDS,
+    STORAGE_UNAVAILABLE,
     Refused,
 )
 
@@ -58,7 +62,8 @@ def create_avatar(*, owner, selfie, inputs, in_same_transaction=None):
     ``in_same_transaction(job)``, if given, runs inside the transaction that saves the job, so
     that what it writes (an API webhook) exists before the submission is sent, and nothing is
     saved if it fails. If anything fails, the selfie file is
-    removed again and nothing is reserved: a failure leaves nothing behind.
+    removed again and nothing is reserved: a failure leaves nothing behind. Refused
+    (``storage_unavailable``) when the selfie cannot be stored (S3 out of reach, a full disk).
     """
     job = transitions.new_job(
         owner,
@@ -67,17 +72,28 @@ def create_avatar(*, owner, selfie, inputs, in_same_transaction=None):
         consented_at=timezone.now(),
         **options.check(inputs),
     )
-    try:
-        with quota.reservation(job), transaction.atomic():
-            job.selfie.save(_SELFIE_NAME, ContentFile(selfie.jpeg), save=False)
-            transitions.start_new_job(job)
-            if in_same_transaction is not None:
-                in_same_transaction(job)
-    except BaseException:
-        if job.selfie:
-            job.selfie.delete(save=False)
-        raise
+    with _storage_refusal(job):
+        try:
+            with quota.reservation(job), transaction.atomic():
+                job.selfie.save(_SELFIE_NAME, ContentFile(selfie.jpeg), save=False)
+                transitions.start_new_job(job)
+                if in_same_transaction is not None:
+                    in_same_transaction(job)
+        except BaseException:
+            if job.selfie:
+                job.selfie.delete(save=False)
+            raise
     return job
+
+
+@contextmanager
+def _storage_refusal(job):
+    """A storage that cannot take the job's file refuses the action in the user's words."""
+    try:
+        yield
+    except STORAGE_ERRORS as error:
+        logger.error("job %s not created: its file could not be stored: %r", job.pk, error)
+        raise Refused(STORAGE_UNAVAILABLE, retry_after=STORAGE_RETRY_AFTER_SECONDS) from error
 
 
 def create_tryon(*, owner, model_result, garment_png, model_name=PredictionModel.TRYON, **inputs):
@@ -89,13 +105,14 @@ def create_tryon(*, owner, model_result, garment_png, model_name=PredictionModel
     daily allowance (the credits ledger records what they cost when they end).
     """
     job = transitions.new_job(owner, model_name=model_name, model_result=model_result, **inputs)
-    try:
-        job.garment_image.save(_GARMENT_NAME, ContentFile(garment_png), save=False)
-        transitions.start_new_job(job)
-    except BaseException:
-        if job.garment_image:
-            job.garment_image.delete(save=False)
-        raise
+    with _storage_refusal(job):
+        try:
+            job.garment_image.save(_GARMENT_NAME, ContentFile(garment_png), save=False)
+            transitions.start_new_job(job)
+        except BaseException:
+            if job.garment_image:
+                job.garment_image.delete(save=False)
+            raise
     return job
 
 

@@ -23,7 +23,7 @@ from . import options, quota, selectors, services, sharing
 from .forms import PROMPT_SUGGESTIONS, AvatarRequestForm, RetryForm, ShareLinkForm
 from .media import private_file_response
 from .progress import job_progress
-from .refusals import REMAKE_SELFIE_GONE, Refused
+from .refusals import REMAKE_SELFIE_GONE, STORAGE_UNAVAILABLE, Refused
 
 GALLERY_PAGE_SIZE = 24
 
@@ -46,7 +46,8 @@ def upload(request):
             )
         except Refused as refusal:
             form.add_error(None, refusal.message)
-            return _upload_page(request, form, status=429)
+            status = 503 if refusal.code == STORAGE_UNAVAILABLE.code else 429
+            return _upload_page(request, form, status=status)
         if selfie.is_small:
             messages.warning(request, selfie.small_photo_warning)
         return redirect("avatars:job", job_id=job.pk)
