@@ -166,6 +166,11 @@ def oldest_running():
     )
 
 
+def waiting_for_slot_count():
+    """Queued jobs that found every FASHN slot taken and wait for one to free."""
+    return AvatarJob.objects.filter(status=JobStatus.QUEUED, waiting_for_slot=True).count()
+
+
 def daily_outcomes(now, days=7):
     """Jobs that ended on each of the last ``days`` days (today included), oldest day first."""
     today = timezone.localdate(now)

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from avatar_studio import fashn
+from avatar_studio.ops import counters
 
 from ..models import (
     ACTIVE_STATUSES,
@@ -192,6 +193,8 @@ def record_submission(job, prediction_id):
         if not _set_next_step(job.pk, guard, STEP_POLL, first_poll, **fields):
             # Unreachable while steps are claimed; raising rolls the attempt back with it.
             raise RuntimeError(f"job {job.pk} left 'submitting' while submitting")
+        queue_wait = (now - job.created_at).total_seconds() if number == 1 else None
+        counters.prediction_submitted(job.model_name, number, queue_wait)
     logger.info("job %s: attempt %s submitted as prediction %s", job.pk, number, prediction_id)
     return attempt
 
@@ -242,6 +245,9 @@ def record_attempt_failure(job, attempt, *, status, error_name, error_message):
             last_polled_at=now,
             poll_count=attempt.poll_count + 1,
         )
+        counters.prediction_failed(
+            job.model_name, error_name or status, (now - attempt.submitted_at).total_seconds()
+        )
         retryable = fashn.retry_can_succeed(status, error_name)
         if retryable and attempt.number < job.max_attempts:
             guard = {"status__in": PREDICTING_STATUSES}
@@ -267,6 +273,7 @@ def fail_job(job, error_name, *, from_statuses=ACTIVE_STATUSES, message=None):
         )
         if matched:
             logger.info("job %s failed: %s", job.pk, error_name)
+            counters.job_failed(error_name)
             _announce_finished(job.pk, JobStatus.FAILED)
     return bool(matched)
 
@@ -294,6 +301,9 @@ def complete_job(job, attempt, *, stored_outputs, credits_used):
             finished_at=now,
             last_polled_at=now,
             poll_count=attempt.poll_count + 1,
+        )
+        counters.prediction_completed(
+            job.model_name, (now - attempt.submitted_at).total_seconds()
         )
         for output in stored_outputs:
             result = AvatarResult(
