@@ -54,20 +54,6 @@ def charged_totals(now, day, week):
     )
 
 
-def charged_by_model():
-    """Credits FASHN reported for every completed job ever, by model: ``{model name: total}``.
-
-    The ledger keeps its rows when jobs and accounts are deleted, so these totals only grow.
-    """
-    rows = (
-        CreditUse.objects.filter(state=CreditState.CHARGED)
-        .order_by()
-        .values_list("model_name")
-        .annotate(total=Sum("charged", default=0))
-    )
-    return dict(rows)
-
-
 def settle(job_id, status, credits_used=None, now=None):
     now = now or timezone.now()
     reserved = list(

@@ -7,8 +7,9 @@ per-host exporter, nothing held in a process's memory.
 Why not derive these from rows at scrape time, as the gauges are: jobs and their attempts are
 deleted (an avatar, an account), and a counter that goes down is read by Prometheus as a reset,
 so ``rate()`` would jump by the whole total on every deletion. A Redis flush is a true reset,
-which Prometheus handles. The credits counter alone comes from rows (the ledger, whose rows
-outlive their jobs).
+which Prometheus handles. Nor are the credits summed from the ledger (whose rows do outlive
+their jobs): that sum reads every row ever charged on each scrape, while a counter costs the same
+with a thousand jobs or ten million. The ledger stays the record of what each job cost.
 
 Each observation is one atomic MULTI of increments, sent after the recording transaction
 commits (a rolled-back transition counts nothing). A metrics write never breaks the pipeline: if
@@ -81,13 +82,26 @@ RUNTIME_ERRORS = Family(
     "Predictions that ended without an image, by FASHN's error name (or canceled, time_out).",
     ("model", "name"),
 )
+CREDITS_USED = Family(
+    "avatar_studio_fashn_credits_used",
+    "Credits FASHN reported (x-fashn-credits-used) for completed predictions.",
+    ("model",),
+)
 JOB_FAILURES = Family(
     "avatar_studio_job_failures",
     "Jobs that ended failed, by the error name their owner was shown (FASHN's or our own).",
     ("name",),
 )
 
-FAMILIES = (QUEUE_WAIT, PROCESSING_TIME, PREDICTIONS, RETRIES, RUNTIME_ERRORS, JOB_FAILURES)
+FAMILIES = (
+    QUEUE_WAIT,
+    PROCESSING_TIME,
+    PREDICTIONS,
+    RETRIES,
+    RUNTIME_ERRORS,
+    CREDITS_USED,
+    JOB_FAILURES,
+)
 
 
 def error_label(name):
@@ -121,10 +135,11 @@ def client():
 
 
 def _increments(family, label_values, value=None):
-    """The (field, amount) increments of one observation: a histogram's bucket, sum and count."""
+    """The (field, amount) increments of one observation: a histogram's bucket, sum and count,
+    or a counter's amount (``value``, 1 when None)."""
     label_values = tuple(str(label) for label in label_values)
     if not family.is_histogram:
-        return [(_field(label_values, "count"), 1)]
+        return [(_field(label_values, "count"), 1 if value is None else int(value))]
     bucket = next((bound for bound in family.buckets if value <= bound), math.inf)
     return [
         (_field(label_values, f"le={_bound_text(bucket)}"), 1),
@@ -164,8 +179,11 @@ def prediction_submitted(model_name, number, queue_wait_seconds=None):
     record(*observations)
 
 
-def prediction_completed(model_name, seconds):
-    record((PROCESSING_TIME, (model_name, "completed"), max(0.0, seconds)))
+def prediction_completed(model_name, seconds, credits_used=None):
+    observations = [(PROCESSING_TIME, (model_name, "completed"), max(0.0, seconds))]
+    if credits_used:
+        observations.append((CREDITS_USED, (model_name,), credits_used))
+    record(*observations)
 
 
 def prediction_failed(model_name, error_name, seconds):

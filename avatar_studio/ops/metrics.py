@@ -3,16 +3,17 @@
 Nothing is counted in a process's memory, so any web process of any host answers the same
 complete figures, whatever number of gunicorn workers, Celery workers and hosts there are:
 
-- gauges from the database and Redis as they are now: jobs by status (the dashboard's
-  ``figures.status_counts``), jobs waiting for a FASHN slot, the oldest active job's age, slots
-  in use (``limits.InFlightSlots.in_use``) and the account's limit;
+- gauges from the database and Redis as they are now: jobs in each active status (the
+  dashboard's ``figures.status_counts``), jobs waiting for a FASHN slot, the oldest active job's
+  age, slots in use (``limits.InFlightSlots.in_use``) and the account's limit;
 - counters and histograms of pipeline events from Redis (``counters``): queue wait, FASHN
-  processing time, predictions, retries, runtime errors by name, job failures by name;
-- credits FASHN reported, from the credits ledger (``ledger.charged_by_model``).
+  processing time, predictions, retries, runtime errors by name, credits used, job failures by
+  name.
 
-A scrape costs four aggregate queries and two Redis round trips, whatever the number of jobs'
-rows. If Redis cannot be read, the database figures are still answered and
-``avatar_studio_metrics_redis_up`` says 0.
+A scrape costs three queries on the active jobs' rows (indexed by status) and two Redis round
+trips, whatever the number of finished jobs: finished jobs are what the counters count. If Redis
+cannot be read, the database figures are still answered and ``avatar_studio_metrics_redis_up``
+says 0.
 """
 
 import logging
@@ -27,8 +28,8 @@ from prometheus_client.core import (
     HistogramMetricFamily,
 )
 
+from avatar_studio.avatars.models import ACTIVE_STATUSES
 from avatar_studio.avatars.pipeline.limits import fashn_limits
-from avatar_studio.credits import ledger
 
 from . import counters, figures
 
@@ -65,9 +66,11 @@ class StudioCollector:
 
     def _database_families(self):
         jobs = GaugeMetricFamily(
-            "avatar_studio_jobs", "Jobs (avatars and try-ons) by status, now.", labels=["status"]
+            "avatar_studio_jobs",
+            "Jobs (avatars and try-ons) not yet completed or failed, by status, now.",
+            labels=["status"],
         )
-        for value, _label, count in figures.status_counts():
+        for value, _label, count in figures.status_counts(ACTIVE_STATUSES):
             jobs.add_metric([value], count)
         yield jobs
         yield GaugeMetricFamily(
@@ -86,14 +89,6 @@ class StudioCollector:
             "Predictions the FASHN account may have in flight (FASHN_MAX_IN_FLIGHT).",
             value=settings.FASHN_MAX_IN_FLIGHT,
         )
-        credits = CounterMetricFamily(
-            "avatar_studio_fashn_credits_used",
-            "Credits FASHN reported for completed jobs, from the credits ledger.",
-            labels=["model"],
-        )
-        for model_name, total in sorted(ledger.charged_by_model().items()):
-            credits.add_metric([model_name], total)
-        yield credits
 
 
 def _event_families(events):

@@ -303,7 +303,7 @@ def complete_job(job, attempt, *, stored_outputs, credits_used):
             poll_count=attempt.poll_count + 1,
         )
         counters.prediction_completed(
-            job.model_name, (now - attempt.submitted_at).total_seconds()
+            job.model_name, (now - attempt.submitted_at).total_seconds(), credits_used
         )
         for output in stored_outputs:
             result = AvatarResult(
