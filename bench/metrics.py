@@ -27,7 +27,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from machine import cpu_model  # noqa: E402  (bench/)
+from machine import cpu_model, load_average  # noqa: E402  (bench/)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -190,7 +190,8 @@ def main():
     user = reset()
     record_some_events(rng)
     client = Client()
-    print(f"# /metrics scrape, PostgreSQL, {cpu_model()}")
+    print(f"machine: {os.cpu_count()} cores, {cpu_model()}; PostgreSQL on loopback")
+    print(f"load average at start: {load_average()}")
     print(f"{'jobs':>8} {'median ms':>10} {'p90 ms':>8} {'queries':>8} {'bytes':>7}")
     rows = []
     add_jobs(user, 10, 0, rng)
@@ -199,6 +200,7 @@ def main():
     rows.append((args.jobs, *measure(client, args.requests)))
     for jobs, median, p90, queries, size in rows:
         print(f"{jobs:>8} {median:>10.1f} {p90:>8.1f} {queries:>8} {size:>7}")
+    print(f"load average at end: {load_average()}")
     (_, _, _, few, _), (_, median, _, many, _) = rows
     ok = median < TARGET_MS and few == many
     print(f"target: under {TARGET_MS} ms with {args.jobs} jobs, constant queries: ", end="")
