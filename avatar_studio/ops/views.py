@@ -6,6 +6,7 @@ lays them out. ``/metrics`` answers Prometheus with what ``metrics`` collects, t
 ``METRICS_TOKEN`` alone.
 """
 
+import hashlib
 import hmac
 from datetime import timedelta
 
@@ -92,6 +93,10 @@ def _timing(timing):
     }
 
 
+def _digest(token):
+    return hashlib.sha256(token.encode()).digest()
+
+
 def _bearer_token(request):
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
@@ -109,8 +114,9 @@ def prometheus_metrics(request):
         response = HttpResponse("A bearer token is required.\n", status=401)
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    # Constant time: how long the comparison takes says nothing about the token.
-    if not hmac.compare_digest(presented.encode(), expected.encode()):
+    # Constant time over equal-length digests: how long the comparison takes says nothing about
+    # the token, not even its length.
+    if not hmac.compare_digest(_digest(presented), _digest(expected)):
         return HttpResponse("This token is not the metrics token.\n", status=403)
     encode, content_type = choose_encoder(request.headers.get("Accept", ""))
     response = HttpResponse(encode(metrics.registry()), content_type=content_type)
