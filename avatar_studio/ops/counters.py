@@ -36,6 +36,12 @@ logger = logging.getLogger(__name__)
 # never create an unbounded number of series.
 ERROR_NAMES = KNOWN_ERROR_NAMES | {fashn.UNKNOWN_ERROR}
 OTHER = "other"
+MODELS = (fashn.FACE_TO_MODEL, fashn.TRYON, fashn.TRYON_MAX)
+OUTCOMES = ("completed", "failed")
+# The names a prediction can fail with: FASHN's runtime errors and its failed statuses.
+RUNTIME_ERROR_LABELS = sorted(
+    {*fashn.RUNTIME_ERROR_NAMES, fashn.UNKNOWN_ERROR, "canceled", "time_out", OTHER}
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,9 @@ class Family:
     documentation: str
     labels: tuple
     buckets: tuple = ()  # upper bounds in seconds; empty for a counter
+    # Label values answered (as 0) before anything is counted: a series that appears only with
+    # its first count hides that count from Prometheus' increase() and rate().
+    seeds: tuple = ()
 
     @property
     def is_histogram(self):
@@ -59,6 +68,7 @@ QUEUE_WAIT = Family(
     "From a job's creation to FASHN accepting its first prediction (/v1/run answered).",
     ("model",),
     (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600),
+    tuple((model,) for model in MODELS),
 )
 # FASHN processing: from /v1/run accepted to the prediction's end as we saw it (poll or webhook).
 PROCESSING_TIME = Family(
@@ -66,31 +76,37 @@ PROCESSING_TIME = Family(
     "From /v1/run accepted to the prediction's end as seen by the pipeline, by outcome.",
     ("model", "outcome"),
     (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600),
+    tuple((model, outcome) for model in MODELS for outcome in OUTCOMES),
 )
 PREDICTIONS = Family(
     "avatar_studio_fashn_predictions",
     "Predictions FASHN accepted (/v1/run answered with an id), first attempts and retries.",
     ("model",),
+    seeds=tuple((model,) for model in MODELS),
 )
 RETRIES = Family(
     "avatar_studio_fashn_retries",
     "Predictions sent again for a job that already had one (automatic retries and Retry).",
     ("model",),
+    seeds=tuple((model,) for model in MODELS),
 )
 RUNTIME_ERRORS = Family(
     "avatar_studio_fashn_runtime_errors",
     "Predictions that ended without an image, by FASHN's error name (or canceled, time_out).",
     ("model", "name"),
+    seeds=tuple((model, name) for model in MODELS for name in RUNTIME_ERROR_LABELS),
 )
 CREDITS_USED = Family(
     "avatar_studio_fashn_credits_used",
     "Credits FASHN reported (x-fashn-credits-used) for completed predictions.",
     ("model",),
+    seeds=tuple((model,) for model in MODELS),
 )
 JOB_FAILURES = Family(
     "avatar_studio_job_failures",
     "Jobs that ended failed, by the error name their owner was shown (FASHN's or our own).",
     ("name",),
+    seeds=tuple((name,) for name in sorted({*ERROR_NAMES, OTHER})),
 )
 
 FAMILIES = (
@@ -222,7 +238,7 @@ def read():
 
 
 def _values(family, raw):
-    parts = {}
+    parts = {labels: {} for labels in family.seeds}
     for field, amount in raw.items():
         *label_values, part = json.loads(field)
         parts.setdefault(tuple(label_values), {})[part] = float(amount)

@@ -14,8 +14,8 @@ def parse(text):
     return samples
 
 
-def value(samples, name, **labels):
-    return samples[(name, tuple(sorted(labels.items())))]
+def value(samples, metric, **labels):
+    return samples[(metric, tuple(sorted(labels.items())))]
 
 
 def series(samples, name):
@@ -23,12 +23,18 @@ def series(samples, name):
     return {labels: found for (sample, labels), found in samples.items() if sample == name}
 
 
-def buckets(samples, name, **labels):
+def counted(samples, name):
+    """The series of one name that have counted something (the others are answered as 0)."""
+    return {labels: found for labels, found in series(samples, name).items() if found}
+
+
+def buckets(samples, metric, **labels):
     """A histogram's cumulative buckets as ``{le: count}``, its sum and its count."""
     found = {}
-    for labels_found, count in series(samples, f"{name}_bucket").items():
+    for labels_found, count in series(samples, f"{metric}_bucket").items():
         labels_found = dict(labels_found)
         le = labels_found.pop("le")
         if labels_found == labels:
             found[le] = count
-    return found, value(samples, f"{name}_sum", **labels), value(samples, f"{name}_count", **labels)
+    total = value(samples, f"{metric}_sum", **labels)
+    return found, total, value(samples, f"{metric}_count", **labels)

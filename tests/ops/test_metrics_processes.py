@@ -14,7 +14,7 @@ from avatar_studio.ops import counters
 from ..support.jobs import make_job, wait_until_finished
 from ..support.waiting import wait_for
 from ..support.webserver import Gunicorn
-from .scraping import TOKEN, buckets, parse, series, value
+from .scraping import TOKEN, buckets, counted, parse, value
 
 FACE = "face-to-model"
 
@@ -54,7 +54,7 @@ def test_every_web_process_answers_the_totals_of_every_worker(
         jobs = [make_job(alice) for _ in range(3)]
         assert all(wait_until_finished(job).status == JobStatus.COMPLETED for job in jobs)
 
-        def counted():
+        def all_counted():
             # The workers add their counts just after the job's end commits.
             samples = _scrape_over_http(server.url)
             done = buckets(
@@ -62,7 +62,7 @@ def test_every_web_process_answers_the_totals_of_every_worker(
             )
             return samples if done[2] == 3 else None
 
-        wait_for(counted, message="the workers' counts")
+        wait_for(all_counted, message="the workers' counts")
         with ThreadPoolExecutor(6) as pool:
             answers = list(pool.map(lambda _: _scrape_over_http(server.url), range(12)))
         client = Client()
@@ -78,7 +78,7 @@ def test_every_web_process_answers_the_totals_of_every_worker(
     assert value(first, "avatar_studio_jobs", status="queued") == 0
     assert value(first, "avatar_studio_fashn_predictions_total", model=FACE) == 4
     assert value(first, "avatar_studio_fashn_retries_total", model=FACE) == 1
-    assert series(first, "avatar_studio_fashn_runtime_errors_total") == {
+    assert counted(first, "avatar_studio_fashn_runtime_errors_total") == {
         (("model", FACE), ("name", "PipelineError")): 1
     }
     assert buckets(first, "avatar_studio_queue_wait_seconds", model=FACE)[2] == 3

@@ -16,7 +16,7 @@ from avatar_studio.core.localredis import free_port
 from avatar_studio.ops import counters
 
 from ..support.jobs import make_finished_job, make_job
-from .scraping import TOKEN, buckets, parse, series, value
+from .scraping import TOKEN, buckets, counted, parse, series, value
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +90,28 @@ def _ran_for(attempt, seconds):
     return attempt
 
 
+def test_before_anything_happens_every_known_series_is_answered_as_zero(scrape):
+    # So that Prometheus sees the first count of each as an increase from 0.
+    samples = scrape()
+
+    for model in ("face-to-model", "tryon-v1.6", "tryon-max"):
+        assert value(samples, "avatar_studio_fashn_predictions_total", model=model) == 0
+        assert value(samples, "avatar_studio_fashn_credits_used_total", model=model) == 0
+        assert value(samples, "avatar_studio_queue_wait_seconds_count", model=model) == 0
+        assert (
+            value(
+                samples,
+                "avatar_studio_fashn_runtime_errors_total",
+                model=model,
+                name="PipelineError",
+            )
+            == 0
+        )
+    assert value(samples, "avatar_studio_job_failures_total", name="OutOfCredits") == 0
+    assert value(samples, "avatar_studio_job_failures_total", name="other") == 0
+    assert not counted(samples, "avatar_studio_job_failures_total")
+
+
 def test_the_transitions_count_predictions_retries_errors_and_times(
     scrape, alice, django_capture_on_commit_callbacks
 ):
@@ -135,11 +157,11 @@ def test_the_transitions_count_predictions_retries_errors_and_times(
     assert value(samples, "avatar_studio_fashn_predictions_total", model=face) == 3
     assert value(samples, "avatar_studio_fashn_retries_total", model=face) == 1
     assert value(samples, "avatar_studio_fashn_credits_used_total", model=face) == 1
-    assert series(samples, "avatar_studio_fashn_runtime_errors_total") == {
+    assert counted(samples, "avatar_studio_fashn_runtime_errors_total") == {
         (("model", face), ("name", "PipelineError")): 1,
         (("model", face), ("name", "other")): 1,
     }
-    assert series(samples, "avatar_studio_job_failures_total") == {
+    assert counted(samples, "avatar_studio_job_failures_total") == {
         (("name", "DeadlineExceeded"),): 1,
         (("name", "other"),): 1,
     }
@@ -170,7 +192,9 @@ def test_nothing_is_counted_when_the_transaction_rolls_back(
             raise RuntimeError("rolled back")
         transitions.fail_job(job, "PipelineError")
 
-    assert series(scrape(), "avatar_studio_job_failures_total") == {(("name", "PipelineError"),): 1}
+    assert counted(scrape(), "avatar_studio_job_failures_total") == {
+        (("name", "PipelineError"),): 1
+    }
 
 
 def test_an_observation_on_a_bucket_bound_falls_in_that_bucket(
