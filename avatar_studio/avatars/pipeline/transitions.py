@@ -188,13 +188,15 @@ def record_submission(job, prediction_id):
         fields = {"status": JobStatus.SUBMITTED}
         if job.submitted_at is None:
             fields["submitted_at"] = now
+        # Counted before the poll is scheduled: both are sent after commit, in this order, so
+        # no later event of this attempt can be counted before its submission.
+        queue_wait = (now - job.created_at).total_seconds() if number == 1 else None
+        counters.prediction_submitted(job.model_name, number, queue_wait)
         guard = {"status": JobStatus.SUBMITTING}
         first_poll = cadence.first_poll_delay(job.model_name)
         if not _set_next_step(job.pk, guard, STEP_POLL, first_poll, **fields):
             # Unreachable while steps are claimed; raising rolls the attempt back with it.
             raise RuntimeError(f"job {job.pk} left 'submitting' while submitting")
-        queue_wait = (now - job.created_at).total_seconds() if number == 1 else None
-        counters.prediction_submitted(job.model_name, number, queue_wait)
     logger.info("job %s: attempt %s submitted as prediction %s", job.pk, number, prediction_id)
     return attempt
 
