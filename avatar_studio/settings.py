@@ -444,6 +444,13 @@ API_WEBHOOK_SWEEP_GRACE_SECONDS = env.float("API_WEBHOOK_SWEEP_GRACE_SECONDS", d
 # Tests and local development only: also allow webhook URLs on loopback (http:// or https://
 # to 127.0.0.0/8 or ::1). Never set this in production.
 API_WEBHOOK_ALLOW_LOOPBACK_HTTP = env.bool("API_WEBHOOK_ALLOW_LOOPBACK_HTTP", default=False)
+
+# --- Metrics --------------------------------------------------------------------------------
+# The bearer token Prometheus sends to /metrics (``Authorization: Bearer <token>``). Empty: the
+# endpoint answers 404, as if it did not exist. A long random string (at least 32 characters).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="").strip()
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise environ.ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters long.")
 # ------------------------------------------------------------------------------------------------
 SPECTACULAR_SETTINGS = {
     "TITLE": "Avatar Studio API",

@@ -1,18 +1,26 @@
-"""The operations dashboard page, served inside the admin by ``AvatarJobAdmin.dashboard_view``.
+"""The operations doors: the dashboard page and ``/metrics``.
 
-It reads figures (``figures``), shapes the charts (``charts``) and turns durations into text;
-the template only lays them out.
+The dashboard is served inside the admin by ``AvatarJobAdmin.dashboard_view``: it reads figures
+(``figures``), shapes the charts (``charts``) and turns durations into text; the template only
+lays them out. ``/metrics`` answers Prometheus with what ``metrics`` collects, to the holder of
+``METRICS_TOKEN`` alone.
 """
 
+import hashlib
+import hmac
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.views.decorators.http import require_GET
+from prometheus_client.exposition import choose_encoder
 
 from avatar_studio.avatars.models import ReviewState
 
-from . import charts, figures
+from . import charts, figures, metrics
 
 
 def format_duration(delta):
@@ -83,3 +91,34 @@ def _timing(timing):
         "median": format_duration(timing.median),
         "p95": format_duration(timing.p95),
     }
+
+
+def _digest(token):
+    return hashlib.sha256(token.encode()).digest()
+
+
+def _bearer_token(request):
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+@require_GET
+def prometheus_metrics(request):
+    """Prometheus' scrape: 404 while ``METRICS_TOKEN`` is unset, 401 without a bearer token,
+    403 with a wrong one."""
+    expected = settings.METRICS_TOKEN
+    if not expected:
+        raise Http404
+    presented = _bearer_token(request)
+    if presented is None:
+        response = HttpResponse("A bearer token is required.\n", status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    # Constant time over equal-length digests: how long the comparison takes says nothing about
+    # the token, not even its length.
+    if not hmac.compare_digest(_digest(presented), _digest(expected)):
+        return HttpResponse("This token is not the metrics token.\n", status=403)
+    encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+    response = HttpResponse(encode(metrics.registry()), content_type=content_type)
+    response["Cache-Control"] = "no-store"
+    return response

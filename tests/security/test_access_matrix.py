@@ -214,6 +214,13 @@ ROWS = [
     # Core
     Row("healthz", "GET", none, (200, 200, 200, 200, 200, 200)),
     Row("privacy", "GET", none, (200, 200, 200, 200, 200, 200)),
+    Row(
+        "metrics",
+        "GET",
+        none,
+        (404, 404, 404, 404, 404, 404),
+        note="off without METRICS_TOKEN; its bearer alone (tests/ops/test_metrics_endpoint.py)",
+    ),
     # The browser flow: Alice's avatars
     Row(
         "avatars:upload",

@@ -88,6 +88,10 @@ _MESSAGES = {
     ),
 }
 
+# Every name a job or an attempt can fail with that has its own message: the bounded set the
+# metrics label failures with (``ops.counters``).
+KNOWN_ERROR_NAMES = frozenset(_MESSAGES)
+
 _FALLBACK = "Something went wrong while making your avatar. Press Retry to try again."
 
 

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from avatar_studio import fashn
+from avatar_studio.ops import counters
 
 from ..models import (
     ACTIVE_STATUSES,
@@ -187,6 +188,10 @@ def record_submission(job, prediction_id):
         fields = {"status": JobStatus.SUBMITTED}
         if job.submitted_at is None:
             fields["submitted_at"] = now
+        # Counted before the poll is scheduled: both are sent after commit, in this order, so
+        # no later event of this attempt can be counted before its submission.
+        queue_wait = (now - job.created_at).total_seconds() if number == 1 else None
+        counters.prediction_submitted(job.model_name, number, queue_wait)
         guard = {"status": JobStatus.SUBMITTING}
         first_poll = cadence.first_poll_delay(job.model_name)
         if not _set_next_step(job.pk, guard, STEP_POLL, first_poll, **fields):
@@ -242,6 +247,9 @@ def record_attempt_failure(job, attempt, *, status, error_name, error_message):
             last_polled_at=now,
             poll_count=attempt.poll_count + 1,
         )
+        counters.prediction_failed(
+            job.model_name, error_name or status, (now - attempt.submitted_at).total_seconds()
+        )
         retryable = fashn.retry_can_succeed(status, error_name)
         if retryable and attempt.number < job.max_attempts:
             guard = {"status__in": PREDICTING_STATUSES}
@@ -267,6 +275,7 @@ def fail_job(job, error_name, *, from_statuses=ACTIVE_STATUSES, message=None):
         )
         if matched:
             logger.info("job %s failed: %s", job.pk, error_name)
+            counters.job_failed(error_name)
             _announce_finished(job.pk, JobStatus.FAILED)
     return bool(matched)
 
@@ -294,6 +303,9 @@ def complete_job(job, attempt, *, stored_outputs, credits_used):
             finished_at=now,
             last_polled_at=now,
             poll_count=attempt.poll_count + 1,
+        )
+        counters.prediction_completed(
+            job.model_name, (now - attempt.submitted_at).total_seconds(), credits_used
         )
         for output in stored_outputs:
             result = AvatarResult(
