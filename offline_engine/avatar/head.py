@@ -256,10 +256,10 @@ def _skin_like(rgbf: np.ndarray, skin: np.ndarray, unit: float) -> np.ndarray:
 
 
 def _valid_mask(a: Analysis, placement: Placement, size: tuple[int, int]) -> np.ndarray:
-    ones = np.ones(a.rgb.shape[:2], np.float32)
+    h, w = a.rgb.shape[:2]
     # Sample a small copy: the border region only needs to be right to a pixel or two.
-    k = min(1.0, 256 / max(ones.shape))
-    small = cv2.resize(ones, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+    k = min(1.0, 256 / max(h, w))
+    small = np.ones((max(1, round(h * k)), max(1, round(w * k))), np.float32)
     m = placement.patch_to_image * k
     valid = cv2.warpAffine(
         small, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=0.0

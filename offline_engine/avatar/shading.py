@@ -85,19 +85,27 @@ def contact_shadow(mask: np.ndarray, shift: tuple[int, int], sigma: float) -> np
     return blur(moved, sigma)
 
 
-def backdrop(width: int, height: int, tone: float = 0.0) -> np.ndarray:
+def backdrop(
+    width: int, height: int, tone: float = 0.0, shadow: np.ndarray | None = None
+) -> np.ndarray:
     """A seamless studio paper: light grey, brighter behind the subject, darker towards the floor.
 
-    ``tone`` (-1 .. 1) warms or cools it a touch.
+    ``tone`` (-1 .. 1) warms or cools it a touch; ``shadow`` (height x width, 0..1 of light
+    taken away) is the shadow cast on it, applied in the same pass.
     """
     ys = (np.arange(height, dtype=np.float32) / width)[:, None]
     xs = (np.arange(width, dtype=np.float32) / width - 0.5)[None, :]
     top = np.array([231, 230, 228], np.float32) + np.array([2, 0, -2], np.float32) * tone
     bottom = np.array([206, 205, 204], np.float32) + np.array([2, 0, -2], np.float32) * tone
     t = np.clip(ys / max(height / width, 1.0), 0.0, 1.0)[..., None]
-    glow = 0.055 * np.exp(-((xs / 0.5) ** 2 + ((ys - 0.5) / 0.75) ** 2))[..., None]
-    vignette = 1.0 - 0.06 * np.clip((xs / 0.5) ** 2, 0, 1)[..., None]
-    return (top * (1 - t) + bottom * t) * (1 + glow) * vignette
+    # The glow and the vignette are products of a row and a column term: one brightness map
+    # from their outer product, then one pass over the three channels.
+    glow = 0.055 * np.exp(-(((ys - 0.5) / 0.75) ** 2)) * np.exp(-((xs / 0.5) ** 2))
+    vignette = 1.0 - 0.06 * np.clip((xs / 0.5) ** 2, 0, 1)
+    level = (1.0 + glow) * vignette
+    if shadow is not None:
+        level = level * (1.0 - shadow)
+    return (top * (1 - t) + bottom * t) * level[..., None]
 
 
 def grain(shape: tuple[int, int], sigma: float, seed: int, coarse: float = 1.0) -> np.ndarray:
