@@ -294,7 +294,9 @@ def draw_legs(fig: Figure, shape: tuple[int, int]) -> list[Part | None]:
                 [(leg_y0, 0.5 * build.hip * wu), (leg_y0 + 3.5 * wu, 0.41 * build.hip * wu)], lys
             )
             centre = fig.cx + side * (0.5 * build.hip * wu + 0.012 * wu) + 0 * lys
-            legs.append(tube(leg_y0, centre, half, shape))
+            # Faded in from the hips: the legs take over the torso's shading gradually, with no
+            # seam across the trousers where one cylinder becomes two.
+            legs.append(_faded(tube(leg_y0, centre, half, shape), 0.9 * wu))
     return legs
 
 
@@ -473,10 +475,12 @@ def torso_relief(torso: Part, fig: Figure, shape: tuple[int, int]):
     # so the sleeve continues it without a band.
     for side in (-1, 1):
         joint, _, _ = fig.arm_axis(side)
-        arm_u = (xx - joint[0]) / (build.arm * wu)
+        # The deltoid's inner side runs on into the chest, level with it: only its outer side
+        # turns away from the light (else a dark crease would run down from the neck).
+        arm_u = side * np.maximum(side * (xx - joint[0]) / (build.arm * wu), -0.3)
         zone = smoothstep(
-            (build.shoulder - 2.2 * build.arm) * wu,
-            (build.shoulder - 1.2 * build.arm) * wu,
+            (build.shoulder - 1.7 * build.arm) * wu,
+            (build.shoulder - 0.9 * build.arm) * wu,
             side * (xx - fig.cx),
         )
         zone = zone * (1.0 - smoothstep(joint[1], fig.y(fig.ARMPIT), yy))
