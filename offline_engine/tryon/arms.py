@@ -113,13 +113,19 @@ def bare_chest(person: Person, out: np.ndarray, noise: float, seed: int) -> None
     x0, x1 = max(0, int(fig.cx - reach)), min(w, int(fig.cx + reach) + 1)
     if y1 - y0 < 4 or x1 - x0 < 4:
         return
-    rgbf = person.rgb[y0:y1, x0:x1].astype(np.float32)
-    same, ratio = _old_sleeve(rgbf, old, person.skin)
-    grow = 2 * max(1, round(0.02 * u)) + 1
-    same = cv2.GaussianBlur(cv2.dilate(same, np.ones((grow, grow), np.uint8)), (0, 0), 0.8)
+    # The test and the light at half size (both smooth), the painting at full size.
+    full = (x1 - x0, y1 - y0)
+    small = (max(2, full[0] // 2), max(2, full[1] // 2))
+    rgbs = cv2.resize(person.rgb[y0:y1, x0:x1], small, interpolation=cv2.INTER_AREA)
+    same, ratio = _old_sleeve(rgbs.astype(np.float32), old, person.skin)
+    grow = 2 * max(1, round(0.01 * u)) + 1
+    same = cv2.GaussianBlur(cv2.dilate(same, np.ones((grow, grow), np.uint8)), (0, 0), 0.6)
     if not same.any():
         return
-    light = cv2.GaussianBlur(ratio, (0, 0), max(1.0, 0.03 * u))
+    light = cv2.GaussianBlur(ratio, (0, 0), max(1.0, 0.015 * u))
+    same = cv2.resize(same, full, interpolation=cv2.INTER_LINEAR)
+    light = cv2.resize(light, full, interpolation=cv2.INTER_LINEAR)
+    rgbf = person.rgb[y0:y1, x0:x1].astype(np.float32)
     index = np.rint((np.clip(light, 0.35, 1.2) - 0.35) * (255 / 0.85)).astype(np.intp)
     skin = skin_shade(person.skin, np.linspace(0.35, 1.2, 256, dtype=np.float32))[index]
     skin += shading.grain(same.shape, noise, seed)[..., None]
@@ -130,10 +136,9 @@ def bare_chest(person: Person, out: np.ndarray, noise: float, seed: int) -> None
 def _backdrop_rows(rgb: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
     """The backdrop behind a box, from each row's far ends (a studio backdrop is smooth across:
     interpolated between the left end's colour and the right end's)."""
-    rows = rgb[y0:y1].astype(np.float32)
     edge = max(2, rgb.shape[1] // 40)
-    left = np.median(rows[:, :edge], axis=1)
-    right = np.median(rows[:, -edge:], axis=1)
+    left = np.median(rgb[y0:y1, :edge], axis=1).astype(np.float32)
+    right = np.median(rgb[y0:y1, -edge:], axis=1).astype(np.float32)
     t = ((np.arange(x0, x1, dtype=np.float32) + 0.5) / rgb.shape[1])[None, :, None]
     return left[:, None, :] * (1.0 - t) + right[:, None, :] * t
 

@@ -169,8 +169,9 @@ def measure_sleeve(g: Garment, side: int) -> SleeveShape | None:
 
 def _decode_rgba(data: bytes) -> np.ndarray:
     try:
-        image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
-        image.draft("RGB", (WORK_MAX_SIDE, WORK_MAX_SIDE))
+        image = Image.open(io.BytesIO(data))
+        image.draft("RGB", (WORK_MAX_SIDE, WORK_MAX_SIDE))  # before anything loads it
+        ImageOps.exif_transpose(image, in_place=True)  # no copy of the whole image
         rgba = image.convert("RGBA")
     except Exception as exc:  # Pillow raises many types for broken files; all mean the same.
         raise RuntimeFailure("ImageLoadError", UNREADABLE_MESSAGE) from exc

@@ -56,7 +56,8 @@ class Person:
 def decode_model_image(data: bytes) -> tuple[np.ndarray, tuple[int, int]]:
     """Upright RGB (at most WORK_MAX_SIDE) and the image's own size; ImageLoadError if unusable."""
     try:
-        image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+        image = Image.open(io.BytesIO(data))
+        ImageOps.exif_transpose(image, in_place=True)  # no copy of the whole image
         size = image.size
         if image.mode in ("RGBA", "LA", "PA") or (
             image.mode == "P" and "transparency" in image.info
