@@ -137,8 +137,8 @@ def _backdrop_rows(rgb: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> np.nd
     """The backdrop behind a box, from each row's far ends (a studio backdrop is smooth across:
     interpolated between the left end's colour and the right end's)."""
     edge = max(2, rgb.shape[1] // 40)
-    left = np.median(rgb[y0:y1, :edge], axis=1).astype(np.float32)
-    right = np.median(rgb[y0:y1, -edge:], axis=1).astype(np.float32)
+    left = rgb[y0:y1, :edge].mean(axis=1, dtype=np.float32)
+    right = rgb[y0:y1, -edge:].mean(axis=1, dtype=np.float32)
     t = ((np.arange(x0, x1, dtype=np.float32) + 0.5) / rgb.shape[1])[None, :, None]
     return left[:, None, :] * (1.0 - t) + right[:, None, :] * t
 
