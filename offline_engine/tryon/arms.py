@@ -14,6 +14,7 @@ import numpy as np
 from ..avatar import shading
 from ..avatar.body import Figure
 from ..avatar.compose import skin_shade
+from ..avatar.shading import Light
 from .person import Person
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
@@ -50,8 +51,6 @@ def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
     if old is None:
         return
     h, w = out.shape[:2]
-    # Skin under light levels 0.35 .. 1.2, as a table: looked up per pixel, not computed.
-    skin_table = skin_shade(person.skin, np.linspace(0.35, 1.2, 256, dtype=np.float32))
     for side in (-1, 1):
         joint, elbow, wrist = person.arm_axis(side)
         u = person.figure.unit
@@ -68,7 +67,7 @@ def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
         silhouette = cv2.resize(
             person.silhouette[y0:y1, x0:x1], small, interpolation=cv2.INTER_AREA
         )
-        tube, arm = _arm_region(person, side, xs, ys, silhouette)
+        tube, arm, across = _arm_region(person, side, xs, ys, silhouette)
         rgbf = rgb.astype(np.float32)
         same, ratio = _old_sleeve(rgbf, old, person.skin)
         skin_like = _skin_like(rgbf, person.skin)
@@ -84,7 +83,20 @@ def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
         # The light smoothed: the photo's grain belongs to the old sleeve; skin gets its own.
         # Where the pixel is no sleeve (the backdrop seen through a lost arm), the light is the
         # row's light on the sleeve next to it: taken as 1.
-        light = cv2.GaussianBlur(np.where(same > 0.5, ratio, 1.0), (0, 0), max(1.0, 0.015 * u))
+        # The arm shaded as the avatars shade it, a cylinder under the key light, at the level
+        # of the arm's own skin where some shows (below a short sleeve), so the new bare skin
+        # meets it with no step; else at the cheeks' (the body's skin colour). The old sleeve's
+        # own light is no guide: a black sleeve's is mostly its grain and its edges.
+        cylinder = shading.shade(across, Light(person.light), gloss=0.05)
+        bare = (skin_like > 0.8) & (arm > 0.5) & (same < 0.5)
+        if bare.sum() > 20:
+            base = np.median(rgbf[bare], axis=0)
+            light = cylinder / max(float(np.median(cylinder[bare])), 1e-3)
+        else:
+            base = person.skin
+            light = cylinder / Light(person.light).front()
+        # Skin under light levels 0.35 .. 1.2, as a table: looked up per pixel, not computed.
+        skin_table = skin_shade(base, np.linspace(0.35, 1.2, 256, dtype=np.float32))
         full = (x1 - x0, y1 - y0)
         to_skin = cv2.resize(to_skin, full, interpolation=cv2.INTER_LINEAR)
         to_back = cv2.resize(to_back, full, interpolation=cv2.INTER_LINEAR)
@@ -118,6 +130,12 @@ def bare_chest(person: Person, out: np.ndarray, noise: float, seed: int) -> None
     small = (max(2, full[0] // 2), max(2, full[1] // 2))
     rgbs = cv2.resize(person.rgb[y0:y1, x0:x1], small, interpolation=cv2.INTER_AREA)
     same, ratio = _old_sleeve(rgbs.astype(np.float32), old, person.skin)
+    # Only on the body below the shoulders: a light top's colour is also the backdrop's.
+    sil = cv2.resize(person.silhouette[y0:y1, x0:x1], small, interpolation=cv2.INTER_AREA)
+    xs = x0 + (np.arange(small[0], dtype=np.float64) + 0.5) * full[0] / small[0]
+    ys = y0 + (np.arange(small[1], dtype=np.float32)[:, None] + 0.5) * full[1] / small[1]
+    line = fig.shoulder_line(xs).astype(np.float32)[None, :]
+    same = same * np.clip((sil - 0.3) / 0.4, 0.0, 1.0) * np.clip((ys - line) / (0.03 * u), 0, 1)
     grow = 2 * max(1, round(0.01 * u)) + 1
     same = cv2.GaussianBlur(cv2.dilate(same, np.ones((grow, grow), np.uint8)), (0, 0), 0.6)
     if not same.any():
@@ -144,7 +162,8 @@ def _backdrop_rows(rgb: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> np.nd
 
 
 def _arm_region(person: Person, side: int, xs, ys, silhouette: np.ndarray):
-    """(where the old sleeve can be, where the arm is), 0..1 on the grid ``xs`` x ``ys``."""
+    """(where the old sleeve can be, where the arm is), 0..1 on the grid ``xs`` x ``ys``, and
+    the position across the arm (-1..1) for its cylinder shading."""
     fig = person.figure
     u, r = fig.unit, fig.build.arm
     joint, elbow, wrist = person.arm_axis(side)
@@ -165,7 +184,8 @@ def _arm_region(person: Person, side: int, xs, ys, silhouette: np.ndarray):
     arm = arm * np.maximum(outer, upper)
     # The hand below the wrist is skin already (or a glove, not the top's to clear).
     arm = arm * np.clip((wrist[1] - 0.12 * u - ys) / (0.06 * u), 0.0, 1.0)
-    return (tube * below).astype(np.float32), (arm * below).astype(np.float32)
+    across = np.clip((xs - centre) / np.maximum(tight, 1.0), -1.0, 1.0).astype(np.float32)
+    return (tube * below).astype(np.float32), (arm * below).astype(np.float32), across
 
 
 def _skin_like(rgb: np.ndarray, skin: np.ndarray) -> np.ndarray:

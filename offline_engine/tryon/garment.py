@@ -23,6 +23,7 @@ from ..errors import RuntimeFailure
 WORK_MAX_SIDE = 800  # garment pixels are stretched onto a torso a few hundred pixels wide
 BACKGROUND_TOLERANCE = 14  # levels per channel from the border's colour
 MIN_GARMENT_FRACTION = 0.02  # of the image's area; less is an empty or unusable photo
+MIN_SLEEVE_FRACTION = 0.01  # of the garment's pixels: less beside the body is no sleeve
 ONE_PIECE_ASPECT = 1.35  # height / width above which a garment without legs is a dress
 ONE_PIECE_SLEEVES_END = 0.4  # of a dress's height: sleeves hang from its bodice only
 SLEEVE_BINS = 24  # steps along a sleeve at which its middle and width are measured
@@ -124,7 +125,9 @@ class Garment:
 def measure_sleeve(g: Garment, side: int) -> SleeveShape | None:
     """The sleeve on one side (-1 the image's left), or None for a sleeveless garment."""
     ys, xs = np.nonzero(g.sleeve(side) > 0.5)
-    if len(xs) < 30:
+    # A sliver beside the body (a strap's edge, a bodice wider at the top than where the body
+    # was measured) is no sleeve: hung along the arm it would be a stray line of fabric.
+    if len(xs) < max(30, MIN_SLEEVE_FRACTION * np.count_nonzero(g.alpha > 0.5)):
         return None
     # The root: the top of the sleeve's pixels along the body's edge, down to about where an
     # armpit is (a long sleeve may lie along the body much further down).
