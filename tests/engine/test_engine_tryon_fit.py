@@ -112,3 +112,18 @@ def test_nothing_of_the_old_top_is_left_on_the_arms_or_the_torso(long_sleeved, d
     scale = (before @ old) / max(float(old @ old), 1.0)
     was_old = (np.abs(before - old * scale[:, None]).max(axis=1) < 18) & (scale > 0.5)
     assert was_old.mean() > 0.5
+
+
+def test_a_light_top_on_a_light_backdrop_leaves_the_backdrop_alone(face_jpeg):
+    """An off-white top has the backdrop's colour: clearing it must not paint the backdrop."""
+    avatar = render_avatar(face_jpeg, "2:3", 28, "curvy figure")  # a long-sleeved light top
+    assert avatar.outfit.top.min() > 200
+    out, _ = render_tryon(png(Image.fromarray(avatar.rgb)), png(garments.dress(BLUE)), "auto", 42)
+    fig = avatar.figure
+    # Beside the neck, above the shoulders: backdrop before, backdrop after.
+    y0, y1 = _full(fig, fig.notch - 0.6 * fig.unit), _full(fig, fig.notch - 0.2 * fig.unit)
+    for side in (-1, 1):
+        x = _full(fig, fig.cx + side * (fig.build.neck + 0.5) * fig.unit)
+        before = avatar.rgb[y0:y1, x - 10 : x + 10].astype(int)
+        after = out[y0:y1, x - 10 : x + 10].astype(int)
+        assert np.abs(after - before).max() <= 2
