@@ -155,7 +155,7 @@ def bare_chest(person: Person, out: np.ndarray, noise: float, seed: int) -> None
     skin = skin_shade(person.skin, np.linspace(0.35, 1.2, 256, dtype=np.float32))[index]
     skin += shading.grain(same.shape, noise, seed)[..., None]
     rgbf += (skin - rgbf) * same[..., None]
-    out[y0:y1, x0:x1] = np.clip(rgbf + 0.5, 0, 255).astype(np.uint8)
+    out[y0:y1, x0:x1] = cv2.convertScaleAbs(rgbf)  # rounds and saturates (never negative)
 
 
 def _backdrop_at(rgb: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:

@@ -410,5 +410,7 @@ def fit_garment(
     region = out[by0:by1, bx0:bx1].astype(np.float32)
     region *= (1.0 - 0.15 * np.clip(shadow - alpha, 0.0, 1.0) * keep)[..., None]
     region += (rgb - region) * alpha[..., None]
-    out[by0:by1, bx0:bx1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+    # Rounds and saturates in one pass; the rare value a grain below 0 (a black garment) comes
+    # out as its absolute value, a level or two.
+    out[by0:by1, bx0:bx1] = cv2.convertScaleAbs(region)
     return out
