@@ -67,7 +67,7 @@ def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
         silhouette = cv2.resize(
             person.silhouette[y0:y1, x0:x1], small, interpolation=cv2.INTER_AREA
         )
-        tube, arm, across = _arm_region(person, side, xs, ys, silhouette)
+        tube, arm, whole, across = _arm_region(person, side, xs, ys, silhouette)
         rgbf = rgb.astype(np.float32)
         same, ratio = _old_sleeve(rgbf, old, person.skin)
         skin_like = _skin_like(rgbf, person.skin)
@@ -76,8 +76,9 @@ def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
         grow = 2 * max(1, round(0.015 * u)) + 1
         same = cv2.dilate(same, np.ones((grow, grow), np.uint8))
         # On the arm: whatever is not skin. Beside it: only what the old sleeve covered.
-        to_skin = cv2.GaussianBlur(tube * arm * (1.0 - skin_like), (0, 0), 0.6)
-        to_back = cv2.GaussianBlur(same * tube * (1.0 - arm), (0, 0), 0.6)
+        on_arm = np.maximum(arm * (1.0 - skin_like), whole * same * (1.0 - skin_like))
+        to_skin = cv2.GaussianBlur(tube * on_arm, (0, 0), 0.6)
+        to_back = cv2.GaussianBlur(same * tube * (1.0 - whole), (0, 0), 0.6)
         if not to_skin.any() and not to_back.any():
             continue
         # The light smoothed: the photo's grain belongs to the old sleeve; skin gets its own.
@@ -170,8 +171,9 @@ def _backdrop_at(rgb: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
 
 
 def _arm_region(person: Person, side: int, xs, ys, silhouette: np.ndarray):
-    """(where the old sleeve can be, where the arm is), 0..1 on the grid ``xs`` x ``ys``, and
-    the position across the arm (-1..1) for its cylinder shading."""
+    """(where the old sleeve can be, where the arm is down to above the hand, where the arm is
+    down to the wrist), 0..1 on the grid ``xs`` x ``ys``, and the position across the arm
+    (-1..1) for its cylinder shading."""
     fig = person.figure
     u, r = fig.unit, fig.build.arm
     joint, elbow, wrist = person.arm_axis(side)
@@ -190,10 +192,13 @@ def _arm_region(person: Person, side: int, xs, ys, silhouette: np.ndarray):
     outer = np.clip((side * (xs - joint[0]) / (r * u) + 0.6) / 0.4, 0.0, 1.0)
     upper = np.clip((ys - (joint[1] + 0.6 * u)) / (0.3 * u), 0.0, 1.0)
     arm = arm * np.maximum(outer, upper)
-    # The hand below the wrist is skin already (or a glove, not the top's to clear).
+    # Past the wrist the hand is skin already (or a glove): there only the old cuff's own
+    # pixels are the top's to clear, with skin too.
+    whole = arm * below
     arm = arm * np.clip((wrist[1] - 0.12 * u - ys) / (0.06 * u), 0.0, 1.0)
     across = np.clip((xs - centre) / np.maximum(tight, 1.0), -1.0, 1.0).astype(np.float32)
-    return (tube * below).astype(np.float32), (arm * below).astype(np.float32), across
+    f32 = np.float32
+    return (tube * below).astype(f32), (arm * below).astype(f32), whole.astype(f32), across
 
 
 def _skin_like(rgb: np.ndarray, skin: np.ndarray) -> np.ndarray:
