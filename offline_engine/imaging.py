@@ -9,6 +9,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
+PNG_OPENCV_MAX_PIXELS = 2_200_000  # up to 1k outputs; bigger PNGs are Pillow's (no copies)
+PNG_HUFFMAN_ONLY = 2  # zlib's Z_HUFFMAN_ONLY strategy (cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY)
+
 
 def warp_region(
     image: np.ndarray,
@@ -33,29 +36,63 @@ def warp_region(
     if cx0 >= cx1 or cy0 >= cy1:  # entirely outside: the border rule alone decides
         cx0, cy0 = min(max(0, x0), iw - 1), min(max(0, y0), ih - 1)
         cx1, cy1 = cx0 + 1, cy0 + 1
+    step = math.sqrt(abs(np.linalg.det(out_to_image[:, :2])))  # image pixels per output pixel
+    # OpenCV's area averaging by exactly two is ten times faster than by a fraction: halve
+    # while the step allows (the region grown, or else cut, to even sides), then the rest.
+    halvings = max(0, int(math.log2(step))) if step >= 2.0 else 0
+    n = 2**halvings
+    if n > 1:
+        cx1 = cx0 + max(n, -(-(cx1 - cx0) // n) * n)
+        cy1 = cy0 + max(n, -(-(cy1 - cy0) // n) * n)
+        if cx1 > iw:
+            cx1 = cx0 + max(n, (iw - cx0) // n * n)
+        if cy1 > ih:
+            cy1 = cy0 + max(n, (ih - cy0) // n * n)
+        if cx1 > iw or cy1 > ih:  # a region smaller than the whole step: one fractional shrink
+            n, halvings = 1, 0
+            cx1, cy1 = min(cx1, iw), min(cy1, ih)
     crop = image[cy0:cy1, cx0:cx1]
     matrix = out_to_image.astype(np.float64).copy()
     matrix[:, 2] -= (cx0, cy0)
-    step = math.sqrt(abs(np.linalg.det(matrix[:, :2])))  # image pixels per output pixel
-    if step > 1.5:
+    for _ in range(halvings):
+        crop, matrix = _shrunk(crop, (crop.shape[1] // 2, crop.shape[0] // 2), matrix)
+    step /= n
+    if step > 1.25:
         k = 1.0 / step
         small = (max(1, round(crop.shape[1] * k)), max(1, round(crop.shape[0] * k)))
-        fx, fy = small[0] / crop.shape[1], small[1] / crop.shape[0]
-        crop = cv2.resize(crop, small, interpolation=cv2.INTER_AREA)
-        # Pixel centres: x_small = (x + 0.5) * f - 0.5.
-        matrix = np.array([[fx, 0, 0.5 * fx - 0.5], [0, fy, 0.5 * fy - 0.5]]) @ np.vstack(
-            [matrix, [0, 0, 1]]
-        )
+        crop, matrix = _shrunk(crop, small, matrix)
     return cv2.warpAffine(
         crop, matrix, (w, h), flags=interpolation | cv2.WARP_INVERSE_MAP, borderMode=border
     )
+
+
+def _shrunk(crop: np.ndarray, size: tuple[int, int], matrix: np.ndarray):
+    """``crop`` area-averaged to ``size`` (w, h), and ``matrix`` (output to crop) made to point
+    at the smaller copy's pixels."""
+    fx, fy = size[0] / crop.shape[1], size[1] / crop.shape[0]
+    small = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+    # Pixel centres: x_small = (x + 0.5) * f - 0.5.
+    scale = np.array([[fx, 0, 0.5 * fx - 0.5], [0, fy, 0.5 * fy - 0.5]])
+    return small, scale @ np.vstack([matrix, [0, 0, 1]])
+
+
+def downscale(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` area-averaged down to ``size`` (w, h): halved while it is at least twice as big
+    (OpenCV's fastest area path), then by the rest. Close to one ``cv2.resize`` with
+    ``INTER_AREA`` (a level or two apart) at a fraction of its time on a big photo."""
+    while image.shape[1] >= 2 * size[0] and image.shape[0] >= 2 * size[1]:
+        h, w = image.shape[0] // 2 * 2, image.shape[1] // 2 * 2
+        image = cv2.resize(image[:h, :w], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    if (image.shape[1], image.shape[0]) == tuple(size):
+        return image
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def blur(image: np.ndarray, sigma: float, shrink: int = 4) -> np.ndarray:
     """A wide Gaussian blur done at 1/``shrink`` size: shadows and glows need no detail."""
     h, w = image.shape[:2]
     sw, sh = max(1, w // shrink), max(1, h // shrink)
-    small = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
+    small = downscale(image, (sw, sh))  # by halvings: the fast path
     small = cv2.GaussianBlur(small, (0, 0), max(0.5, sigma / shrink))
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
@@ -69,10 +106,22 @@ def encode(rgb: np.ndarray | Image.Image, output_format: str, size: tuple[int, i
     image = rgb if isinstance(rgb, Image.Image) else Image.fromarray(rgb)
     if image.size != size:
         image = image.resize(size, Image.Resampling.BICUBIC)
-    buffer = io.BytesIO()
-    if output_format == "png":
-        # Level 1: five times faster than the default and only slightly larger.
+    if output_format == "png" and image.width * image.height > PNG_OPENCV_MAX_PIXELS:
+        # Level 1: five times faster than the default and only slightly larger. Pillow encodes
+        # from its own buffer: a 4k frame gets no copies (OpenCV's path would take two, 100 MB).
+        buffer = io.BytesIO()
         image.save(buffer, format="PNG", compress_level=1)
-    else:
-        image.save(buffer, format="JPEG", quality=92)
+        return buffer.getvalue()
+    if output_format == "png":
+        # Level 1 and Huffman coding only: a grained picture barely compresses further, and
+        # this is a quarter faster than Pillow's level 1 (48 against 64 ms at 1k) for 6 % more
+        # bytes; both are many times faster than the default level.
+        bgr = cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
+        params = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, PNG_HUFFMAN_ONLY]
+        ok, data = cv2.imencode(".png", bgr, params)
+        if not ok:  # pragma: no cover - OpenCV encodes any 8-bit RGB image
+            raise ValueError("PNG encoding failed")
+        return data.tobytes()
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=92)
     return buffer.getvalue()

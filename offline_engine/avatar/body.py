@@ -28,15 +28,20 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Build:
-    """Half widths in face widths, and a few form factors."""
+    """Half widths in face widths, and a few form factors.
 
-    shoulder: float = 1.40  # half the width across the deltoids
-    chest: float = 1.06  # half the torso at the armpits
-    waist: float = 0.90
-    hip: float = 1.06
-    neck: float = 0.36
-    arm: float = 0.25  # upper-arm half width
-    bust: float = 0.15  # 0 flat .. 1 full: shading and a little width
+    The neutral values are an average adult's, measured front on against the face's width
+    (about 13.5 cm cheekbone to cheekbone): about 40 cm across the deltoids, 35 across the
+    hips, a 9 cm upper arm, an 11 cm neck. A thinner "average" reads as a shop mannequin.
+    """
+
+    shoulder: float = 1.46  # half the width across the deltoids
+    chest: float = 1.08  # half the torso at the armpits
+    waist: float = 0.94
+    hip: float = 1.18
+    neck: float = 0.39
+    arm: float = 0.30  # upper-arm half width
+    bust: float = 0.2  # 0 flat .. 1 full: shading and a little width
     belly: float = 0.0  # 0 .. 1 (pregnant)
     length: float = 1.0  # torso and arm length factor (tall, petite)
 
@@ -44,72 +49,81 @@ class Build:
 NEUTRAL = Build()
 
 # What each word does, as additions to the neutral build. Phrases are matched before words.
+# Each build word moves the parts a photo would show it by: an athletic build is a V (broad
+# shoulders and chest, a narrow waist, thick arms and neck), a curvy one an hourglass (hips and
+# bust, a waist no wider), a slender one narrower everywhere, thinner arms and neck; plus-size
+# is wider everywhere, most at the waist; petite is narrow-shouldered and short in the torso.
 VOCABULARY: dict[str, dict[str, float]] = {
-    "athletic": {"shoulder": 0.2, "chest": 0.12, "waist": -0.04, "hip": -0.04, "neck": 0.04,
-                 "arm": 0.05},
-    "muscular": {"shoulder": 0.22, "chest": 0.14, "waist": 0.0, "neck": 0.07, "arm": 0.09},
-    "bodybuilder": {"shoulder": 0.30, "chest": 0.20, "waist": 0.02, "neck": 0.10, "arm": 0.13},
-    "toned": {"shoulder": 0.06, "chest": 0.03, "waist": -0.04, "arm": 0.02},
-    "fit": {"shoulder": 0.06, "chest": 0.03, "waist": -0.04, "arm": 0.02},
-    "sporty": {"shoulder": 0.08, "chest": 0.05, "waist": -0.04, "arm": 0.03},
-    "broad": {"shoulder": 0.16, "chest": 0.07},
-    "broad shoulders": {"shoulder": 0.20, "chest": 0.06},
-    "broad shouldered": {"shoulder": 0.20, "chest": 0.06},
-    "wide shoulders": {"shoulder": 0.20, "chest": 0.06},
-    "narrow shoulders": {"shoulder": -0.16, "chest": -0.04},
-    "v shape": {"shoulder": 0.16, "waist": -0.06},
-    "curvy": {"shoulder": -0.03, "chest": 0.08, "waist": 0.04, "hip": 0.34, "bust": 0.8,
-              "arm": 0.03},
-    "curvaceous": {"shoulder": -0.02, "chest": 0.06, "waist": 0.03, "hip": 0.26, "bust": 0.7},
-    "hourglass": {"chest": 0.06, "waist": -0.05, "hip": 0.24, "bust": 0.7},
-    "voluptuous": {"chest": 0.10, "waist": 0.08, "hip": 0.28, "bust": 0.85, "arm": 0.04},
-    "pear": {"shoulder": -0.08, "hip": 0.28},
-    "pear shaped": {"shoulder": -0.08, "hip": 0.28},
-    "wide hips": {"hip": 0.24},
-    "full figured": {"chest": 0.18, "waist": 0.24, "hip": 0.30, "bust": 0.7, "arm": 0.07},
-    "slender": {"shoulder": -0.13, "chest": -0.13, "waist": -0.14, "hip": -0.12, "neck": -0.04,
-                "arm": -0.05},
-    "slim": {"shoulder": -0.09, "chest": -0.10, "waist": -0.12, "hip": -0.09, "neck": -0.02,
-             "arm": -0.04},
-    "thin": {"shoulder": -0.12, "chest": -0.13, "waist": -0.15, "hip": -0.12, "neck": -0.03,
-             "arm": -0.06},
-    "skinny": {"shoulder": -0.13, "chest": -0.14, "waist": -0.16, "hip": -0.13, "neck": -0.04,
-               "arm": -0.07},
-    "lean": {"shoulder": -0.04, "chest": -0.06, "waist": -0.10, "hip": -0.07, "arm": -0.02},
-    "lanky": {"shoulder": -0.06, "chest": -0.10, "waist": -0.12, "hip": -0.10, "arm": -0.05,
+    "athletic": {"shoulder": 0.26, "chest": 0.14, "waist": -0.06, "hip": -0.06, "neck": 0.06,
+                 "arm": 0.08},
+    "muscular": {"shoulder": 0.30, "chest": 0.18, "waist": 0.0, "neck": 0.09, "arm": 0.13},
+    "bodybuilder": {"shoulder": 0.40, "chest": 0.26, "waist": 0.02, "neck": 0.13, "arm": 0.18},
+    "toned": {"shoulder": 0.08, "chest": 0.04, "waist": -0.05, "arm": 0.02},
+    "fit": {"shoulder": 0.08, "chest": 0.04, "waist": -0.05, "arm": 0.02},
+    "sporty": {"shoulder": 0.12, "chest": 0.06, "waist": -0.05, "arm": 0.04},
+    "broad": {"shoulder": 0.24, "chest": 0.08, "neck": 0.03},
+    "broad shoulders": {"shoulder": 0.32, "chest": 0.09, "neck": 0.03, "arm": 0.02},
+    "broad shouldered": {"shoulder": 0.32, "chest": 0.09, "neck": 0.03, "arm": 0.02},
+    "wide shoulders": {"shoulder": 0.32, "chest": 0.09, "neck": 0.03, "arm": 0.02},
+    "narrow shoulders": {"shoulder": -0.20, "chest": -0.05},
+    "v shape": {"shoulder": 0.22, "waist": -0.08},
+    "curvy": {"shoulder": -0.03, "chest": 0.10, "waist": -0.02, "hip": 0.40, "bust": 0.8,
+              "arm": 0.04},
+    "curvaceous": {"shoulder": -0.02, "chest": 0.08, "waist": -0.01, "hip": 0.34, "bust": 0.7},
+    "hourglass": {"chest": 0.08, "waist": -0.08, "hip": 0.30, "bust": 0.7},
+    "voluptuous": {"chest": 0.14, "waist": 0.06, "hip": 0.36, "bust": 0.85, "arm": 0.06},
+    "pear": {"shoulder": -0.10, "hip": 0.34},
+    "pear shaped": {"shoulder": -0.10, "hip": 0.34},
+    "wide hips": {"hip": 0.30},
+    "full figured": {"chest": 0.22, "waist": 0.30, "hip": 0.36, "bust": 0.7, "arm": 0.09},
+    "slender": {"shoulder": -0.16, "chest": -0.15, "waist": -0.16, "hip": -0.15, "neck": -0.05,
+                "arm": -0.07},
+    "slim": {"shoulder": -0.12, "chest": -0.12, "waist": -0.14, "hip": -0.12, "neck": -0.03,
+             "arm": -0.05},
+    "thin": {"shoulder": -0.15, "chest": -0.15, "waist": -0.17, "hip": -0.15, "neck": -0.04,
+             "arm": -0.07},
+    "skinny": {"shoulder": -0.17, "chest": -0.17, "waist": -0.19, "hip": -0.17, "neck": -0.05,
+               "arm": -0.08},
+    "lean": {"shoulder": -0.05, "chest": -0.07, "waist": -0.12, "hip": -0.09, "arm": -0.03},
+    "lanky": {"shoulder": -0.08, "chest": -0.12, "waist": -0.14, "hip": -0.12, "arm": -0.06,
               "length": 0.06},
-    "petite": {"shoulder": -0.14, "chest": -0.10, "waist": -0.09, "hip": -0.07, "neck": -0.03,
-               "arm": -0.04, "length": -0.07},
-    "plus size": {"shoulder": 0.10, "chest": 0.28, "waist": 0.44, "hip": 0.42, "neck": 0.07,
-                  "arm": 0.11, "bust": 0.5, "belly": 0.35},
-    "plus": {"shoulder": 0.10, "chest": 0.28, "waist": 0.44, "hip": 0.42, "neck": 0.07,
-             "arm": 0.11, "bust": 0.5, "belly": 0.35},
-    "overweight": {"shoulder": 0.10, "chest": 0.28, "waist": 0.46, "hip": 0.40, "neck": 0.08,
-                   "arm": 0.11, "bust": 0.4, "belly": 0.4},
-    "heavy": {"shoulder": 0.10, "chest": 0.24, "waist": 0.40, "hip": 0.36, "neck": 0.07,
-              "arm": 0.10, "bust": 0.3, "belly": 0.3},
-    "heavyset": {"shoulder": 0.12, "chest": 0.24, "waist": 0.40, "hip": 0.34, "neck": 0.08,
-                 "arm": 0.10, "belly": 0.3},
-    "chubby": {"chest": 0.16, "waist": 0.30, "hip": 0.26, "neck": 0.05, "arm": 0.08,
-               "bust": 0.3, "belly": 0.25},
-    "fat": {"shoulder": 0.10, "chest": 0.28, "waist": 0.46, "hip": 0.40, "neck": 0.08,
-            "arm": 0.11, "bust": 0.4, "belly": 0.4},
-    "large": {"shoulder": 0.10, "chest": 0.18, "waist": 0.26, "hip": 0.24, "neck": 0.05,
-              "arm": 0.07},
-    "big": {"shoulder": 0.10, "chest": 0.18, "waist": 0.26, "hip": 0.24, "neck": 0.05,
-            "arm": 0.07},
-    "stocky": {"shoulder": 0.10, "chest": 0.14, "waist": 0.20, "hip": 0.08, "neck": 0.07,
-               "arm": 0.06, "length": -0.05},
+    "petite": {"shoulder": -0.20, "chest": -0.13, "waist": -0.11, "hip": -0.10, "neck": -0.04,
+               "arm": -0.05, "length": -0.09},
+    "plus size": {"shoulder": 0.16, "chest": 0.36, "waist": 0.58, "hip": 0.52, "neck": 0.10,
+                  "arm": 0.17, "bust": 0.6, "belly": 0.45},
+    "plus": {"shoulder": 0.16, "chest": 0.36, "waist": 0.58, "hip": 0.52, "neck": 0.10,
+             "arm": 0.17, "bust": 0.6, "belly": 0.45},
+    "overweight": {"shoulder": 0.14, "chest": 0.34, "waist": 0.58, "hip": 0.48, "neck": 0.10,
+                   "arm": 0.15, "bust": 0.5, "belly": 0.5},
+    "heavy": {"shoulder": 0.12, "chest": 0.28, "waist": 0.48, "hip": 0.42, "neck": 0.08,
+              "arm": 0.13, "bust": 0.4, "belly": 0.35},
+    "heavyset": {"shoulder": 0.14, "chest": 0.28, "waist": 0.48, "hip": 0.40, "neck": 0.09,
+                 "arm": 0.13, "belly": 0.35},
+    "chubby": {"chest": 0.20, "waist": 0.36, "hip": 0.32, "neck": 0.06, "arm": 0.10,
+               "bust": 0.35, "belly": 0.3},
+    "fat": {"shoulder": 0.14, "chest": 0.34, "waist": 0.58, "hip": 0.48, "neck": 0.10,
+            "arm": 0.15, "bust": 0.5, "belly": 0.5},
+    "large": {"shoulder": 0.12, "chest": 0.22, "waist": 0.32, "hip": 0.30, "neck": 0.06,
+              "arm": 0.09},
+    "big": {"shoulder": 0.12, "chest": 0.22, "waist": 0.32, "hip": 0.30, "neck": 0.06,
+            "arm": 0.09},
+    "stocky": {"shoulder": 0.14, "chest": 0.18, "waist": 0.24, "hip": 0.10, "neck": 0.09,
+               "arm": 0.08, "length": -0.05},
     "pregnant": {"chest": 0.06, "waist": 0.34, "hip": 0.06, "bust": 0.5, "belly": 1.0},
     "maternity": {"chest": 0.06, "waist": 0.34, "hip": 0.06, "bust": 0.5, "belly": 1.0},
     "tall": {"length": 0.08, "shoulder": 0.02},
     "short": {"length": -0.07},
-    "woman": {"shoulder": -0.07, "chest": -0.03, "hip": 0.06, "neck": -0.03, "bust": 0.45},
-    "female": {"shoulder": -0.07, "chest": -0.03, "hip": 0.06, "neck": -0.03, "bust": 0.45},
-    "feminine": {"shoulder": -0.07, "hip": 0.08, "neck": -0.03, "bust": 0.45},
-    "man": {"shoulder": 0.07, "chest": 0.04, "hip": -0.05, "neck": 0.05, "bust": -0.15},
-    "male": {"shoulder": 0.07, "chest": 0.04, "hip": -0.05, "neck": 0.05, "bust": -0.15},
-    "masculine": {"shoulder": 0.08, "chest": 0.04, "hip": -0.05, "neck": 0.05, "bust": -0.15},
+    "woman": {"shoulder": -0.08, "chest": -0.03, "waist": -0.03, "hip": 0.07, "neck": -0.04,
+              "arm": -0.02, "bust": 0.45},
+    "female": {"shoulder": -0.08, "chest": -0.03, "waist": -0.03, "hip": 0.07, "neck": -0.04,
+               "arm": -0.02, "bust": 0.45},
+    "feminine": {"shoulder": -0.08, "waist": -0.03, "hip": 0.08, "neck": -0.04, "bust": 0.45},
+    "man": {"shoulder": 0.09, "chest": 0.05, "hip": -0.07, "neck": 0.06, "arm": 0.03,
+            "bust": -0.2},
+    "male": {"shoulder": 0.09, "chest": 0.05, "hip": -0.07, "neck": 0.06, "arm": 0.03,
+             "bust": -0.2},
+    "masculine": {"shoulder": 0.10, "chest": 0.05, "hip": -0.07, "neck": 0.06, "arm": 0.03,
+                  "bust": -0.2},
     "average": {},
     "medium": {},
     "regular": {},
@@ -130,9 +144,9 @@ WEAKER = {"slightly", "somewhat", "mildly", "little", "bit", "fairly", "kinda", 
 NEGATIONS = {"not", "no", "non", "without", "never"}
 
 LIMITS = {  # no prompt can make an impossible body
-    "shoulder": (1.1, 1.9), "chest": (0.8, 1.65), "waist": (0.62, 1.65), "hip": (0.8, 1.7),
-    "neck": (0.28, 0.55), "arm": (0.2, 0.45), "bust": (0.0, 1.0), "belly": (0.0, 1.0),
-    "length": (0.88, 1.12),
+    "shoulder": (1.1, 2.0), "chest": (0.8, 1.7), "waist": (0.66, 1.75), "hip": (0.85, 1.85),
+    "neck": (0.3, 0.58), "arm": (0.2, 0.55), "bust": (0.0, 1.0), "belly": (0.0, 1.0),
+    "length": (0.86, 1.12),
 }  # fmt: skip
 
 
@@ -199,6 +213,9 @@ def build_from_prompt(
             build = _apply(build, VOCABULARY["slender"], -face_hint * 0.5)
         elif face_hint > 0:
             build = _apply(build, VOCABULARY["heavy"], face_hint * 0.45)
+    # The arms hang beside the chest, not inside it: across the deltoids a body is at least its
+    # chest and most of two upper arms wide (a heavy build's shoulders follow its chest out).
+    build = replace(build, shoulder=max(build.shoulder, build.chest + 0.85 * build.arm))
     if rng is not None:
         j = 1.0 + rng.uniform(-0.015, 0.015)
         build = replace(
@@ -268,7 +285,7 @@ class Figure:
     def torso_half(self, ys: np.ndarray) -> np.ndarray:
         """Half width of the torso at each row; above the armpits it includes the deltoids."""
         b, u = self.build, self.unit
-        bulge = 0.05 * b.bust
+        bulge = 0.08 * b.bust
         keys = [
             (self.y(-0.6), b.shoulder),
             (self.y(self.SHOULDER_JOINT + 0.4), b.shoulder - 0.01),

@@ -293,7 +293,9 @@ def draw_legs(fig: Figure, shape: tuple[int, int]) -> list[Part | None]:
                 [(leg_y0, 0.5 * build.hip * wu), (leg_y0 + 3.5 * wu, 0.41 * build.hip * wu)], lys
             )
             centre = fig.cx + side * (0.5 * build.hip * wu + 0.012 * wu) + 0 * lys
-            legs.append(tube(leg_y0, centre, half, shape))
+            # Faded in from the hips: the legs take over the torso's shading gradually, with no
+            # seam across the trousers where one cylinder becomes two.
+            legs.append(_faded(tube(leg_y0, centre, half, shape), 0.9 * wu))
     return legs
 
 
@@ -425,12 +427,10 @@ def backdrop_with_cast_shadow(
 ) -> np.ndarray:
     """The studio backdrop at work size, with the soft shadow the figure casts on it."""
     wh, ww = shape
-    canvas = shading.backdrop(ww, wh, outfit.backdrop_tone)
     cast = shading.contact_shadow(
         np.maximum(cover.body, head_small), _shift(fig, -0.14 * light.side, 0.06), 0.3 * fig.unit
     )
-    canvas *= (1.0 - 0.11 * cast)[..., None]
-    return canvas
+    return shading.backdrop(ww, wh, outfit.backdrop_tone, 0.11 * cast)
 
 
 def surface_colours(a: Analysis, head: HeadLayer, outfit: Outfit, light: Light) -> Palette:
@@ -474,10 +474,12 @@ def torso_relief(torso: Part, fig: Figure, shape: tuple[int, int]):
     # so the sleeve continues it without a band.
     for side in (-1, 1):
         joint, _, _ = fig.arm_axis(side)
-        arm_u = (xx - joint[0]) / (build.arm * wu)
+        # The deltoid's inner side runs on into the chest, level with it: only its outer side
+        # turns away from the light (else a dark crease would run down from the neck).
+        arm_u = side * np.maximum(side * (xx - joint[0]) / (build.arm * wu), -0.3)
         zone = smoothstep(
-            (build.shoulder - 2.2 * build.arm) * wu,
-            (build.shoulder - 1.2 * build.arm) * wu,
+            (build.shoulder - 1.7 * build.arm) * wu,
+            (build.shoulder - 0.9 * build.arm) * wu,
             side * (xx - fig.cx),
         )
         zone = zone * (1.0 - smoothstep(joint[1], fig.y(fig.ARMPIT), yy))
@@ -602,21 +604,28 @@ def paint_hands(
 def finish_at_full_size(
     canvas: np.ndarray, head: HeadLayer, width: int, height: int, seed: int
 ) -> np.ndarray:
-    """Scale the work canvas up, add grain everywhere but on the head, paste the head last."""
-    canvas = cv2.resize(canvas, (width, height), interpolation=cv2.INTER_LINEAR)
-    hx, hy = head.placement.origin
-    head_full = np.zeros((height, width), np.float32)
-    _paste_array(head_full, head.alpha, hx, hy)
+    """Scale the work canvas up, add grain everywhere but on the head, paste the head last.
+
+    Every pass here touches three million values, so the canvas is rounded to bytes at work
+    size and scaled up as bytes (OpenCV's fastest path; the grain dithers any step that leaves),
+    the grain added with a saturating add, and only the head's box is worked in floats.
+    """
+    small = cv2.convertScaleAbs(canvas)  # values are never negative: this rounds and saturates
+    out = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
     coarse = max(1.0, head.placement.scale)
     noise = shading.grain((height, width), head.grain, seed, coarse)
-    canvas += (noise * (1.0 - head_full))[..., None]
-    region, alpha = _region(canvas, head.alpha, hx, hy)
+    grain = np.rint(noise).astype(np.int16)
+    out = cv2.add(out, cv2.merge([grain, grain, grain]), dtype=cv2.CV_8U)
+    hx, hy = head.placement.origin
+    region, alpha = _region(out, head.alpha, hx, hy)
     if region is not None:
-        ry, rx = region
-        src = head.rgb[ry[0] - hy : ry[1] - hy, rx[0] - hx : rx[1] - hx]
-        dst = canvas[ry[0] : ry[1], rx[0] : rx[1]]
+        (y0, y1), (x0, x1) = region
+        src = head.rgb[y0 - hy : y1 - hy, x0 - hx : x1 - hx]
+        # Under the head the grain is not wanted: the body's pixel without it, then the head.
+        dst = out[y0:y1, x0:x1].astype(np.float32) - (noise[y0:y1, x0:x1] * alpha)[..., None]
         dst += (src - dst) * alpha[..., None]
-    return np.clip(canvas + 0.5, 0, 255).astype(np.uint8)
+        out[y0:y1, x0:x1] = cv2.convertScaleAbs(dst)
+    return out
 
 
 def body_skin(cheeks: np.ndarray, jaw: np.ndarray | None) -> np.ndarray:
@@ -633,11 +642,21 @@ def body_skin(cheeks: np.ndarray, jaw: np.ndarray | None) -> np.ndarray:
     return np.clip(tone * 0.98, 0, 255)
 
 
+SKIN_LEVELS = 1024  # steps of the shading factor's table from 0 to SKIN_TOP
+SKIN_TOP = 1.6
+
+
 def skin_shade(skin: np.ndarray, sh: np.ndarray) -> np.ndarray:
     """Skin colour under a shading factor: shadows on skin turn warmer, not greyer (light that
-    enters skin comes back out reddened), so blue falls off faster than red."""
-    s = np.clip(sh, 1e-3, None)[..., None]
-    return skin * s ** np.array([0.92, 1.05, 1.18], np.float32)
+    enters skin comes back out reddened), so blue falls off faster than red.
+
+    Three powers per pixel cost more than the rest of a part's painting: looked up instead, in
+    a table of SKIN_LEVELS steps (a 600th of the light apart, far below one colour level).
+    """
+    levels = np.linspace(0.0, SKIN_TOP, SKIN_LEVELS, dtype=np.float32)
+    table = skin * np.clip(levels, 1e-3, None)[:, None] ** np.array([0.92, 1.05, 1.18], np.float32)
+    index = np.clip(sh * ((SKIN_LEVELS - 1) / SKIN_TOP) + 0.5, 0, SKIN_LEVELS - 1)
+    return table.astype(np.float32)[index.astype(np.intp)]
 
 
 def _faded(part: Part | None, rows: float) -> Part | None:

@@ -28,7 +28,7 @@ from ..avatar import shading
 from ..avatar.body import Figure
 from ..avatar.shading import Light
 from ..imaging import blur
-from .arms import bare_arms
+from .arms import bare_arms, bare_chest
 from .garment import Garment
 from .person import Person
 
@@ -40,7 +40,9 @@ BOTTOMS_LOWEST = 0.82  # of the image height: where the waistband goes when the 
 LIGHT_SHRINK = 2  # the model's light is read at half size
 FOLD_STRENGTH = 0.8  # how much of the model's own light and folds reach the garment
 SHOULDER_LIFT = 0.45  # face widths a garment's top edge may be raised onto the shoulders
-DRAPE = 0.35  # how far a garment's sides move from the drawing's towards the body's
+DRAPE = 0.35  # how far a skirt's sides move from the drawing's towards the body's
+FITTED = 0.85  # the same from the armpits to the hips: a worn garment follows the waist
+LIFT_FADE = 0.6  # face widths below the shoulders over which the lift onto them fades out
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,11 @@ def _body_layer(person: Person, g: Garment, category: str, fit: Fit, finish: Fin
     arms = (ys > fig.y(Figure.SHOULDER_JOINT)) & (ys < fig.y(Figure.ARMPIT + 0.3))
     need = np.where(arms, np.minimum(need, (fig.build.chest + 0.05) * u * 1.04), need)
     below_arms = ys > fig.y(Figure.ARMPIT + 0.3)
-    drape = np.maximum(need, DRAPE * need * fit.ease + (1 - DRAPE) * run_at)
+    # From the armpits to the hips the sides follow the body (its waist, its hips) with the
+    # fit's ease; below the hips a skirt keeps more of its drawn flare.
+    hip_y = fig.y(Figure.HIP)
+    follow = FITTED + (DRAPE - FITTED) * np.clip((ys - hip_y) / (1.0 * u), 0.0, 1.0)
+    drape = np.maximum(need, follow * need * fit.ease + (1 - follow) * run_at)
     target = np.where(below_arms, drape, np.maximum(need, run_at))
     widen = np.where(run_at > 0, target / np.maximum(run_at, 1.0), 1.0)
     widen = np.clip(widen, 0.75, 1.5)  # a row that is nearly empty in the drawing stays so
@@ -192,7 +198,9 @@ def _shoulder_lift(fig, body_alpha, xs, ys, top_y, g_top, g_cx, sx, sy) -> np.nd
     lift = np.where(has[gx], lift, 0.0).astype(np.float32)
     lift = cv2.GaussianBlur(lift[None, :], (0, 1), max(1.0, 0.1 * u)).ravel()
     depth = ys[:, None] - shoulder[None, :]
-    fade = 1.0 - np.clip(depth / (1.2 * u), 0.0, 1.0)
+    # Over LIFT_FADE, more than the lift itself: rows stay in order (a stripe never folds back)
+    # and the lift is gone well above the chest, where stripes must run straight.
+    fade = 1.0 - np.clip(depth / (LIFT_FADE * u), 0.0, 1.0)
     return (lift[None, :] * fade) / sy
 
 
@@ -398,8 +406,11 @@ def fit_garment(
     out = person.rgb.copy()
     if category != "bottoms":
         bare_arms(person, out, sigma, fit.grain_seed)
+        bare_chest(person, out, sigma, fit.grain_seed)
     region = out[by0:by1, bx0:bx1].astype(np.float32)
     region *= (1.0 - 0.15 * np.clip(shadow - alpha, 0.0, 1.0) * keep)[..., None]
     region += (rgb - region) * alpha[..., None]
-    out[by0:by1, bx0:bx1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+    # Rounds and saturates in one pass; the rare value a grain below 0 (a black garment) comes
+    # out as its absolute value, a level or two.
+    out[by0:by1, bx0:bx1] = cv2.convertScaleAbs(region)
     return out

@@ -23,6 +23,7 @@ from ..errors import RuntimeFailure
 WORK_MAX_SIDE = 800  # garment pixels are stretched onto a torso a few hundred pixels wide
 BACKGROUND_TOLERANCE = 14  # levels per channel from the border's colour
 MIN_GARMENT_FRACTION = 0.02  # of the image's area; less is an empty or unusable photo
+MIN_SLEEVE_FRACTION = 0.01  # of the garment's pixels: less beside the body is no sleeve
 ONE_PIECE_ASPECT = 1.35  # height / width above which a garment without legs is a dress
 ONE_PIECE_SLEEVES_END = 0.4  # of a dress's height: sleeves hang from its bodice only
 SLEEVE_BINS = 24  # steps along a sleeve at which its middle and width are measured
@@ -124,7 +125,9 @@ class Garment:
 def measure_sleeve(g: Garment, side: int) -> SleeveShape | None:
     """The sleeve on one side (-1 the image's left), or None for a sleeveless garment."""
     ys, xs = np.nonzero(g.sleeve(side) > 0.5)
-    if len(xs) < 30:
+    # A sliver beside the body (a strap's edge, a bodice wider at the top than where the body
+    # was measured) is no sleeve: hung along the arm it would be a stray line of fabric.
+    if len(xs) < max(30, MIN_SLEEVE_FRACTION * np.count_nonzero(g.alpha > 0.5)):
         return None
     # The root: the top of the sleeve's pixels along the body's edge, down to about where an
     # armpit is (a long sleeve may lie along the body much further down).
@@ -144,12 +147,8 @@ def measure_sleeve(g: Garment, side: int) -> SleeveShape | None:
     along_lo, length = (float(v) for v in np.percentile(along, [0.5, 99]))
     bins = np.linspace(along_lo, length, SLEEVE_BINS + 1)
     which = np.clip(np.digitize(along, bins) - 1, 0, SLEEVE_BINS - 1)
-    middles, widths = np.full(SLEEVE_BINS, np.nan), np.full(SLEEVE_BINS, np.nan)
-    for i in range(SLEEVE_BINS):
-        values = across[which == i]
-        if values.size >= 4:
-            lo, hi = np.percentile(values, [3, 97])
-            middles[i], widths[i] = (lo + hi) / 2, hi - lo
+    lo, hi = _binned_percentiles(across, which, SLEEVE_BINS, (3, 97))
+    middles, widths = (lo + hi) / 2, hi - lo
     known = ~np.isnan(middles)
     if not known.any():
         return None
@@ -167,10 +166,31 @@ def measure_sleeve(g: Garment, side: int) -> SleeveShape | None:
     )
 
 
+def _binned_percentiles(values, bins, count: int, qs: tuple[float, float]):
+    """``np.percentile(values[bins == i], q)`` for each bin i and each q (linear, as NumPy's
+    default), NaN for a bin of fewer than 4 values: one sort instead of one per bin."""
+    order = np.lexsort((values, bins))
+    ordered = values[order]
+    sizes = np.bincount(bins, minlength=count)
+    starts = np.cumsum(sizes) - sizes
+    out = []
+    for q in qs:
+        position = (sizes - 1).clip(0) * (q / 100.0)
+        below = np.floor(position).astype(int)
+        above = np.minimum(below + 1, (sizes - 1).clip(0))
+        last = len(ordered) - 1
+        low = ordered[np.minimum(starts + below, last)]
+        high = ordered[np.minimum(starts + above, last)]
+        value = low + (high - low) * (position - below)
+        out.append(np.where(sizes >= 4, value, np.nan))
+    return out
+
+
 def _decode_rgba(data: bytes) -> np.ndarray:
     try:
-        image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
-        image.draft("RGB", (WORK_MAX_SIDE, WORK_MAX_SIDE))
+        image = Image.open(io.BytesIO(data))
+        image.draft("RGB", (WORK_MAX_SIDE, WORK_MAX_SIDE))  # before anything loads it
+        ImageOps.exif_transpose(image, in_place=True)  # no copy of the whole image
         rgba = image.convert("RGBA")
     except Exception as exc:  # Pillow raises many types for broken files; all mean the same.
         raise RuntimeFailure("ImageLoadError", UNREADABLE_MESSAGE) from exc

@@ -56,7 +56,8 @@ class Person:
 def decode_model_image(data: bytes) -> tuple[np.ndarray, tuple[int, int]]:
     """Upright RGB (at most WORK_MAX_SIDE) and the image's own size; ImageLoadError if unusable."""
     try:
-        image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+        image = Image.open(io.BytesIO(data))
+        ImageOps.exif_transpose(image, in_place=True)  # no copy of the whole image
         size = image.size
         if image.mode in ("RGBA", "LA", "PA") or (
             image.mode == "P" and "transparency" in image.info
@@ -174,6 +175,11 @@ def find_person(data: bytes) -> Person:
         widths[name] = _measured(expected, width, 0.85, 1.5) / unit
     build = replace(build, **widths)
     figure = Figure(build, cx=cx, unit=unit, chin=float(chin[1]), notch=notch, neck_top_x=cx)
+    # Wide hips push the forearms out (as the avatars draw them): look for the arms again where
+    # this build says they hang, or an arm the segmenter lost stays guessed inside the body.
+    arms = _mirrored_where_lost(
+        {side: _arm_on_silhouette(silhouette, figure, side) for side in (-1, 1)}, figure
+    )
     return Person(
         rgb=rgb,
         size=size,
@@ -215,6 +221,23 @@ def _arm_on_silhouette(silhouette: np.ndarray, fig: Figure, side: int) -> tuple[
                     found = np.array([centre, point[1]])
         moved.append(point if found is None else found)
     return joint, moved[0], moved[1]
+
+
+def _mirrored_where_lost(arms: dict, fig: Figure) -> dict:
+    """An elbow or wrist the silhouette did not show (a light sleeve on a light backdrop), taken
+    as the mirror image of the other arm's when that one was seen: people stand for a try-on
+    with both arms hanging alike."""
+    out = {side: list(points) for side, points in arms.items()}
+    for k in (1, 2):  # elbow, wrist
+        seen = {}
+        for side in (-1, 1):
+            guess = fig.arm_axis(side)[k]
+            seen[side] = not np.allclose(arms[side][k], guess)
+        for side in (-1, 1):
+            if seen[-side] and not seen[side]:
+                other = arms[-side][k]
+                out[side][k] = np.array([2 * fig.cx - other[0], other[1]])
+    return {side: tuple(points) for side, points in out.items()}
 
 
 def grown(silhouette: np.ndarray, radius: float) -> np.ndarray:

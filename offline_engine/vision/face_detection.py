@@ -16,6 +16,7 @@ from functools import cache
 import cv2
 import numpy as np
 
+from ..imaging import downscale
 from .networks import FACE_DETECTOR, run
 
 INPUT_SIZE = 128
@@ -66,7 +67,7 @@ def _letterbox(rgb: np.ndarray) -> tuple[np.ndarray, float, float, float]:
     h, w = rgb.shape[:2]
     k = INPUT_SIZE / max(h, w)
     nw, nh = max(1, round(w * k)), max(1, round(h * k))
-    small = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA)
+    small = downscale(rgb, (nw, nh))
     square = np.zeros((INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
     ox, oy = (INPUT_SIZE - nw) // 2, (INPUT_SIZE - nh) // 2
     square[oy : oy + nh, ox : ox + nw] = small

@@ -1,0 +1,131 @@
+"""Try-ons whose garments follow the body: straight stripes, a fitted waist, no old top left.
+
+The model images are avatars made by this engine, so the old top's colour (from the seed) and
+the figure (where the arms, the waist and the hips are) are known exactly; the outputs are
+measured there.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from offline_engine.avatar.renderer import render_avatar
+from offline_engine.tryon.renderer import render_tryon, render_tryon_max
+from tests.support import garments
+
+RED, CREAM, BLUE = (200, 40, 50), (240, 232, 210), (40, 70, 190)
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def long_sleeved(face_jpeg):
+    """A curvy avatar in a long-sleeved top of a known colour (seed 39: burgundy, crew neck)."""
+    avatar = render_avatar(face_jpeg, "2:3", 39, "curvy figure")
+    assert avatar.outfit.sleeves == "long"
+    return avatar, png(Image.fromarray(avatar.rgb))
+
+
+def _full(fig, value: float) -> int:
+    """A work-size coordinate of the avatar's figure in full-size pixels."""
+    return round(2 * value)
+
+
+def _stripe_edges(out: np.ndarray, fig, x: float) -> np.ndarray:
+    """Rows (full size) where a column across the chest turns from red to cream, top to bottom."""
+    y0, y1 = _full(fig, fig.y(0.5)), _full(fig, fig.y(fig.WAIST))  # from just under the neckline
+    column = out[y0:y1, round(2 * x)].astype(np.float32)
+    cream = (column[:, 2] > 140).astype(np.int8)  # cream is blue-rich, red is not
+    return y0 + np.flatnonzero(np.diff(cream) == 1)
+
+
+@pytest.mark.parametrize("render", ["v1.6", "max"])
+@pytest.mark.parametrize(("prompt", "seed"), [("curvy figure", 39), ("athletic build", 11)])
+def test_stripes_run_straight_across_the_chest(face_jpeg, render, prompt, seed):
+    avatar = render_avatar(face_jpeg, "2:3", seed, prompt)
+    model = png(Image.fromarray(avatar.rgb))
+    garment = png(garments.tshirt(RED, stripes=CREAM))
+    if render == "v1.6":
+        out, _ = render_tryon(model, garment, "tops", 42)
+    else:
+        out, _ = render_tryon_max(model, garment, 42, None)
+    fig = avatar.figure
+    half = 0.6 * fig.build.chest * fig.unit
+    columns = [fig.cx + k * half for k in (-1.0, -0.5, 0.0, 0.5, 1.0)]
+    edges = [_stripe_edges(out, fig, x) for x in columns]
+    count = len(edges[2])
+    assert count >= 3  # several stripes cross the chest
+    assert all(len(e) == count for e in edges)  # the same stripes in every column
+    stacked = np.stack(edges)
+    assert (np.diff(stacked, axis=1) > 0).all()  # in order down every column: monotone
+    # Each stripe lies level across the chest: no bulge at the middle, no lift at the sides.
+    assert np.ptp(stacked, axis=0).max() <= 0.02 * 2 * fig.unit
+
+
+def test_the_garment_follows_the_waist_and_the_hips(face_jpeg):
+    """On a curvy avatar a top narrows at the waist and widens again at the hips, as she does."""
+    avatar = render_avatar(face_jpeg, "2:3", 11, "curvy figure")
+    out, _ = render_tryon(png(Image.fromarray(avatar.rgb)), png(garments.tshirt(BLUE)), "tops", 42)
+    fig = avatar.figure
+
+    def blue_width(level: float) -> int:
+        row = out[_full(fig, fig.y(level))].astype(np.float32)
+        blue = (row[:, 2] > row[:, 0] + 60) & (row[:, 2] > 90)
+        middle = round(2 * fig.cx)
+        outside = np.flatnonzero(~blue)
+        return int(outside[outside > middle][0] - outside[outside < middle][-1] - 1)
+
+    under_arms, waist = blue_width(fig.ARMPIT + 0.4), blue_width(fig.WAIST)
+    hips = blue_width(fig.BELT + 0.3)
+    assert waist < under_arms * 0.95  # taken in at the waist: not a boxy rectangle
+    assert hips > waist * 1.05  # and out over the hips
+    # Close to the body: the top's waist is the body's waist with a little ease.
+    body_waist = 2 * 2 * fig.torso_half(np.array([fig.y(fig.WAIST)]))[0]
+    assert body_waist * 0.98 < waist < body_waist * 1.25
+
+
+@pytest.mark.parametrize("drawing", [garments.tshirt, garments.dress], ids=["tee", "dress"])
+def test_nothing_of_the_old_top_is_left_on_the_arms_or_the_torso(long_sleeved, drawing):
+    avatar, model = long_sleeved
+    old = np.array(avatar.outfit.top, np.float32)
+    out, _ = render_tryon(model, png(drawing(BLUE)), "auto", 42)
+    m = avatar.masks
+    # Where the old top was: its torso and its sleeves (coverage at work size, scaled up).
+    wore = np.maximum(m.top, m.arms)
+    wore = np.asarray(Image.fromarray((wore * 255).astype(np.uint8)).resize(out.shape[1::-1]))
+    region = wore > 128
+    pixels = out[region].astype(np.float32)
+    # Scaled to each pixel's brightness, as a sleeve in shadow is still the sleeve's colour.
+    scale = (pixels @ old) / max(float(old @ old), 1.0)
+    near_old = np.abs(pixels - old * scale[:, None]).max(axis=1) < 18
+    near_old &= (scale > 0.5) & (scale < 1.4)
+    assert region.sum() > 50_000
+    assert near_old.sum() < 0.002 * region.sum(), near_old.sum()
+    # ... and the model image did have it there (the check can fail).
+    before = np.asarray(avatar.rgb)[region].astype(np.float32)
+    scale = (before @ old) / max(float(old @ old), 1.0)
+    was_old = (np.abs(before - old * scale[:, None]).max(axis=1) < 18) & (scale > 0.5)
+    assert was_old.mean() > 0.5
+
+
+def test_a_light_top_on_a_light_backdrop_leaves_the_backdrop_alone(face_jpeg):
+    """An off-white top has the backdrop's colour: clearing it must not paint the backdrop."""
+    avatar = render_avatar(face_jpeg, "2:3", 28, "curvy figure")  # a long-sleeved light top
+    assert avatar.outfit.top.min() > 200
+    out, _ = render_tryon(png(Image.fromarray(avatar.rgb)), png(garments.dress(BLUE)), "auto", 42)
+    fig = avatar.figure
+    # Beside the neck, above the shoulders: backdrop before, backdrop after.
+    y0, y1 = _full(fig, fig.notch - 0.6 * fig.unit), _full(fig, fig.notch - 0.2 * fig.unit)
+    for side in (-1, 1):
+        x = _full(fig, fig.cx + side * (fig.build.neck + 0.5) * fig.unit)
+        before = avatar.rgb[y0:y1, x - 10 : x + 10].astype(int)
+        after = out[y0:y1, x - 10 : x + 10].astype(int)
+        assert np.abs(after - before).max() <= 2
