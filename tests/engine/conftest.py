@@ -109,16 +109,23 @@ class Api:
             f"{self.url}/v1/status/{prediction_id}", headers=self.headers(fault), timeout=timeout
         )
 
-    def wait(self, prediction_id: str, seconds: float = 10.0) -> requests.Response:
-        """Poll until terminal; the last status response."""
+    def wait(self, prediction_id: str, seconds: float = 60.0) -> requests.Response:
+        """Poll until terminal; the last status response.
+
+        The pause between polls grows (20 ms up to 250 ms) so a render slowed by a loaded
+        machine stays inside the engine's status rate limit (50 in 10 s); ``seconds`` only
+        guards against a hang.
+        """
         deadline = time.monotonic() + seconds
+        pause = 0.02
         while True:
             response = self.status(prediction_id)
             assert response.status_code == 200, response.text
             if response.json()["status"] in TERMINAL:
                 return response
             assert time.monotonic() < deadline, f"stuck at {response.json()['status']}"
-            time.sleep(0.02)
+            time.sleep(pause)
+            pause = min(0.25, pause * 1.5)
 
     def complete(self, **inputs) -> dict:
         """Run to completion; the status document."""
