@@ -14,6 +14,7 @@ from PIL import Image
 
 from avatar_studio.api.fetch import FetchPolicy
 from avatar_studio.shop import images, services
+from avatar_studio.shop.catalogue import DEMO_GARMENTS
 from avatar_studio.shop.models import Product, ProductImage, TryOn
 
 from ..api.imagehost import ImageHost
@@ -233,9 +234,9 @@ def test_loaddemo_is_idempotent_and_keeps_what_staff_changed(media_root):
 
     call_command("loaddemo", verbosity=0)
 
-    assert Product.objects.count() == 8
-    assert ProductImage.objects.count() == 8
-    assert len(stored_photos(media_root)) == 8
+    assert Product.objects.count() == len(DEMO_GARMENTS) == 10
+    assert ProductImage.objects.count() == 10
+    assert len(stored_photos(media_root)) == 10
     hoodie = Product.objects.get(slug="forest-hoodie")
     assert (str(hoodie.price), hoodie.is_published) == ("49.00", False)
 
