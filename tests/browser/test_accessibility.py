@@ -180,6 +180,7 @@ PAGES = [
     Page("shop-product", "alice", lambda w: reverse("shop:product", args=["forest-hoodie"])),
     Page("shop-look", "alice", lambda w: _look(w["look"])),
     Page("shop-look-running", "alice", lambda w: _look(w["running_look"])),
+    Page("shop-look-failed", "alice", lambda w: _look(w["failed_look"])),
     Page("shop-outfit", "alice", lambda w: reverse("shop:outfit", args=[w["outfit"].pk])),
     Page(
         "shop-outfit-running",
@@ -197,6 +198,7 @@ PAGES = [
     Page("embed-refused", None, lambda w: _embed_window(w, key="pk_unknown")),
     Page("embed-look", "alice", _embed_look("look")),
     Page("embed-look-running", "alice", _embed_look("running_look")),
+    Page("embed-look-failed", "alice", _embed_look("failed_look")),
 ]
 
 # Pages answered with another status than 200, on purpose.
@@ -286,6 +288,9 @@ def world(django_user_model, staff):
     look = shop.try_on(alice, Product.objects.get(slug="forest-hoodie"), avatar)
     _completed(alice, job=look.tryon.job)
     running_look = shop.try_on(alice, Product.objects.get(slug="sunset-logo-tee"), avatar)
+    failed_look = shop.try_on(alice, Product.objects.get(slug="mustard-knit"), avatar)
+    failed_tryon, _attempt = _start(alice, failed_look.tryon.job)
+    transitions.fail_job(failed_tryon, "PipelineError")  # may be tried again
     # Her outfits: both garments on; the top on and the bottoms being put on; the top failed.
     outfit = _outfit(alice, avatar, "essential-crew-tee", "stone-chinos")
     for step in outfit.steps.order_by("order"):
@@ -307,6 +312,7 @@ def world(django_user_model, staff):
         "share": share,
         "look": look,
         "running_look": running_look,
+        "failed_look": failed_look,
         "outfit": outfit,
         "running_outfit": running_outfit,
         "failed_outfit": failed_outfit,
