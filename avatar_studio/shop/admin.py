@@ -408,6 +408,10 @@ class OutfitAdmin(admin.ModelAdmin):
     ]
     inlines = [OutfitStepInline]
 
+    class Media:
+        # The try-on list's look: pictures named below them.
+        css = {"all": ["css/admin/tryonjob-list.css"]}
+
     def get_queryset(self, request):
         steps = OutfitStep.objects.select_related("product", "tryon__job").order_by("order")
         return (
