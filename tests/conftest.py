@@ -136,7 +136,8 @@ def fast_pipeline(settings):
 
 @pytest.fixture
 def demo_store(db):
-    """The demo store's eight published products, loaded as ``make run`` loads them."""
+    """The demo store's published products (``shop.catalogue``: tops, bottoms and a dress), loaded
+    as ``make run`` loads them."""
     from django.core.management import call_command
 
     from avatar_studio.shop.models import Product

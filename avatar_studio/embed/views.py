@@ -4,15 +4,18 @@ Its address carries what the shop's page sent (key, origin, garment); every requ
 again (``services.check_request``), so nothing the shop sends is trusted from one step to the next.
 """
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from avatar_studio.avatars import services as avatar_services
 from avatar_studio.avatars.progress import job_progress
 from avatar_studio.avatars.refusals import Refused
 from avatar_studio.shop import selectors as shop_selectors
+from avatar_studio.shop import services as shop_services
 
 from . import refusals, selectors, services
 
@@ -69,6 +72,19 @@ def look_panel(request, embed_look_id):
     return render(request, "embed/_look.html", _look_context(request.user, embed_look_id))
 
 
+@login_required
+@require_POST
+def retry_look(request, embed_look_id):
+    """Send a failed try-on again, from the window (its own address: the window keeps its
+    opener only on its own pages, ``middleware``)."""
+    embed_look = selectors.visible_embed_look(request.user, embed_look_id)
+    try:
+        avatar_services.retry_job(embed_look.look.tryon.job)
+    except Refused as refusal:
+        messages.error(request, refusal.message)
+    return redirect("embed:look", embed_look.pk)
+
+
 def _choose(request, context, status=200):
     context["own_avatars"] = shop_selectors.own_avatars(request.user)
     return render(request, "embed/choose.html", context, status=status)
@@ -81,12 +97,19 @@ def _refused(request, refusal):
 
 def _look_context(user, embed_look_id):
     embed_look = selectors.visible_embed_look(user, embed_look_id)
-    job = embed_look.look.tryon.job
+    tryon = embed_look.look.tryon
+    job = tryon.job
+    # Offered only where the retry service would accept it (not after FASHN refused the inputs).
+    can_retry = avatar_services.retry_refusal(job) is None
     return {
         "embed_look": embed_look,
         "look": embed_look.look,
         "look_job": job,
+        "look_tryon_name": shop_services.tryon_name(tryon.model_name),
         "look_progress": job_progress(job, timezone.now()),
+        "look_garment_name": embed_look.garment_name,
+        "look_wearer": "your avatar",  # the button dresses the shopper's own avatars only
+        "look_retry_url": reverse("embed:look-retry", args=[embed_look.pk]) if can_retry else None,
         "done_origin": selectors.done_origin(embed_look),
         "panel_url": reverse("embed:look-panel", args=[embed_look.pk]),
     }

@@ -1,5 +1,5 @@
-"""Staff view of the store: its products (with their photos), and its try-ons, a list of their
-own apart from avatars (``avatars.admin``).
+"""Staff view of the store: its products (with their photos), its try-ons, a list of their own
+apart from avatars (``avatars.admin``), and the outfits shoppers made of them.
 
 A product photo is uploaded or fetched from an https URL (``shop.images``: the selfie intake's
 checks, the API's safe fetcher); a bad file or URL is an error on its row, and nothing is stored.
@@ -8,7 +8,8 @@ A try-on job belongs to the avatar's owner (the picture shows their face), but t
 asked for it are on their looks; the list shows both. Who may see try-ons is who may see every
 job (``selectors.may_view_all_jobs``), the same rule that serves their pictures; retrying calls
 ``services.retry_job``, as the store does. Nothing here is edited or deleted by hand: a try-on
-goes with its avatar (``services.delete_avatar``).
+goes with its avatar (``services.delete_avatar``). Outfits are the same: staff review them (who
+made one, on which avatar image, with which model, how far each step got) and edit nothing.
 """
 
 from django import forms
@@ -16,6 +17,7 @@ from django.contrib import admin
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from avatar_studio.avatars import options
 from avatar_studio.avatars.admin import (
@@ -28,7 +30,7 @@ from avatar_studio.avatars.models import JobStatus, TryOnJob
 from avatar_studio.avatars.selectors import may_view_all_jobs
 
 from . import images, selectors, services
-from .models import Look, Product, ProductImage, TryOn
+from .models import Look, Outfit, OutfitStep, Product, ProductImage, TryOn
 
 THUMBNAIL_HEIGHT = 84
 PREVIEW_HEIGHT = 300
@@ -300,6 +302,174 @@ class TryOnAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # try-ons start from the store, through the pipeline
+
+
+# --- Outfits ---------------------------------------------------------------------------------
+
+# The outfit list filtered to one shopper's outfits: where a shopper's name links to.
+OUTFIT_SHOPPER_LOOKUP = "shopper__id__exact"
+
+
+def _avatar_image(result, height):
+    """The avatar image an outfit dresses, linked to the avatar's admin page."""
+    image = thumbnail_html(
+        reverse("avatars:result-thumbnail", args=[result.job_id, result.index]),
+        f"{result.job.owner}'s avatar {str(result.job_id)[:8]}",
+        height=height,
+    )
+    return format_html(
+        '<a href="{}">{}</a><span class="job-caption">{}</span>',
+        reverse("admin:avatars_avatarjob_change", args=[result.job_id]),
+        image,
+        result.job.owner,
+    )
+
+
+def _step_status(step):
+    return step.tryon.job.get_status_display() if step.tryon else "Not started"
+
+
+class OutfitStepInline(admin.TabularInline):
+    """Each garment in the order it goes on, with how far its try-on got: read only."""
+
+    model = OutfitStep
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["order", "product", "tryon_status", "tryon_picture"]
+    verbose_name = "step"
+    verbose_name_plural = "steps (each dresses the picture of the one before)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product", "tryon__job")
+
+    # Whoever may see the outfit sees its steps (the rule of the outfit, not a permission of
+    # its own); nobody adds, changes or deletes one.
+    def has_view_permission(self, request, obj=None):
+        return may_view_all_jobs(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Try-on")
+    def tryon_status(self, step):
+        if step.tryon is None:
+            return "Not started"
+        job = step.tryon.job
+        return format_html(
+            '<a href="{}">{} ({})</a>{}',
+            reverse("admin:avatars_tryonjob_change", args=[job.pk]),
+            job.get_status_display(),
+            job.model_name,
+            format_html('<span class="job-caption">{}</span>', job.error_message)
+            if job.error_message
+            else "",
+        )
+
+    @admin.display(description="Picture")
+    def tryon_picture(self, step):
+        if step.tryon is None or step.tryon.job.status != JobStatus.COMPLETED:
+            return "—"
+        return thumbnail_html(
+            reverse("avatars:result-thumbnail", args=[step.tryon.job_id, 0]),
+            f"Step {step.order}: {step.product}",
+            height=PREVIEW_HEIGHT,
+        )
+
+
+@admin.register(Outfit)
+class OutfitAdmin(admin.ModelAdmin):
+    """Shoppers' outfits, for review: seen by whoever may view every job (each step's picture
+    shows the avatar's face), the same rule as the try-on list. Nothing is edited here."""
+
+    list_display = [
+        "short_id",
+        "shopper_link",
+        "avatar_image",
+        "model_name",
+        "steps_summary",
+        "status",
+        "created_at",
+    ]
+    list_display_links = ["short_id"]
+    list_filter = ["model_name", "created_at"]
+    search_fields = ["id", "shopper__username", "steps__product__name", "steps__product__slug"]
+    search_help_text = "Search by shopper, garment or outfit id."
+    list_per_page = 50
+    fields = readonly_fields = [
+        "id",
+        "shopper",
+        "avatar_image_preview",
+        "model_name",
+        "status",
+        "created_at",
+    ]
+    inlines = [OutfitStepInline]
+
+    class Media:
+        # The try-on list's look: pictures named below them.
+        css = {"all": ["css/admin/tryonjob-list.css"]}
+
+    def get_queryset(self, request):
+        steps = OutfitStep.objects.select_related("product", "tryon__job").order_by("order")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("shopper", "avatar_result__job__owner")
+            .prefetch_related(Prefetch("steps", queryset=steps))
+        )
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup == OUTFIT_SHOPPER_LOOKUP or super().lookup_allowed(lookup, value, request)
+
+    def has_view_permission(self, request, obj=None):
+        return may_view_all_jobs(request.user)
+
+    def has_add_permission(self, request):
+        return False  # outfits start from the store
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # an outfit goes with its shopper or its avatar
+
+    @admin.display(description="Outfit")
+    def short_id(self, outfit):
+        return str(outfit.pk)[:8]
+
+    @admin.display(description="Shopper", ordering="shopper__username")
+    def shopper_link(self, outfit):
+        return format_html(
+            '<a href="{}?{}={}" title="Outfits {} made">{}</a>',
+            reverse("admin:shop_outfit_changelist"),
+            OUTFIT_SHOPPER_LOOKUP,
+            outfit.shopper_id,
+            outfit.shopper,
+            outfit.shopper,
+        )
+
+    @admin.display(description="Avatar image")
+    def avatar_image(self, outfit):
+        return _avatar_image(outfit.avatar_result, THUMBNAIL_HEIGHT)
+
+    @admin.display(description="Avatar image")
+    def avatar_image_preview(self, outfit):
+        return _avatar_image(outfit.avatar_result, PREVIEW_HEIGHT)
+
+    @admin.display(description="Steps")
+    def steps_summary(self, outfit):
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}. {}: {}",
+            ((step.order, step.product, _step_status(step)) for step in outfit.steps.all()),
+        )
+
+    @admin.display(description="Status")
+    def status(self, outfit):
+        return JobStatus(selectors.outfit_status(list(outfit.steps.all()))).label
 
 
 # --- Products ---------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The demo store's seed data: eight garments, described here and drawn by ``garments.py``.
+"""The demo store's seed data: ten garments (tops, bottoms and a dress, so a shopper can make a
+two-piece outfit), described here and drawn by ``garments.py``.
 
 Products live in the database (``models.Product``); ``manage.py loaddemo`` (run by ``make run``)
 turns these into published products with their drawn photos, so a fresh checkout has a store.
@@ -14,8 +15,10 @@ class Garment:
     slug: str
     name: str
     price: Decimal
-    category: str  # "tops" or "one-pieces"
-    cut: str  # the shape garments.py draws: tee, longsleeve, hoodie, shirt, sweater, dress, blazer
+    category: str  # FASHN's: "tops", "bottoms" or "one-pieces"
+    # The shape garments.py draws: tee, longsleeve, hoodie, shirt, sweater, dress, blazer,
+    # trousers, skirt.
+    cut: str
     colour: tuple  # RGB
     description: str
     pattern: str = "plain"  # plain, stripes, dots, logo
@@ -109,5 +112,27 @@ DEMO_GARMENTS = (
         colour=(62, 64, 72),
         accent=(150, 40, 60),
         description="Unstructured wool-blend blazer with notch lapels and a two-button front.",
+    ),
+    Garment(
+        slug="stone-chinos",
+        name="Stone chinos",
+        price=Decimal("54.00"),
+        category="bottoms",
+        cut="trousers",
+        colour=(196, 176, 140),
+        accent=(120, 96, 64),
+        description="Straight-leg cotton twill chinos with slanted front pockets and a button "
+        "fly. Pressed creases, a mid rise.",
+    ),
+    Garment(
+        slug="pleated-midi-skirt",
+        name="Pleated midi skirt",
+        price=Decimal("68.00"),
+        category="bottoms",
+        cut="skirt",
+        colour=(44, 84, 88),
+        accent=(210, 200, 170),
+        description="A flared midi skirt in soft crepe, pleated from a flat waistband, with a side "
+        "zip.",
     ),
 )

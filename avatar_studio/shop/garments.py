@@ -30,6 +30,23 @@ _DRESS = [
     (0.40, 0.08), (0.33, 0.10), (0.30, 0.20), (0.34, 0.42), (0.16, 0.96),
     (0.84, 0.96), (0.66, 0.42), (0.70, 0.20), (0.67, 0.10), (0.60, 0.08),
 ]  # fmt: skip
+# Bottoms, laid flat from the waistband down. The trousers' legs part below the crotch, which is
+# how a try-on tells trousers from a skirt in a photo.
+_TROUSERS = [
+    (0.30, 0.04), (0.70, 0.04), (0.73, 0.30), (0.75, 0.96), (0.535, 0.96),
+    (0.50, 0.40), (0.465, 0.96), (0.25, 0.96), (0.27, 0.30),
+]  # fmt: skip
+_SKIRT = [
+    (0.33, 0.10), (0.67, 0.10), (0.69, 0.20), (0.86, 0.84), (0.68, 0.875),
+    (0.50, 0.885), (0.32, 0.875), (0.14, 0.84), (0.31, 0.20),
+]  # fmt: skip
+_OUTLINES = {
+    "tee": _SHORT_SLEEVE_BODY,
+    "dress": _DRESS,
+    "trousers": _TROUSERS,
+    "skirt": _SKIRT,
+}  # any other cut has long sleeves
+_BOTTOMS = ("trousers", "skirt")
 
 
 def garment_png(garment):
@@ -40,9 +57,7 @@ def garment_png(garment):
 @functools.lru_cache(maxsize=32)
 def _draw(cut, colour, pattern, accent):
     size = (WIDTH * _SCALE, HEIGHT * _SCALE)
-    outline = _DRESS if cut == "dress" else _LONG_SLEEVE_BODY
-    if cut == "tee":
-        outline = _SHORT_SLEEVE_BODY
+    outline = _OUTLINES.get(cut, _LONG_SLEEVE_BODY)
     mask = _polygon_mask(size, outline)
     _cut_neckline(mask, cut)
 
@@ -73,9 +88,11 @@ def _polygon_mask(size, outline):
 
 
 def _cut_neckline(mask, cut):
-    """Scoop the neck opening out of the top edge."""
+    """Scoop the neck opening out of the top edge (bottoms have none)."""
     width, height = mask.size
     draw = ImageDraw.Draw(mask)
+    if cut in _BOTTOMS:
+        return
     if cut in ("shirt", "blazer"):
         # A V opening down the front.
         depth = 0.30 if cut == "blazer" else 0.19
@@ -196,6 +213,40 @@ def _draw_details(draw, size, cut, colour, accent):
                 fill=(*_darker(colour, 0.85), 255),
                 width=line,
             )
+    if cut in _BOTTOMS:
+        _draw_bottoms_details(draw, size, cut, colour, accent, seam, line)
+
+
+def _draw_bottoms_details(draw, size, cut, colour, accent, seam, line):
+    """The waistband, and for trousers the fly, pockets and pressed creases; for a skirt its
+    pleats and a side zip."""
+
+    def points(outline):
+        return _points(size, outline)
+
+    band = (*_darker(colour, 0.86), 255)
+    if cut == "trousers":
+        draw.polygon(points([(0.30, 0.04), (0.70, 0.04), (0.705, 0.09), (0.295, 0.09)]), fill=band)
+        for x in (0.34, 0.45, 0.55, 0.66):  # belt loops
+            draw.line(points([(x, 0.035), (x, 0.10)]), fill=seam, width=line * 2)
+        _button(draw, size, 0.5, 0.065, accent, seam)
+        # The fly, stitched in a J down from the waistband.
+        draw.line(points([(0.5, 0.09), (0.5, 0.36)]), fill=seam, width=line)
+        draw.line(points([(0.545, 0.09), (0.545, 0.30), (0.5, 0.36)]), fill=seam, width=line)
+        for pocket in ([(0.31, 0.10), (0.37, 0.22)], [(0.69, 0.10), (0.63, 0.22)]):
+            draw.line(points(pocket), fill=seam, width=line * 2)
+        for crease in ([(0.36, 0.30), (0.355, 0.95)], [(0.64, 0.30), (0.645, 0.95)]):
+            draw.line(points(crease), fill=(*_darker(colour, 0.9), 255), width=line)
+        for hem in ([(0.25, 0.935), (0.465, 0.935)], [(0.535, 0.935), (0.75, 0.935)]):
+            draw.line(points(hem), fill=seam, width=line)
+    else:
+        draw.polygon(points([(0.33, 0.10), (0.67, 0.10), (0.675, 0.15), (0.325, 0.15)]), fill=band)
+        _button(draw, size, 0.64, 0.125, accent, seam)
+        draw.line(points([(0.672, 0.15), (0.69, 0.32)]), fill=seam, width=line)  # the zip
+        for x in (0.38, 0.44, 0.50, 0.56, 0.62):
+            hem_x = 0.5 + (x - 0.5) * 2.4
+            draw.line(points([(x, 0.15), (hem_x, 0.87)]), fill=seam, width=line)
+        draw.line(points([(0.15, 0.82), (0.50, 0.855), (0.85, 0.82)]), fill=seam, width=line)
 
 
 def _button(draw, size, x, y, fill, outline):

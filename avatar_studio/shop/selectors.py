@@ -16,6 +16,7 @@ from django.http import Http404
 
 from avatar_studio.avatars.models import AvatarJob, AvatarResult, JobStatus, PredictionModel
 from avatar_studio.avatars.selectors import approved_public_avatars, may_view_all_jobs
+from avatar_studio.embed.models import EmbedLook
 
 from .models import Look, Outfit, Product, ProductImage
 
@@ -83,6 +84,17 @@ def products_for_tryons(tryons):
         if product is not None:
             found[pk] = product
     return found
+
+
+def garment_name_sent(look):
+    """The name a shop's button sent with the garment picture of ``look`` (the embed window),
+    or None: a look at a product goes by the product's name, and an API client sends none."""
+    return (
+        EmbedLook.objects.filter(look=look)
+        .order_by("-created_at")
+        .values_list("garment_name", flat=True)
+        .first()
+    )
 
 
 def own_avatars(user):

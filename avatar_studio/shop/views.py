@@ -104,17 +104,24 @@ def _look_context(user, look_id):
     tryon = look.tryon
     job = tryon.job
     is_own = tryon.avatar_result.job.owner_id == user.pk
+    garment = selectors.product_for_tryon(tryon)
+    # A try-on whose inputs FASHN refused (e.g. a pose it cannot dress) fails again if sent
+    # again: no "Try again" then. It is asked again through the product's own try-on form.
+    can_retry = garment is not None and avatar_services.retry_refusal(job) is None
     return {
         "look": look,
         "look_tryon": tryon,
         "look_job": job,
         "look_tryon_name": services.tryon_name(tryon.model_name),
         "look_progress": job_progress(job, timezone.now()),
-        "look_garment": selectors.product_for_tryon(tryon),
-        "look_is_own": is_own,
-        # A try-on whose inputs FASHN refused (e.g. a pose it cannot dress) fails again if sent
-        # again: no "Try again" then.
-        "look_can_retry": avatar_services.retry_refusal(job) is None,
+        "look_garment": garment,
+        "look_garment_name": garment.name if garment else selectors.garment_name_sent(look),
+        "look_wearer": "your avatar" if is_own else "a model",
+        "look_retry_url": reverse("shop:try-on", args=[garment.slug]) if can_retry else None,
+        "look_retry_fields": [
+            ("avatar", tryon.avatar_result_id),
+            ("tryon_model", tryon.model_name),
+        ],
     }
 
 

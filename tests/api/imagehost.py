@@ -1,31 +1,11 @@
-"""A real HTTPS image host on loopback for the URL-fetch tests, with a self-signed certificate
-for the made-up names it serves, and paths that misbehave on purpose."""
+"""A real HTTPS image host on loopback for the URL-fetch tests (``support.https_host``), with
+paths that misbehave on purpose."""
 
 import http.server
-import ssl
-import subprocess
-import threading
 import time
 
 from ..support.faces import astronaut_jpeg
-
-NAMES = ("images.test", "rebind.test")
-
-
-def make_certificate(folder):
-    """A self-signed certificate for NAMES (openssl): the fetch trusts only this file."""
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    san = ",".join(f"DNS:{name}" for name in NAMES)
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-subj", f"/CN={NAMES[0]}", "-addext", f"subjectAltName={san}",
-            "-keyout", str(key), "-out", str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    return cert, key
+from ..support.https_host import NAMES, HTTPSHost, make_certificate  # noqa: F401
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -106,36 +86,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.server.finished.append(self.path)
 
 
-class ImageHost:
+class ImageHost(HTTPSHost):
     def __init__(self, folder):
-        cert, key = make_certificate(folder)
-        self.ca_file = str(cert)
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.server.daemon_threads = True
-        self.server.requests = []
-        # Paths whose misbehaviour (a trickle, a silence) played out to its end.
-        self.server.finished = []
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def url(self, path, name=NAMES[0]):
-        return f"https://{name}:{self.port}{path}"
-
-    @property
-    def requests(self):
-        return self.server.requests
-
-    @property
-    def finished(self):
-        return self.server.finished
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(folder, _Handler)

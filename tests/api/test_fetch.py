@@ -2,9 +2,6 @@
 redirects included), size and time limits. Only loopback is ever connected to: a real HTTPS host
 on 127.0.0.1 with made-up names, and refusals that happen before any connection is made."""
 
-import ipaddress
-import socket
-
 import pytest
 
 from avatar_studio.api import fetch
@@ -12,27 +9,11 @@ from avatar_studio.api.fetch import FetchPolicy, ImageURLRefused, fetch_image, i
 from avatar_studio.avatars.models import AvatarJob
 
 from ..support.faces import astronaut_jpeg
+from ..support.https_host import loopback_policy, zone_resolver
 from .imagehost import ImageHost
 
-# The test world's DNS. The image host is the only server in it, on loopback.
-ZONE = {
-    "images.test": ["127.0.0.1"],
-    "rebind.test": ["127.0.0.1"],
-    "intranet.test": ["10.1.2.3"],
-    "mixed.test": ["93.184.215.14", "192.168.0.10"],
-}
-
-
-def test_resolver(host, port):
-    try:
-        return [str(ipaddress.ip_address(host))]  # a literal needs no DNS
-    except ValueError:
-        pass
-    if host not in ZONE:
-        raise socket.gaierror(f"unknown host {host}")
-    return ZONE[host]
-
-
+# The test world's DNS (the image host is the only server in it, on loopback).
+test_resolver = zone_resolver
 test_resolver.__test__ = False
 
 
@@ -45,13 +26,7 @@ def image_host(tmp_path_factory):
 @pytest.fixture
 def policy(image_host):
     """The API's rules, except that the loopback image host stands in for the public internet."""
-    policy = FetchPolicy(
-        max_bytes=1024 * 1024,
-        timeout=1.5,
-        resolve=test_resolver,
-        address_allowed=lambda address: address == "127.0.0.1",
-        ca_certs=image_host.ca_file,
-    )
+    policy = loopback_policy(image_host, timeout=1.5)
     image_host.requests.clear()
     yield policy
     assert set(policy.connected) <= {"127.0.0.1"}  # nothing but loopback, ever

@@ -9,15 +9,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from avatar_studio.api import fetch
 from avatar_studio.api.views import AvatarCreateThrottle
 from avatar_studio.avatars.models import AvatarJob, JobStatus
 from avatar_studio.shop.models import Look, Product, TryOn
 
 from ..embed.garmenthost import garment_png
+from ..support import https_host
 from ..support.jobs import make_finished_job, make_job, wait_until_finished
 from .imagehost import ImageHost
-from .test_fetch import test_resolver
 
 URL = "/api/v1/tryons/"
 pytestmark = pytest.mark.usefixtures("demo_store")
@@ -54,17 +53,7 @@ def image_host(tmp_path_factory):
 @pytest.fixture
 def loopback_fetch(image_host, monkeypatch):
     """The fetcher's rules, except that the loopback image host stands in for the internet."""
-    policy = fetch.FetchPolicy(
-        max_bytes=1024 * 1024,
-        timeout=5,
-        resolve=test_resolver,
-        address_allowed=lambda address: address == "127.0.0.1",
-        ca_certs=image_host.ca_file,
-    )
-    monkeypatch.setattr(fetch, "default_policy", lambda: policy)
-    image_host.requests.clear()
-    yield policy
-    assert set(policy.connected) <= {"127.0.0.1"}  # nothing but loopback, ever
+    yield from https_host.loopback_fetch(image_host, monkeypatch)
 
 
 @pytest.mark.django_db

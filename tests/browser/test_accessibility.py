@@ -180,12 +180,25 @@ PAGES = [
     Page("shop-product", "alice", lambda w: reverse("shop:product", args=["forest-hoodie"])),
     Page("shop-look", "alice", lambda w: _look(w["look"])),
     Page("shop-look-running", "alice", lambda w: _look(w["running_look"])),
+    Page("shop-look-failed", "alice", lambda w: _look(w["failed_look"])),
+    Page("shop-outfit", "alice", lambda w: reverse("shop:outfit", args=[w["outfit"].pk])),
+    Page(
+        "shop-outfit-running",
+        "alice",
+        lambda w: reverse("shop:outfit", args=[w["running_outfit"].pk]),
+    ),
+    Page(
+        "shop-outfit-failed",
+        "alice",
+        lambda w: reverse("shop:outfit", args=[w["failed_outfit"].pk]),
+    ),
     Page("embed-sign-in", None, _embed_window),
     Page("embed-choose", "alice", _embed_window),
     Page("embed-choose-no-avatar", "newcomer", _embed_window),
     Page("embed-refused", None, lambda w: _embed_window(w, key="pk_unknown")),
     Page("embed-look", "alice", _embed_look("look")),
     Page("embed-look-running", "alice", _embed_look("running_look")),
+    Page("embed-look-failed", "alice", _embed_look("failed_look")),
 ]
 
 # Pages answered with another status than 200, on purpose.
@@ -242,6 +255,13 @@ def _completed(owner, images=1, job=None):
     return AvatarJob.objects.get(pk=job.pk)
 
 
+def _outfit(shopper, avatar, top, bottoms):
+    """``shopper``'s outfit of the demo store's ``top`` and ``bottoms`` on ``avatar`` (no worker:
+    each step's try-on waits until the test completes or fails it)."""
+    products = [Product.objects.get(slug=top), Product.objects.get(slug=bottoms)]
+    return shop.start_outfit(shopper, avatar, products)
+
+
 @pytest.fixture
 def world(django_user_model, staff):
     alice = django_user_model.objects.create_user(
@@ -268,6 +288,19 @@ def world(django_user_model, staff):
     look = shop.try_on(alice, Product.objects.get(slug="forest-hoodie"), avatar)
     _completed(alice, job=look.tryon.job)
     running_look = shop.try_on(alice, Product.objects.get(slug="sunset-logo-tee"), avatar)
+    failed_look = shop.try_on(alice, Product.objects.get(slug="mustard-knit"), avatar)
+    failed_tryon, _attempt = _start(alice, failed_look.tryon.job)
+    transitions.fail_job(failed_tryon, "PipelineError")  # may be tried again
+    # Her outfits: both garments on; the top on and the bottoms being put on; the top failed.
+    outfit = _outfit(alice, avatar, "essential-crew-tee", "stone-chinos")
+    for step in outfit.steps.order_by("order"):
+        step.refresh_from_db()  # the second starts once the first completes
+        _completed(alice, job=step.tryon.job)
+    running_outfit = _outfit(alice, avatar, "breton-stripe-tee", "pleated-midi-skirt")
+    _completed(alice, job=running_outfit.steps.get(order=1).tryon.job)
+    failed_outfit = _outfit(alice, avatar, "oxford-shirt", "stone-chinos")
+    top, _attempt = _start(alice, failed_outfit.steps.get(order=1).tryon.job)
+    transitions.fail_job(top, "PoseError")
 
     uid = urlsafe_base64_encode(force_bytes(alice.pk))
     return {
@@ -279,6 +312,10 @@ def world(django_user_model, staff):
         "share": share,
         "look": look,
         "running_look": running_look,
+        "failed_look": failed_look,
+        "outfit": outfit,
+        "running_outfit": running_outfit,
+        "failed_outfit": failed_outfit,
         "revoked_share": revoked_share,
         "signup_token": signup_token("dana@example.com"),
         "password_reset_url": reverse(

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from avatar_studio.avatars.models import JobStatus
 from avatar_studio.avatars.review import services as review
+from avatar_studio.shop.catalogue import DEMO_GARMENTS
 from avatar_studio.shop.models import TryOn
 
 from ..support.jobs import make_job, wait_until_finished
@@ -59,7 +60,7 @@ def test_a_shopper_sees_a_garment_on_herself_and_on_a_model(
     log_in(page, live_server.url)
 
     page.click("nav >> text=Shop")
-    expect(page.locator(".product-card")).to_have_count(8)
+    expect(page.locator(".product-card")).to_have_count(len(DEMO_GARMENTS))
     all_loaded = "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
     page.wait_for_function(all_loaded)
     screenshot(page, "shop-01-catalogue")

@@ -1,16 +1,15 @@
 """A shop's garment pictures, served over real HTTPS on loopback under a made-up public name
-(``images.test``), with a certificate only the injected fetch policy trusts."""
+(``images.test``), with a certificate only the injected fetch policy trusts
+(``support.https_host``)."""
 
 import http.server
 import io
-import ssl
-import threading
 
 from PIL import Image, ImageDraw
 
-from ..api.imagehost import make_certificate
+from ..support.https_host import NAMES, HTTPSHost
 
-NAME = "images.test"
+NAME = NAMES[0]
 
 
 # A tee's outline in a unit square: a shape the try-on engine can cut out and fit.
@@ -63,30 +62,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class GarmentHost:
+class GarmentHost(HTTPSHost):
     def __init__(self, folder):
-        cert, key = make_certificate(folder)
-        self.ca_file = str(cert)
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.server.daemon_threads = True
-        self.server.requests = []
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def url(self, path):
-        return f"https://{NAME}:{self.port}{path}"
-
-    @property
-    def requests(self):
-        return self.server.requests
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(folder, _Handler)

@@ -16,7 +16,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from avatar_studio.accounts.deletion import delete_account
-from avatar_studio.avatars.models import AvatarJob, PredictionModel
+from avatar_studio.avatars.models import AvatarJob, JobStatus, PredictionModel
+from avatar_studio.avatars.pipeline import transitions
 from avatar_studio.embed import services
 from avatar_studio.embed.models import EmbedLook, Shop
 from avatar_studio.shop import images
@@ -310,6 +311,57 @@ def test_the_window_keeps_its_opener_and_nothing_else_does(
     # Framing stays forbidden everywhere.
     assert window["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in window["Content-Security-Policy"]
+
+
+def _failed_look(client, alice, shop, garment_host, error_name):
+    avatar = make_finished_job(alice)
+    client.force_login(alice)
+    choose(client, window_url(shop, garment_host), avatar)
+    embed_look = EmbedLook.objects.get()
+    job = embed_look.look.tryon.job
+    AvatarJob.objects.filter(pk=job.pk).update(status=JobStatus.PROCESSING)
+    assert transitions.fail_job(job, error_name)
+    return embed_look
+
+
+def test_a_failed_try_on_names_the_garment_and_is_tried_again_from_the_window(
+    client, alice, shop, garment_host, fetch_policy
+):
+    embed_look = _failed_look(client, alice, shop, garment_host, "PipelineError")
+    window = reverse("embed:look", args=[embed_look.pk])
+    retry = reverse("embed:look-retry", args=[embed_look.pk])
+
+    page = client.get(window).content.decode()
+    # The store's own panel for the same look knows the shop's name for the garment too.
+    panel = client.get(reverse("shop:look", args=[embed_look.look.pk])).content.decode()
+    response = client.post(retry)
+
+    assert "Linen shirt on your avatar" in page and "could not be made" in page
+    assert f'action="{retry}"' in page and "Try again" in page
+    assert "Linen shirt on your avatar" in panel and "The garment" not in panel
+    assert response.status_code == 302 and response["Location"] == window
+    assert response["Cross-Origin-Opener-Policy"] == "unsafe-none"  # the window keeps its opener
+    job = AvatarJob.objects.get(pk=embed_look.look.tryon.job_id)
+    assert job.status == JobStatus.QUEUED
+    assert "Try again" not in client.get(window).content.decode()  # running again
+
+
+def test_a_try_on_whose_inputs_were_refused_is_not_offered_again(
+    client, alice, bob, shop, garment_host, fetch_policy
+):
+    embed_look = _failed_look(client, alice, shop, garment_host, "PoseError")
+    retry = reverse("embed:look-retry", args=[embed_look.pk])
+
+    page = client.get(reverse("embed:look", args=[embed_look.pk])).content.decode()
+    refused = client.post(retry, follow=True)
+    client.force_login(bob)
+    bobs_try = client.post(retry)
+
+    assert "could not be made" in page and "Try again" not in page
+    # Sent anyway: the retry service refuses it, in its own words, and nothing changes.
+    assert "retrying cannot help" in refused.content.decode()
+    assert bobs_try.status_code == 404
+    assert AvatarJob.objects.get(pk=embed_look.look.tryon.job_id).status == JobStatus.FAILED
 
 
 # --- shops -------------------------------------------------------------------------------------

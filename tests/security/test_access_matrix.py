@@ -428,6 +428,13 @@ ROWS = [
         note="only the shopper: the window posts to a shop",
     ),
     Row(
+        "embed:look-retry",
+        "POST",
+        lambda w: {"embed_look_id": _embed_look(w)},
+        (LOGIN, 302, 404, 404, 404, 404),
+        note="only the shopper retries their try-on",
+    ),
+    Row(
         "admin:embed_shop_changelist",
         "GET",
         none,
@@ -465,6 +472,13 @@ ROWS = [
         none,
         (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
         note="reviewers are given no store permission",
+    ),
+    Row(
+        "admin:shop_outfit_changelist",
+        "GET",
+        none,
+        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 200, 200),
+        note="outfits show faces: whoever may view every job",
     ),
 ]
 

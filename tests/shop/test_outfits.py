@@ -10,7 +10,10 @@ from django.urls import reverse
 from avatar_studio.avatars.models import AvatarJob, AvatarResult
 from avatar_studio.avatars.refusals import Refused
 from avatar_studio.shop import images, selectors, services
+from avatar_studio.shop.catalogue import DEMO_GARMENTS
+from avatar_studio.shop.garments import garment_png
 from avatar_studio.shop.models import Outfit, OutfitStep, Product, ProductImage, TryOn
+from offline_engine.tryon.garment import cut_out
 
 from ..support.garments import png_bytes, trousers
 from ..support.jobs import make_finished_job
@@ -122,6 +125,29 @@ def test_a_top_page_offers_bottoms_for_an_outfit(client, alice):
 
     assert "Make an outfit" in page and "Indigo trousers" in page
     assert AvatarResult.objects.exists()
+
+
+def test_the_demo_store_has_bottoms_to_make_an_outfit_with(client, alice):
+    """``loaddemo`` alone (no product added by staff) gives a store where a top's page offers
+    the demo bottoms, and the bottoms' page offers the tops."""
+    make_finished_job(alice)
+    client.force_login(alice)
+
+    top = client.get(reverse("shop:product", args=[TOP])).content.decode()
+    chinos = client.get(reverse("shop:product", args=["stone-chinos"])).content.decode()
+
+    assert "Make an outfit" in top and "Add bottoms" in top
+    assert "Stone chinos" in top and "Pleated midi skirt" in top
+    assert "Add a top" in chinos and "Essential crew tee" in chinos
+    assert "Poppy sundress" not in chinos  # a one-piece is worn alone
+
+
+def test_the_demo_trousers_read_as_trousers_to_a_try_on():
+    """The drawn chinos have two legs apart below the crotch: what a try-on that guesses the
+    garment's kind from its photo (tryon-max takes no category) needs to see bottoms."""
+    [chinos] = [garment for garment in DEMO_GARMENTS if garment.slug == "stone-chinos"]
+
+    assert cut_out(garment_png(chinos)).kind == "bottoms"
 
 
 def test_a_step_starts_once_however_often_its_predecessor_is_announced(alice):

@@ -1,15 +1,18 @@
-"""In Chromium: a shopper adds bottoms to a top on its product page and watches both steps of
-the outfit finish on its page (the real pipeline and offline engine); screenshots for people."""
+"""In Chromium: a shopper adds the demo store's bottoms to a top on its product page, chooses the
+standard or the premium try-on, and watches both steps of the outfit finish on its page (the
+real pipeline and offline engine); screenshots for people."""
 
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from avatar_studio.avatars.models import JobStatus
+from avatar_studio.shop.models import Outfit
 
 from ..support.browser import save_screenshot
 from ..support.jobs import make_job, wait_until_finished
-from .test_outfits import TOP, make_bottoms
+from .test_outfits import TOP
+from .test_outfits_pipeline import model_image_sent
 from .test_products_browser import ALL_IMAGES_LOADED, SIZES, log_in
 
 pytestmark = [
@@ -18,32 +21,54 @@ pytestmark = [
     pytest.mark.usefixtures("demo_store"),
 ]
 
+BOTTOMS = "stone-chinos"  # loaddemo's: no product added by staff
+CHOICES = {
+    "tryon-v1.6": "Standard try-on (tryon-v1.6, 1 credit)",
+    "tryon-max": "Premium try-on (tryon-max, 4 credits)",
+}
 
+
+@pytest.mark.parametrize("model_name", list(CHOICES))
 def test_a_shopper_adds_bottoms_to_a_top_and_sees_the_outfit(
-    live_server, new_page, start_worker, engine, alice
+    live_server, new_page, start_worker, engine, alice, model_name
 ):
     engine.configure(processing_seconds=0.3)
     start_worker()
-    make_bottoms()
     avatar = wait_until_finished(make_job(alice, prompt="athletic build", output_format="jpeg"))
     assert avatar.status == JobStatus.COMPLETED
+    shot = f"outfits-{model_name}"
 
     page = new_page(*SIZES["desktop"])
     log_in(page, live_server.url, "login", "alice", "alice-password-1")
     expect(page.locator("text=Log out")).to_be_visible()
     page.goto(f"{live_server.url}{reverse('shop:product', args=[TOP])}")
-    page.get_by_label("Add bottoms").select_option("indigo-trousers")
+    outfit_form = page.locator("#outfit-heading ~ form")
+    outfit_form.get_by_label("Add bottoms").select_option(BOTTOMS)
+    choice = outfit_form.get_by_label(CHOICES[model_name])
+    choice.check()
+    expect(choice).to_be_checked()
     page.wait_for_function(ALL_IMAGES_LOADED)
     for size, (width, height) in SIZES.items():
         page.set_viewport_size({"width": width, "height": height})
-        save_screenshot(page, f"outfits-01-product-{size}")
+        save_screenshot(page, f"{shot}-01-product-{size}")
     page.set_viewport_size({"width": 1280, "height": 900})
 
-    page.click("button:has-text('Try on the outfit')")
+    outfit_form.locator("button:has-text('Try on the outfit')").click()
     expect(page.locator("h1")).to_have_text("Your outfit")
     expect(page.locator("#outfit")).to_have_attribute("data-status", "completed", timeout=60_000)
     expect(page.locator(".outfit-step img")).to_have_count(2)
+    expect(page.locator(".outfit-step h2")).to_have_text(["Essential crew tee", "Stone chinos"])
     page.wait_for_function(ALL_IMAGES_LOADED)
     for size, (width, height) in SIZES.items():
         page.set_viewport_size({"width": width, "height": height})
-        save_screenshot(page, f"outfits-02-outfit-{size}")
+        save_screenshot(page, f"{shot}-02-outfit-{size}")
+
+    # Both steps by the model chosen, the bottoms over the top's stored picture, byte for byte.
+    outfit = Outfit.objects.get()
+    first, second = outfit.steps.select_related("tryon__job").order_by("order")
+    assert outfit.model_name == model_name
+    assert [first.tryon.job.model_name, second.tryon.job.model_name] == [model_name] * 2
+    top_picture = first.tryon.job.results.get()
+    assert second.tryon.avatar_result == top_picture
+    with top_picture.image.open("rb") as file:
+        assert model_image_sent(engine, second.tryon.job) == file.read()

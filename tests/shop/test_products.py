@@ -14,9 +14,11 @@ from PIL import Image
 
 from avatar_studio.api.fetch import FetchPolicy
 from avatar_studio.shop import images, services
+from avatar_studio.shop.catalogue import DEMO_GARMENTS
 from avatar_studio.shop.models import Product, ProductImage, TryOn
 
 from ..api.imagehost import ImageHost
+from ..support import https_host
 from ..support.faces import flat_image
 from ..support.garments import png_bytes, tshirt
 from ..support.jobs import make_finished_job
@@ -126,14 +128,14 @@ def image_host(tmp_path_factory):
         yield host
 
 
-def test_a_photo_is_fetched_from_an_https_url(admin_client, client, image_host, monkeypatch):
-    policy = FetchPolicy(
-        max_bytes=1024 * 1024,
-        resolve=loopback_resolver,
-        address_allowed=lambda address: address == "127.0.0.1",  # stands in for the internet
-        ca_certs=image_host.ca_file,
-    )
-    monkeypatch.setattr(images, "fetch_policy", lambda: policy)
+@pytest.fixture
+def loopback_fetch(image_host, monkeypatch):
+    """The fetcher's rules, except that the loopback image host stands in for the internet."""
+    yield from https_host.loopback_fetch(image_host, monkeypatch)
+
+
+def test_a_photo_is_fetched_from_an_https_url(admin_client, client, image_host, loopback_fetch):
+    policy = loopback_fetch
 
     response = admin_client.post(reverse(ADD), product_form(url=image_host.url("/face.jpg")))
 
@@ -146,15 +148,8 @@ def test_a_photo_is_fetched_from_an_https_url(admin_client, client, image_host, 
 
 
 def test_a_photo_url_that_is_missing_is_refused_and_nothing_is_stored(
-    admin_client, image_host, media_root, monkeypatch
+    admin_client, image_host, media_root, loopback_fetch
 ):
-    policy = FetchPolicy(
-        max_bytes=1024 * 1024,
-        resolve=loopback_resolver,
-        address_allowed=lambda address: address == "127.0.0.1",
-        ca_certs=image_host.ca_file,
-    )
-    monkeypatch.setattr(images, "fetch_policy", lambda: policy)
 
     response = admin_client.post(reverse(ADD), product_form(url=image_host.url("/nothing.png")))
 
@@ -233,9 +228,9 @@ def test_loaddemo_is_idempotent_and_keeps_what_staff_changed(media_root):
 
     call_command("loaddemo", verbosity=0)
 
-    assert Product.objects.count() == 8
-    assert ProductImage.objects.count() == 8
-    assert len(stored_photos(media_root)) == 8
+    assert Product.objects.count() == len(DEMO_GARMENTS) == 10
+    assert ProductImage.objects.count() == 10
+    assert len(stored_photos(media_root)) == 10
     hoodie = Product.objects.get(slug="forest-hoodie")
     assert (str(hoodie.price), hoodie.is_published) == ("49.00", False)
 

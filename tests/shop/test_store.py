@@ -230,7 +230,7 @@ def test_the_look_panel_shows_progress_then_the_failure(client, alice, alice_ava
     url = reverse("shop:look", args=[look.pk])
 
     waiting = client.get(url).content.decode()
-    assert "Dressing the avatar" in waiting
+    assert "Dressing your avatar" in waiting
     assert 'hx-trigger="every 1s"' in waiting
 
     transitions.fail_job(tryon.job, "PipelineError")

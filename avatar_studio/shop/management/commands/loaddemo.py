@@ -1,6 +1,7 @@
-"""Load the demo store: the eight garments of ``shop.catalogue``, drawn by ``shop.garments``, as
-published products with one photo each. Safe to run again: a product that exists (by slug) is
-left as staff last saved it, and only one without a photo gets the drawn one."""
+"""Load the demo store: the garments of ``shop.catalogue`` (tops, bottoms and a dress), drawn by
+``shop.garments``, as published products with one photo each. Safe to run again: a product that
+exists (by slug) is left as staff last saved it, and only one without a photo gets the drawn
+one."""
 
 from django.core.management.base import BaseCommand
 
