@@ -37,9 +37,12 @@ class Refused(Exception):
         return self.reason.message
 
 
+QUOTA_EXCEEDED = "quota_exceeded"
+
+
 def quota_exceeded(message):
     # The message names the limit and when it resets, so it is made by ``quota``.
-    return Reason("quota_exceeded", message)
+    return Reason(QUOTA_EXCEEDED, message)
 
 
 # --- Retrying ----------------------------------------------------------------------------------
