@@ -6,6 +6,7 @@ import base64
 import io
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -242,17 +243,25 @@ def test_the_list_is_mine_newest_first_and_paginated(alice, alice_api, bob_api, 
 
 
 @pytest.mark.django_db
-def test_deleting_my_try_on_keeps_the_cached_picture(alice_api, avatar, hoodie):
+def test_deleting_my_try_on_deletes_it_and_its_garment_file(
+    alice_api, avatar, hoodie, django_capture_on_commit_callbacks
+):
     look_id = alice_api.post(
         URL, {"avatar": str(avatar.pk), "product": hoodie.pk}, format="json"
     ).json()["id"]
-    tryon = TryOn.objects.get()
+    tryon = TryOn.objects.select_related("job").get()
+    garment = tryon.job.garment_image.name
+    assert default_storage.exists(garment)
 
-    response = alice_api.delete(f"{URL}{look_id}/")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_api.delete(f"{URL}{look_id}/")
 
     assert response.status_code == 204
     assert not Look.objects.exists()
-    assert TryOn.objects.filter(pk=tryon.pk).exists()  # goes with the avatar, not the look
+    assert not TryOn.objects.exists()
+    assert not AvatarJob.objects.tryons().exists()
+    assert not default_storage.exists(garment)
+    assert AvatarJob.objects.filter(pk=avatar.pk).exists()  # the avatar stays
     assert alice_api.get(f"{URL}{look_id}/").status_code == 404
 
 

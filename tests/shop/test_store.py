@@ -110,29 +110,34 @@ def test_see_it_on_me_starts_a_tryon_of_the_garment(client, alice, alice_avatar)
         assert garment.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
-def test_a_tryon_is_made_once_per_avatar_and_garment(client, alice, bob, alice_avatar, bob_model):
+def test_a_tryon_is_made_once_per_shopper_avatar_and_garment(
+    client, alice, bob, alice_avatar, bob_model
+):
     client.force_login(alice)
     _try_on(client, bob_model)
+    _try_on(client, bob_model)  # asked again: the same try-on, nothing new
     client.force_login(bob)
     _try_on(client, bob_model)
     _try_on(client, bob_model, slug="forest-hoodie")
+    _try_on(client, bob_model)
 
-    assert TryOn.objects.count() == 2
-    assert AvatarJob.objects.tryons().count() == 2
-    # Each shopper still has a look of their own at each try-on they asked for.
-    assert sorted(Look.objects.values_list("shopper__username", flat=True)) == [
-        "alice",
-        "bob",
-        "bob",
-    ]
+    # Alice's tee, Bob's tee and Bob's hoodie: each shopper's own, each with its own look.
+    assert TryOn.objects.count() == 3
+    assert AvatarJob.objects.tryons().count() == 3
+    assert sorted(
+        Look.objects.values_list("shopper__username", "tryon__shopper__username")
+    ) == [("alice", "alice"), ("bob", "bob"), ("bob", "bob")]
 
 
-def test_a_model_tryon_belongs_to_the_model_whose_face_it_shows(client, alice, bob, bob_model):
+def test_a_model_tryon_belongs_to_the_shopper_who_asked(client, alice, bob, bob_model):
     client.force_login(alice)
 
     _try_on(client, bob_model)
 
-    assert TryOn.objects.get().job.owner == bob
+    tryon = TryOn.objects.get()
+    assert tryon.shopper == tryon.job.owner == alice
+    assert tryon.job.garment_image.name.startswith(f"garments/{alice.pk}/")
+    assert bob_model.owner == bob
 
 
 def test_another_users_private_avatar_cannot_be_dressed(client, bob, alice_avatar):
