@@ -124,9 +124,11 @@ def test_a_tryon_is_made_once_per_shopper_avatar_and_garment(
     # Alice's tee, Bob's tee and Bob's hoodie: each shopper's own, each with its own look.
     assert TryOn.objects.count() == 3
     assert AvatarJob.objects.tryons().count() == 3
-    assert sorted(
-        Look.objects.values_list("shopper__username", "tryon__shopper__username")
-    ) == [("alice", "alice"), ("bob", "bob"), ("bob", "bob")]
+    assert sorted(Look.objects.values_list("shopper__username", "tryon__shopper__username")) == [
+        ("alice", "alice"),
+        ("bob", "bob"),
+        ("bob", "bob"),
+    ]
 
 
 def test_a_model_tryon_belongs_to_the_shopper_who_asked(client, alice, bob, bob_model):
