@@ -153,7 +153,9 @@ def test_staff_without_permissions_cannot_open_a_shoppers_look(client, alice, st
         assert client.get(url).status_code == 404, url
 
 
-def test_a_deleted_account_takes_its_looks_but_not_the_shared_tryon(client, alice, bob, staff):
+def test_a_deleted_account_takes_its_looks_and_try_ons_not_another_shoppers(
+    client, alice, bob, staff
+):
     model = make_finished_job(alice, prompt="curvy figure")
     review.offer_for_display(model)
     review.approve(model, reviewer=staff)
@@ -165,4 +167,5 @@ def test_a_deleted_account_takes_its_looks_but_not_the_shared_tryon(client, alic
     delete_account(bob)
 
     assert list(Look.objects.values_list("pk", flat=True)) == [uuid.UUID(alices_look)]
-    assert TryOn.objects.count() == 1
+    assert list(TryOn.objects.values_list("shopper", flat=True)) == [alice.pk]
+    assert list(AvatarJob.objects.tryons().values_list("owner", flat=True)) == [alice.pk]
