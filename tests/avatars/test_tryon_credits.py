@@ -2,8 +2,6 @@
 estimate of a try-on job; and whose allowance pays it: the shopper's who asked, as for an avatar
 (``quota.reservation``), nothing for a repeat, again for a retry."""
 
-import uuid
-
 import pytest
 from django.utils import timezone
 
@@ -19,6 +17,7 @@ from avatar_studio.shop import services as shop
 from avatar_studio.shop.models import Look, Outfit, Product, TryOn
 
 from ..shop.test_outfits import make_bottoms
+from ..support.credits import spend
 from ..support.jobs import make_finished_job
 
 
@@ -60,19 +59,6 @@ def test_tryon_max_inputs_carry_the_garment_as_product_image():
 
 
 # --- The allowance: a try-on is the shopper's, charged to the shopper ---------------------------
-
-
-def _spend(user, credits):
-    """``credits`` of ``user``'s allowance already used today (an earlier avatar's charge)."""
-    return CreditUse.objects.create(
-        owner=user,
-        job_id=uuid.uuid4(),
-        model_name=PredictionModel.FACE_TO_MODEL,
-        estimated=credits,
-        charged=credits,
-        state=CreditState.CHARGED,
-        counted=True,
-    )
 
 
 def _nothing_stored(media_root):
@@ -134,7 +120,7 @@ def test_a_try_on_past_the_allowance_is_refused_and_stores_nothing(
     settings, alice, bobs_model, tee, media_root
 ):
     settings.AVATAR_DAILY_CREDITS = 2
-    _spend(alice, 2)
+    spend(alice, 2)
 
     with pytest.raises(Refused) as refused:
         shop.try_on(alice, tee, bobs_model.results.get())
@@ -153,7 +139,7 @@ def test_a_premium_try_on_that_does_not_fit_names_the_cheaper_one(
     settings, alice, bobs_model, tee, media_root
 ):
     settings.AVATAR_DAILY_CREDITS = 4
-    _spend(alice, 2)
+    spend(alice, 2)
 
     with pytest.raises(Refused) as refused:
         shop.try_on(alice, tee, bobs_model.results.get(), model_name=PredictionModel.TRYON_MAX)
@@ -170,7 +156,7 @@ def test_a_premium_try_on_that_does_not_fit_names_the_cheaper_one(
 @pytest.mark.django_db
 def test_staff_try_ons_are_recorded_not_counted(settings, staff, bobs_model, tee):
     settings.AVATAR_DAILY_CREDITS = 2
-    _spend(staff, 2)
+    spend(staff, 2)
 
     shop.try_on(staff, tee, bobs_model.results.get())
 
@@ -208,7 +194,7 @@ def test_a_failed_try_on_is_not_retried_past_the_allowance(settings, alice, bobs
     premium = PredictionModel.TRYON_MAX
     look = shop.try_on(alice, tee, bobs_model.results.get(), model_name=premium)
     _fail(look.tryon.job)
-    _spend(alice, 2)
+    spend(alice, 2)
 
     with pytest.raises(Refused) as refused:
         shop.try_on(alice, tee, bobs_model.results.get(), model_name=premium)
@@ -229,7 +215,7 @@ def test_an_outfit_that_does_not_fit_the_allowance_is_refused_whole(
     settings, alice, bobs_model, demo_store, media_root
 ):
     settings.AVATAR_DAILY_CREDITS = 2
-    _spend(alice, 1)
+    spend(alice, 1)
     top = Product.objects.get(slug="essential-crew-tee")
     bottoms = make_bottoms()
 

@@ -15,6 +15,7 @@ from avatar_studio.avatars.review import services as review
 from avatar_studio.shop.catalogue import DEMO_GARMENTS
 from avatar_studio.shop.models import Look, Product, TryOn
 
+from ..support.credits import spend
 from ..support.jobs import make_finished_job
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_store")]
@@ -140,6 +141,29 @@ def test_a_model_tryon_belongs_to_the_shopper_who_asked(client, alice, bob, bob_
     assert tryon.shopper == tryon.job.owner == alice
     assert tryon.job.garment_image.name.startswith(f"garments/{alice.pk}/")
     assert bob_model.owner == bob
+
+
+def test_a_shopper_out_of_credits_is_told_so_on_the_product_page_and_nothing_is_made(
+    client, alice, bob_model, settings, media_root
+):
+    settings.AVATAR_DAILY_CREDITS = 2
+    spend(alice, 2)
+    client.force_login(alice)
+
+    response = _try_on(client, bob_model)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("shop:product", args=[TEE])
+    page = client.get(response["Location"])
+    assert "You&#x27;ve used all 2 credits of today&#x27;s allowance" in page.content.decode()
+    assert (TryOn.objects.count(), Look.objects.count(), AvatarJob.objects.tryons().count()) == (
+        0,
+        0,
+        0,
+    )
+    assert not (media_root / "garments").exists() or not any(
+        path.is_file() for path in (media_root / "garments").rglob("*")
+    )
 
 
 def test_another_users_private_avatar_cannot_be_dressed(client, bob, alice_avatar):
