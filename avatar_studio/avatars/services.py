@@ -27,6 +27,7 @@ from .pipeline import transitions
 from .refusals import (
     ALREADY_BEST,
     CHANGED_MEANWHILE,
+    GARMENT_GONE,
     INPUT_REJECTED,
     NO_SUCH_IMAGE,
     NOT_MADE_YET,
@@ -131,8 +132,10 @@ def retry_refusal(job):
         return RETRY_COMPLETED
     if job.status != JobStatus.FAILED:
         return RETRY_RUNNING
+    # Deleted under the retention policy (``retention``): nothing left to send again.
+    if job.is_tryon and not job.garment_image:
+        return GARMENT_GONE
     if not job.is_tryon and not job.selfie:
-        # Deleted under the retention policy (``retention``): nothing left to send again.
         return SELFIE_GONE
     # The inputs themselves were refused: sending them again fails again. A new seed does not
     # help either (after ContentModerationError too: it is the photo, not the image drawn).

@@ -19,6 +19,7 @@ from avatar_studio.avatars import services as avatar_services
 from avatar_studio.avatars.models import AvatarJob, JobStatus, PredictionModel
 from avatar_studio.avatars.refusals import (
     AVATAR_NOT_WEARABLE,
+    GARMENT_GONE,
     NO_PRODUCT_PHOTO,
     OUTFIT_COMBINATION,
     OUTFIT_ONE_PIECE_ALONE,
@@ -142,6 +143,11 @@ def _cached_or_started(shopper, key, garment_bytes, category, avatar_result, mod
     allowance (``Refused`` with ``quota_exceeded``, and nothing created, when too few are left).
     A cached try-on that failed is started again, reserving again."""
     cached = _cached(shopper, key, avatar_result, model_name)
+    if cached is not None and avatar_services.retry_refusal(cached.job) == GARMENT_GONE:
+        # Failed, and its garment image deleted since under the retention policy: it cannot be
+        # sent again, so it makes way for a new one.
+        cached.job.delete()
+        cached = None
     if cached is not None:
         if cached.job.status == JobStatus.FAILED:
             try:

@@ -1,18 +1,23 @@
 """A try-on shows a face, so it belongs to the shopper who asked: it goes with their account,
 with the files; and it goes with the avatar it dresses, whoever asked, since the face is the
-avatar owner's.
+avatar owner's. Its garment image follows the retention of a job's input, as a selfie does.
 
 Alice shares her avatar as a model in the store; Bob and Carol each try a tee on it, Bob also
 builds an outfit on it and makes a look through a shop's button on his own avatar."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
+from django.core.management import call_command
 from django.db.models import F
+from django.utils import timezone
 
 from avatar_studio.accounts.deletion import delete_account
-from avatar_studio.avatars import services
-from avatar_studio.avatars.models import AvatarJob
+from avatar_studio.avatars import retention, services
+from avatar_studio.avatars.models import AvatarJob, JobStatus
+from avatar_studio.avatars.refusals import GARMENT_GONE, Refused
 from avatar_studio.avatars.review import services as review
 from avatar_studio.embed.models import EmbedLook, Shop
 from avatar_studio.shop import services as shop
@@ -149,3 +154,75 @@ def test_the_avatar_owners_account_deletion_takes_every_try_on_of_her_avatars(
     # The shoppers themselves, and what they made of their own avatars, stay.
     assert get_user_model().objects.filter(pk__in=[bob.pk, carol.pk]).count() == 2
     assert Look.objects.filter(pk=store["bobs_own"].pk).exists()
+
+
+# --- Retention: a try-on's garment image is its input, kept as a selfie is ----------------------
+
+
+def _garments(report):
+    """The garment images a purge removed (the model avatar's own selfie may go too)."""
+    return [name for _job, name in report.completed + report.failed if name.startswith("garm")]
+
+
+def _age(job, **delta):
+    AvatarJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(**delta))
+    return AvatarJob.objects.get(pk=job.pk)
+
+
+def test_a_completed_try_ons_garment_image_goes_once_the_completion_commits(
+    bob, eager_tasks, django_capture_on_commit_callbacks
+):
+    model = make_finished_job(bob)
+    look = shop.try_on(bob, Product.objects.get(slug=TEE), model.results.get())
+    garment = look.tryon.job.garment_image.name
+    assert default_storage.exists(garment)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        finish_with_picture(look.tryon.job)
+
+    job = AvatarJob.objects.get(pk=look.tryon.job_id)
+    assert job.status == JobStatus.COMPLETED and not job.garment_image
+    assert not default_storage.exists(garment)
+    # The picture itself is the shopper's until they, or the avatar, go.
+    assert all(default_storage.exists(r.image.name) for r in job.results.all())
+
+
+def test_a_failed_try_on_keeps_its_garment_for_retry_then_loses_it_and_is_made_anew(
+    bob, settings, capsys
+):
+    settings.AVATAR_FAILED_SELFIE_RETENTION_DAYS = 7
+    model = make_finished_job(bob)
+    tee = Product.objects.get(slug=TEE)
+    look = shop.try_on(bob, tee, model.results.get())
+    AvatarJob.objects.filter(pk=look.tryon.job_id).update(
+        status=JobStatus.FAILED, error_name="PipelineError"
+    )
+    failed = _age(look.tryon.job, days=6)
+    garment = failed.garment_image.name
+
+    assert _garments(retention.purge_expired_files()) == []  # still kept for Retry
+    failed = _age(failed, days=8)
+    call_command("purge_expired_files")
+
+    assert (
+        f"deleted {garment} (garment image of failed try-on {failed.pk})" in capsys.readouterr().out
+    )
+    failed.refresh_from_db()
+    assert not failed.garment_image and not default_storage.exists(garment)
+    assert "its garment picture was deleted" in failed.error_message
+    with pytest.raises(Refused) as refused:
+        services.retry_job(failed)
+    assert refused.value.reason == GARMENT_GONE
+    # Asking for the same try-on again makes a new one, with a garment image of its own.
+    again = shop.try_on(bob, tee, model.results.get())
+    assert not AvatarJob.objects.filter(pk=failed.pk).exists()
+    assert again.tryon.job.status == JobStatus.QUEUED
+    assert default_storage.exists(again.tryon.job.garment_image.name)
+
+
+def test_a_job_still_running_keeps_its_garment_image(bob):
+    model = make_finished_job(bob)
+    look = shop.try_on(bob, Product.objects.get(slug=TEE), model.results.get())
+
+    assert _garments(retention.purge_expired_files(timezone.now() + timedelta(days=365))) == []
+    assert default_storage.exists(look.tryon.job.garment_image.name)
