@@ -1,12 +1,12 @@
 """A user's own data, to take with them: a zip of their avatars, selfies still kept, the try-ons
 they asked for, and ``data.json``, the record of their account, jobs, consents, share links, API
-token and looks.
+token, looks, outfits and looks made through shops' buttons.
 
 Only what is the user's goes in. Their avatars (every image of every job) are theirs. A try-on
-is theirs when they asked for it (a ``shop.Look`` of theirs), whoever's avatar it was made on;
-another shopper's try-on of their shared avatar is that shopper's, although the try-on job is
-owned by the avatar's owner. A look whose model has since left the store keeps its record but not
-its picture, as in the store (``shop.selectors.may_wear``).
+is theirs when they asked for it (they own it: ``shop.TryOn.shopper``), whoever's avatar it was
+made on; another shopper's try-on of their shared avatar is that shopper's, and is not in theirs.
+A look or outfit whose model has since left the store keeps its record but not its pictures, as
+in the store (``shop.selectors.may_wear``).
 
 Files are read through the storage API (the filesystem or S3 alike) and copied into a temporary
 file in chunks, so memory stays bounded however many 4k images there are. A file gone from
@@ -26,7 +26,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from avatar_studio.avatars.models import AvatarJob, AvatarResult, PredictionAttempt
-from avatar_studio.shop.models import Look
+from avatar_studio.embed.models import EmbedLook
+from avatar_studio.shop.models import Look, Outfit, OutfitStep
 from avatar_studio.shop.selectors import may_wear, product_for_tryon
 
 from . import services, throttle
@@ -52,9 +53,13 @@ data.json
       was made, when it expires and whether you turned it off.
     - api_token: when your API token was made. Its key is not included: anyone holding it
       could act as you. Replace it on the account page if you need a new one.
-    - looks: every try-on you asked for in the store: the garment, the avatar it was made on
-      (yours, or a model from the store, whose owner is not named), its status, its files and
-      its attempts (a try-on is made once and shown to everyone who asks for the same one).
+    - looks: every try-on you asked for (in the store, through the API or a shop's button):
+      the garment, the avatar it was made on (yours, or a model from the store, whose owner
+      is not named), its status, its files and its attempts.
+    - outfits: every outfit you put together in the store: the avatar, and each step in the
+      order it was put on, with its garment, status, attempts and files.
+    - shop_looks: the try-ons you made through a shop's "See it on me" button: which shop, the
+      web address it was on, the garment's name as the shop sent it, and the look it led to.
     - missing_files: files that were gone from our storage when this was made (deleted
       meanwhile), so they are not in the zip.
 
@@ -67,6 +72,9 @@ avatars/<job id>/selfie.jpg
 
 try-ons/<look id>/image-<n>.<ext>
     The pictures of the try-ons you asked for.
+
+outfits/<outfit id>/step-<step>/image-<n>.<ext>
+    The pictures of each step of your outfits.
 
 Thumbnails are left out: they are smaller copies of the images above. The garment pictures are
 the store's own.
@@ -130,7 +138,13 @@ def export_data(user):
 def _record(user, archive, now):
     avatar_jobs = list(_avatar_jobs(user))
     looks = list(_looks(user))
-    images = _images_of([job.pk for job in avatar_jobs] + [look.tryon.job_id for look in looks])
+    outfits = list(_outfits(user))
+    steps = [step for outfit in outfits for step in outfit.steps.all() if step.tryon]
+    images = _images_of(
+        [job.pk for job in avatar_jobs]
+        + [look.tryon.job_id for look in looks]
+        + [step.tryon.job_id for step in steps]
+    )
     jobs = [_job(job, images[job.pk], archive) for job in avatar_jobs]
     token = services.api_token_of(user)
     return {
@@ -146,6 +160,8 @@ def _record(user, archive, now):
         "share_links": [link for _entry, _consent, links in jobs for link in links],
         "api_token": {"created": _time(token.created)} if token else None,
         "looks": [_look(user, look, images[look.tryon.job_id], archive) for look in looks],
+        "outfits": [_outfit(user, outfit, images, archive) for outfit in outfits],
+        "shop_looks": [_shop_look(entry) for entry in _shop_looks(user)],
         "missing_files": archive.missing,
     }
 
@@ -173,11 +189,36 @@ def _looks(user):
     """The try-ons the user asked for, oldest first, each with its job and attempts, and the
     avatar it was made on."""
     return (
-        Look.objects.filter(shopper=user)
+        Look.objects.filter(shopper=user, tryon__shopper=user)
         .select_related("tryon__job", "tryon__avatar_result__job")
         .defer("tryon__avatar_result__image", "tryon__avatar_result__thumbnail")
         .prefetch_related(Prefetch("tryon__job__attempts", queryset=_ATTEMPTS))
         .order_by("created_at")
+    )
+
+
+def _outfits(user):
+    """The user's outfits, oldest first, each with its steps, their products, try-ons and
+    attempts."""
+    steps = OutfitStep.objects.select_related("product", "tryon__job").order_by("order")
+    return (
+        Outfit.objects.filter(shopper=user)
+        .select_related("avatar_result__job")
+        .defer("avatar_result__image", "avatar_result__thumbnail")
+        .prefetch_related(
+            Prefetch("steps", queryset=steps),
+            Prefetch("steps__tryon__job__attempts", queryset=_ATTEMPTS),
+        )
+        .order_by("created_at")
+    )
+
+
+def _shop_looks(user):
+    """The looks the user made through shops' buttons, oldest first."""
+    return (
+        EmbedLook.objects.filter(look__shopper=user)
+        .select_related("shop")
+        .order_by("created_at", "pk")
     )
 
 
@@ -283,35 +324,88 @@ def _job(job, images, archive):
     return entry, consent, links
 
 
-def _look(user, look, images, archive):
-    tryon = look.tryon
-    job = tryon.job
-    model = tryon.avatar_result
-    garment = product_for_tryon(tryon)
-    if model.job.owner_id == user.pk:
-        worn_by = {"your_avatar": str(model.job_id), "image_index": model.index}
-    else:
-        worn_by = {"store_model": True}  # someone else's avatar: theirs, not named here
-    entry = {
-        "id": str(look.pk),
-        "created_at": _time(look.created_at),
-        "garment": {"slug": tryon.garment_slug, "name": garment.name if garment else None},
-        "worn_by": worn_by,
+def _worn_by(user, avatar_result):
+    if avatar_result.job.owner_id == user.pk:
+        return {"your_avatar": str(avatar_result.job_id), "image_index": avatar_result.index}
+    return {"store_model": True}  # someone else's avatar: theirs, not named here
+
+
+def _tryon(job):
+    """What a try-on job was, did and cost (without its pictures)."""
+    return {
         "status": job.status,
+        "model": job.model_name,
         "finished_at": _time(job.finished_at),
         "error_message": job.error_message or None,
         "fashn_inputs": {
-            "category": job.category,
-            "mode": job.mode,
+            "category": job.category or None,
+            "mode": job.mode or None,
+            "generation_mode": job.generation_mode or None,
             "seed": job.seed,
             "num_samples": job.num_images or 1,
             "output_format": job.output_format,
         },
         "attempts": _attempts(job),
+    }
+
+
+_LEFT_THE_STORE = "The model has left the store since, so its picture is no longer shown."
+
+
+def _look(user, look, images, archive):
+    tryon = look.tryon
+    model = tryon.avatar_result
+    garment = product_for_tryon(tryon)
+    entry = {
+        "id": str(look.pk),
+        "created_at": _time(look.created_at),
+        "garment": {"slug": tryon.garment_slug, "name": garment.name if garment else None},
+        "worn_by": _worn_by(user, model),
+        **_tryon(tryon.job),
         "images": [],
     }
     if may_wear(user, model):
         entry["images"] = _copy_images(images, f"try-ons/{look.pk}", archive, "try-on picture")
     else:
-        entry["note"] = "The model has left the store since, so its picture is no longer shown."
+        entry["note"] = _LEFT_THE_STORE
     return entry
+
+
+def _outfit(user, outfit, images, archive):
+    shown = may_wear(user, outfit.avatar_result)
+    entry = {
+        "id": str(outfit.pk),
+        "created_at": _time(outfit.created_at),
+        "worn_by": _worn_by(user, outfit.avatar_result),
+        "model": outfit.model_name,
+        "steps": [],
+    }
+    for step in outfit.steps.all():
+        step_entry = {
+            "order": step.order,
+            "garment": {"slug": step.product.slug, "name": step.product.name},
+            "status": None,
+            "images": [],
+        }
+        if step.tryon is not None:
+            step_entry.update(_tryon(step.tryon.job), images=[])
+            if shown:
+                folder = f"outfits/{outfit.pk}/step-{step.order}"
+                step_entry["images"] = _copy_images(
+                    images[step.tryon.job_id], folder, archive, "outfit picture"
+                )
+        entry["steps"].append(step_entry)
+    if not shown:
+        entry["note"] = _LEFT_THE_STORE
+    return entry
+
+
+def _shop_look(embed_look):
+    return {
+        "id": str(embed_look.pk),
+        "look_id": str(embed_look.look_id),
+        "created_at": _time(embed_look.created_at),
+        "shop": embed_look.shop.name,
+        "origin": embed_look.origin,
+        "garment_name": embed_look.garment_name,
+    }

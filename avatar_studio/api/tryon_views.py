@@ -2,7 +2,7 @@
 shop sends; read, list and delete your try-ons; fetch the picture.
 
 Thin, like the avatar endpoints (``views``): intake through ``tryon_serializers``, the try-on
-itself through ``shop.services`` (cached per avatar image and garment, one look per shopper),
+itself through ``shop.services`` (the shopper's own, cached per avatar image, garment and model),
 with its webhook through ``deliveries``, reads through ``shop.selectors``. Another user's try-on
 is 404, never 403.
 """
@@ -34,7 +34,7 @@ from .tryon_serializers import (
     TryOnSerializer,
     TryOnWebhookEventSerializer,
 )
-from .views import AvatarCreateThrottle, AvatarPagination, FileRenderer
+from .views import AvatarCreateThrottle, AvatarPagination, FileRenderer, _credits_left
 
 NO_SUCH_TRYON = "No such try-on."
 NO_PICTURE_YET = "This try-on has no picture yet: it is made once its status is completed."
@@ -100,8 +100,10 @@ class TryOnListCreate(APIView):
     def post(self, request):
         """Dress one of your completed avatars in a published product (product) or in a garment
         picture (garment_image and category). The try-on is made in the background: follow its
-        url, or give a webhook_url and we POST tryon.completed or tryon.failed to it. Asking
-        again for the same avatar and garment answers with the same try-on."""
+        url, or give a webhook_url and we POST tryon.completed or tryon.failed to it. It reserves
+        its credits from your daily allowance, as an avatar does (429 quota_exceeded when too few
+        are left); asking again for the same avatar, garment and model answers with the same
+        try-on and costs nothing."""
         serializer = TryOnCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         chosen = serializer.validated_data
@@ -129,7 +131,8 @@ class TryOnListCreate(APIView):
         data = TryOnSerializer(look, context={"request": request}).data
         # The secret is shown here, once; reads show the URL and delivery state only.
         data["webhook"] = None if webhook is None else CreatedTryOnWebhookSerializer(webhook).data
-        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+        headers = {"Location": data["url"], **_credits_left(request.user)}
+        return Response(data, status=status.HTTP_201_CREATED, headers=headers)
 
 
 class TryOnDetail(APIView):
@@ -147,11 +150,10 @@ class TryOnDetail(APIView):
         responses={204: None, **_errors(401, 404, 429)},
     )
     def delete(self, request, look_id):
-        """Delete your try-on, and its webhooks with their deliveries still to send. The picture
-        itself is part of your avatar (whoever asks for the same garment on it is served the same
-        picture): it goes when the avatar does."""
+        """Delete your try-on, its picture, the garment image sent for it, and its webhooks with
+        their deliveries still to send."""
         look = _own_look(request.user, look_id)
-        look.delete()  # the look and its webhooks alone: the cached try-on stays with the avatar
+        shop_services.delete_tryon(look)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

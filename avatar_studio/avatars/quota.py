@@ -1,18 +1,20 @@
-"""The daily allowance: at most ``AVATAR_DAILY_CREDITS`` FASHN credits of avatars per user per UTC
-day.
+"""The daily allowance: at most ``AVATAR_DAILY_CREDITS`` FASHN credits of avatars and try-ons per
+user per UTC day.
 
-Browser uploads and API creates count together: both create the job inside ``reservation(job)``,
+Browser uploads, API creates, the store's try-ons (its pages, the try-on API, the embedded
+button) count together: each creates the job inside ``reservation(job)``,
 which reserves the job's estimated cost (``options.estimated_credits``, FASHN's dearest price for
 its choices) in the credits ledger (``avatar_studio.credits``) in the same transaction as the job,
 or refuses with ``quota_exceeded`` if that would go over what is left today. A refused or failed
-creation leaves no row. Staff are exempt (their rows are recorded, not counted); try-ons take
-nothing from the allowance.
+creation leaves no row. Staff are exempt (their rows are recorded, not counted). A try-on is
+charged to the shopper who asked (its job's owner), whoever's avatar it dresses; a repeat of a
+try-on they already have is served from the cache and reserves nothing.
 
 What counts is the ledger, not the jobs: when a job fails its reservation comes back (FASHN does
 not charge failed predictions); when it completes, what FASHN reported (``x-fashn-credits-used``)
 replaces the estimate. Deleting an avatar gives nothing back: the ledger row stays, as the
-credits were spent. Retrying a failed avatar reserves again (it will cost if it succeeds) and is
-refused the same way.
+credits were spent. Retrying a failed avatar or try-on reserves again (it will cost if it
+succeeds) and is refused the same way.
 
 The check and the reservation are atomic across web processes because they run in one database
 transaction that first locks the owner's user row (``SELECT ... FOR NO KEY UPDATE`` on
@@ -83,20 +85,24 @@ _CHEAPER = (
     f"Choose a quicker {options.PLAIN_NAMES['generation_mode']}, a smaller "
     f"{options.PLAIN_NAMES['resolution']} or a lower {options.PLAIN_NAMES['num_images']}"
 )
+# A try-on has one choice that costs less: the standard model.
+_CHEAPER_TRYON = "Choose the standard try-on"
 
 
-def refusal_message(needed, left, limit, resets_at, *, retry=False):
+def refusal_message(needed, left, limit, resets_at, *, retry=False, what="avatar"):
     """Why a request for ``needed`` credits is refused, what is left, what to change and when the
-    allowance comes back. A retry has no choices to change: it can only wait."""
+    allowance comes back. A retry has no choices to change: it can only wait. ``what`` is asked
+    for: an "avatar", a "try-on" or an "outfit" (of try-ons)."""
+    cheaper = _CHEAPER if what == "avatar" else _CHEAPER_TRYON
     if retry and left > 0 and needed <= limit:
         return (
-            f"Retrying this avatar needs {options.credit_count(needed)} and {_left(left, limit)}. "
+            f"Retrying this {what} needs {options.credit_count(needed)} and {_left(left, limit)}. "
             f"Retry it once the allowance resets at {resets_at:%H:%M} UTC."
         )
     if needed > limit:
         return (
-            f"This avatar needs {options.credit_count(needed)}, more than the daily allowance of "
-            f"{options.credit_count(limit)}. {_CHEAPER}."
+            f"This {what} needs {options.credit_count(needed)}, more than the daily allowance of "
+            f"{options.credit_count(limit)}. {cheaper}."
         )
     if left == 0:
         return (
@@ -104,7 +110,7 @@ def refusal_message(needed, left, limit, resets_at, *, retry=False):
             f"it resets at {resets_at:%H:%M} UTC."
         )
     return (
-        f"This avatar needs {options.credit_count(needed)} and {_left(left, limit)}. {_CHEAPER}, "
+        f"This {what} needs {options.credit_count(needed)} and {_left(left, limit)}. {cheaper}, "
         f"or wait until the allowance resets at {resets_at:%H:%M} UTC."
     )
 
@@ -123,8 +129,6 @@ def reserve(job, now=None, *, retry=False):
     """Reserve ``job``'s estimated credits, in the caller's transaction; ``Refused`` with
     ``quota_exceeded`` (and ``retry_after`` until midnight UTC) if they are more than are left.
     ``retry``: the job failed and is sent again (only the message differs)."""
-    if job.is_tryon:
-        return None  # the store's try-ons take nothing from the allowance
     needed = options.estimated_credits(job)
     owner = job.owner
     counted = not is_exempt(owner)
@@ -133,15 +137,25 @@ def reserve(job, now=None, *, retry=False):
         # Serialises this user's reservations (see the module's docstring).
         users = get_user_model().objects.select_for_update(no_key=True)
         list(users.filter(pk=owner.pk).values_list("pk", flat=True))
-        limit = daily_credits()
-        left = max(0, limit - used_today(owner, now))
-        if needed > left:
-            resets_at = _day_bounds(now)[1]
-            raise Refused(
-                quota_exceeded(refusal_message(needed, left, limit, resets_at, retry=retry)),
-                retry_after=max(1, int((resets_at - now).total_seconds())),
-            )
+        check_left(owner, needed, now, retry=retry, what="try-on" if job.is_tryon else "avatar")
     return ledger.reserve(job, needed, counted=counted, now=now)
+
+
+def check_left(user, needed, now=None, *, retry=False, what="avatar"):
+    """``Refused`` with ``quota_exceeded`` (and ``retry_after`` until midnight UTC) if ``needed``
+    credits are more than ``user`` has left today; staff are never refused. ``reserve`` asks it
+    for each job; the store asks it before an outfit, whose later steps reserve one by one."""
+    if is_exempt(user):
+        return
+    now = now or timezone.now()
+    limit = daily_credits()
+    left = max(0, limit - used_today(user, now))
+    if needed > left:
+        resets_at = _day_bounds(now)[1]
+        raise Refused(
+            quota_exceeded(refusal_message(needed, left, limit, resets_at, retry=retry, what=what)),
+            retry_after=max(1, int((resets_at - now).total_seconds())),
+        )
 
 
 @contextmanager

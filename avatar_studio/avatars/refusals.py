@@ -37,9 +37,12 @@ class Refused(Exception):
         return self.reason.message
 
 
+QUOTA_EXCEEDED = "quota_exceeded"
+
+
 def quota_exceeded(message):
     # The message names the limit and when it resets, so it is made by ``quota``.
-    return Reason("quota_exceeded", message)
+    return Reason(QUOTA_EXCEEDED, message)
 
 
 # --- Retrying ----------------------------------------------------------------------------------
@@ -55,6 +58,11 @@ RETRY_RUNNING = Reason(
     "a second attempt never runs alongside the first.",
 )
 SELFIE_GONE = Reason("selfie_gone", message_for(SELFIE_MISSING))
+GARMENT_GONE = Reason(
+    "garment_gone",
+    "The garment picture of this try-on has been deleted, as our privacy policy says, so it "
+    "cannot be retried. Ask for the try-on again to make a new one.",
+)
 # FASHN said the inputs themselves are the problem (``fashn.PERMANENT_RUNTIME_ERRORS``): the
 # same photo fails again whatever the seed, so each error's reason repeats that failure's own
 # advice. One reason, with one message, per error name.

@@ -1,13 +1,15 @@
-"""How long files are kept, and removing them: selfies after their retention, every file of a
-deleted job, result or user.
+"""How long files are kept, and removing them: a job's input (an avatar's selfie, a try-on's
+garment image) after its retention, every file of a deleted job, result or user.
 
 Selfies are the personal data here. A completed avatar no longer needs its selfie, so it is
 deleted once the completion has committed (``AVATAR_COMPLETED_SELFIE_RETENTION_HOURS``, default 0:
 at once). A failed avatar keeps its selfie so that its owner can press Retry, for
 ``AVATAR_FAILED_SELFIE_RETENTION_DAYS`` (default 7); then the selfie is deleted and the job's
-message says why it can no longer be retried. ``purge_expired_files`` (a management command, and
-a beat task every hour) is the sweep that enforces both; the ``job_finished`` receiver only makes
-the common case happen at once.
+message says why it can no longer be retried. A try-on's garment image (whatever picture the
+shopper's shop sent, which may show a person) follows the same two rules: a try-on is a job of
+its shopper's like any other. Its pictures stay until the try-on, its shopper or its avatar goes.
+``purge_expired_files`` (a management command, and a beat task every hour) is the sweep that
+enforces both; the ``job_finished`` receiver only makes the common case happen at once.
 
 The files of deleted rows are ``files``' business.
 """
@@ -35,6 +37,19 @@ def failed_selfie_purged_message(days):
     )
 
 
+def failed_garment_purged_message(days):
+    return (
+        f"This try-on could not be made, and {days} days later its garment picture was deleted, "
+        "as our privacy policy says. So it can no longer be retried: ask for the try-on again "
+        "to make a new one."
+    )
+
+
+def input_field(job):
+    """The name of the job's input file field: a try-on's garment image, an avatar's selfie."""
+    return "garment_image" if job.is_tryon else "selfie"
+
+
 @dataclass
 class PurgeReport:
     """What a purge removed (or, in a dry run, would remove)."""
@@ -53,49 +68,57 @@ def _cutoffs(now):
     return completed, failed
 
 
+# What a purge reads of a job: enough to tell its input file and guard the update.
+_PURGE_FIELDS = ("pk", "selfie", "garment_image", "model_name", "status", "owner_id", "finished_at")
+
+
 def expired_selfie_jobs(now=None):
-    """Finished jobs that still hold a selfie past its retention."""
+    """Finished jobs that still hold their input (selfie or garment image) past its retention."""
     completed_cutoff, failed_cutoff = _cutoffs(now or timezone.now())
     return (
-        AvatarJob.objects.exclude(selfie="")
+        AvatarJob.objects.filter(~Q(selfie="") | ~Q(garment_image=""))
         .filter(
             Q(status=JobStatus.COMPLETED, finished_at__lte=completed_cutoff)
             | Q(status=JobStatus.FAILED, finished_at__lte=failed_cutoff)
         )
-        .only("pk", "selfie", "status", "owner_id", "finished_at")
+        .only(*_PURGE_FIELDS)
         .order_by("finished_at")
     )
 
 
 def purge_selfie(job):
-    """Forget and delete a finished job's selfie. True if this call removed it.
+    """Forget and delete a finished job's input: an avatar's selfie, a try-on's garment image.
+    True if this call removed it.
 
     The row is updated first, guarded by the status and file name the caller saw: a failed job
-    its owner has just retried (no longer ``failed``) keeps its selfie.
+    its owner has just retried (no longer ``failed``) keeps its input.
     """
-    name = job.selfie.name
+    field = input_field(job)
+    name = getattr(job, field).name
     if not name or job.status not in (JobStatus.COMPLETED, JobStatus.FAILED):
         return False
-    fields = {"selfie": ""}
+    fields = {field: ""}
     if job.status == JobStatus.FAILED:
-        fields["error_message"] = failed_selfie_purged_message(
-            settings.AVATAR_FAILED_SELFIE_RETENTION_DAYS
-        )
-    matched = AvatarJob.objects.filter(pk=job.pk, status=job.status, selfie=name).update(**fields)
+        message = failed_garment_purged_message if job.is_tryon else failed_selfie_purged_message
+        fields["error_message"] = message(settings.AVATAR_FAILED_SELFIE_RETENTION_DAYS)
+    matched = AvatarJob.objects.filter(pk=job.pk, status=job.status, **{field: name}).update(
+        **fields
+    )
     if not matched:
         return False
     delete_files([name])
-    logger.info("job %s: selfie deleted (%s job)", job.pk, job.status)
+    logger.info("job %s: %s deleted (%s job)", job.pk, field, job.status)
     return True
 
 
 def purge_expired_files(now=None, *, dry_run=False):
-    """Delete every selfie past its retention. Returns a ``PurgeReport``."""
+    """Delete every selfie and garment image past its retention. Returns a ``PurgeReport``."""
     report = PurgeReport()
     for job in expired_selfie_jobs(now).iterator():
-        if dry_run or purge_selfie(job):
+        name = getattr(job, input_field(job)).name
+        if name and (dry_run or purge_selfie(job)):
             target = report.completed if job.status == JobStatus.COMPLETED else report.failed
-            target.append((job.pk, job.selfie.name))
+            target.append((job.pk, name))
     return report
 
 
@@ -113,13 +136,14 @@ def purge_expired_files_task():
 
 @shared_task(name="avatars.purge_completed_selfie", ignore_result=True)
 def purge_completed_selfie_task(job_id):
-    job = AvatarJob.objects.filter(pk=job_id).only("pk", "selfie", "status").first()
+    job = AvatarJob.objects.filter(pk=job_id).only(*_PURGE_FIELDS).first()
     if job is not None and job.status == JobStatus.COMPLETED:
         purge_selfie(job)
 
 
 def on_job_finished(sender, job_id, status, **kwargs):
-    """``job_finished`` receiver: a completed avatar's selfie goes at once (retention 0).
+    """``job_finished`` receiver: a completed job's selfie or garment image goes at once
+    (retention 0).
 
     Sent after the completion committed, in the worker that finished the job; the deletion itself
     runs as a task (storage may be remote). If the task is lost, the hourly purge deletes it.

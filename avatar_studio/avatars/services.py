@@ -29,6 +29,7 @@ from .pipeline import transitions
 from .refusals import (
     ALREADY_BEST,
     CHANGED_MEANWHILE,
+    GARMENT_GONE,
     INPUT_REJECTED,
     NO_SUCH_IMAGE,
     NOT_MADE_YET,
@@ -100,15 +101,18 @@ def create_tryon(*, owner, model_result, garment_png, model_name=PredictionModel
     """A try-on job (``model_name`` tryon-v1.6 or tryon-max) dressing ``model_result`` (a
     stored avatar image) in the garment.
 
-    ``garment_png`` (bytes) is copied, like a selfie, and removed again if the job cannot be
-    saved. Try-ons are made by the store for an avatar's owner; they take nothing from the
-    daily allowance (the credits ledger records what they cost when they end).
+    ``owner`` is the shopper who asked, whoever's avatar ``model_result`` is: the try-on is
+    theirs. Like ``create_avatar`` it reserves its estimated credits from the owner's daily
+    allowance (``quota``: ``Refused`` with ``quota_exceeded``, and nothing saved, when they are
+    more than are left). ``garment_png`` (bytes) is copied, like a selfie, and removed again if
+    the job cannot be saved or is refused.
     """
     job = transitions.new_job(owner, model_name=model_name, model_result=model_result, **inputs)
     with _storage_refusal(job):
         try:
-            job.garment_image.save(_GARMENT_NAME, ContentFile(garment_png), save=False)
-            transitions.start_new_job(job)
+            with quota.reservation(job), transaction.atomic():
+                job.garment_image.save(_GARMENT_NAME, ContentFile(garment_png), save=False)
+                transitions.start_new_job(job)
         except BaseException:
             if job.garment_image:
                 job.garment_image.delete(save=False)
@@ -120,8 +124,9 @@ def retry_job(job, *, new_seed=False):
     """Send a failed avatar or try-on again, with a fresh budget of attempts.
 
     With ``new_seed`` the new attempt uses a random seed instead of the job's own. Returns the
-    seed the new attempt uses. A retried avatar reserves its credits again (``quota``: it will
-    cost if it succeeds) and is refused with ``quota_exceeded`` if they are more than are left.
+    seed the new attempt uses. A retried avatar or try-on reserves its credits again from its
+    owner's allowance (``quota``: it will cost if it succeeds) and is refused with
+    ``quota_exceeded`` if they are more than are left.
     Refused (``retry_refusal``) unless the job failed in a way a new attempt can fix.
     """
     reason = retry_refusal(job)
@@ -144,8 +149,10 @@ def retry_refusal(job):
         return RETRY_COMPLETED
     if job.status != JobStatus.FAILED:
         return RETRY_RUNNING
+    # Deleted under the retention policy (``retention``): nothing left to send again.
+    if job.is_tryon and not job.garment_image:
+        return GARMENT_GONE
     if not job.is_tryon and not job.selfie:
-        # Deleted under the retention policy (``retention``): nothing left to send again.
         return SELFIE_GONE
     # The inputs themselves were refused: sending them again fails again. A new seed does not
     # help either (after ContentModerationError too: it is the photo, not the image drawn).

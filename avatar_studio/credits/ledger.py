@@ -75,8 +75,8 @@ def settle(job_id, status, credits_used=None, now=None):
             state=CreditState.REFUNDED, charged=0, settled_at=now
         )
         return
-    # Nothing reserved (a try-on, which takes nothing from the allowance, or a job sent before
-    # the ledger existed): the charge is recorded now, for the dashboard.
+    # Nothing reserved (a try-on sent before try-ons counted against the allowance, or a job
+    # sent before the ledger existed): the charge is recorded now, for the dashboard.
     job = AvatarJob.objects.filter(pk=job_id).values("owner_id", "model_name").first()
     if job is None:
         return

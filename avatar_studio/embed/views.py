@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from avatar_studio.avatars import services as avatar_services
 from avatar_studio.avatars.progress import job_progress
-from avatar_studio.avatars.refusals import Refused
+from avatar_studio.avatars.refusals import QUOTA_EXCEEDED, Refused
 from avatar_studio.shop import selectors as shop_selectors
 from avatar_studio.shop import services as shop_services
 
@@ -91,8 +91,16 @@ def _choose(request, context, status=200):
 
 
 def _refused(request, refusal):
-    status = 403 if refusal.code in _FORBIDDEN else 400
-    return render(request, "embed/refused.html", {"refusal": refusal}, status=status)
+    if refusal.code in _FORBIDDEN:
+        status = 403
+    elif refusal.code == QUOTA_EXCEEDED:
+        status = 429  # the shopper's daily allowance: waiting helps
+    else:
+        status = 400
+    response = render(request, "embed/refused.html", {"refusal": refusal}, status=status)
+    if refusal.retry_after:
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 def _look_context(user, embed_look_id):

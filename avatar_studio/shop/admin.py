@@ -4,12 +4,13 @@ apart from avatars (``avatars.admin``), and the outfits shoppers made of them.
 A product photo is uploaded or fetched from an https URL (``shop.images``: the selfie intake's
 checks, the API's safe fetcher); a bad file or URL is an error on its row, and nothing is stored.
 
-A try-on job belongs to the avatar's owner (the picture shows their face), but the shoppers who
-asked for it are on their looks; the list shows both. Who may see try-ons is who may see every
-job (``selectors.may_view_all_jobs``), the same rule that serves their pictures; retrying calls
-``services.retry_job``, as the store does. Nothing here is edited or deleted by hand: a try-on
-goes with its avatar (``services.delete_avatar``). Outfits are the same: staff review them (who
-made one, on which avatar image, with which model, how far each step got) and edit nothing.
+A try-on job belongs to the shopper who asked (its owner), whoever's avatar it dresses; the list
+shows both. Who may see try-ons is who may see every job (``selectors.may_view_all_jobs``), the
+same rule that serves their pictures; retrying calls ``services.retry_job``, as the store does.
+Nothing here is edited or deleted by hand: a try-on goes with its shopper's account, its avatar
+(``services.delete_avatar``) or when its shopper deletes it. Outfits are the same: staff review
+them (who made one, on which avatar image, with which model, how far each step got) and edit
+nothing.
 """
 
 from django import forms
@@ -35,7 +36,7 @@ from .models import Look, Outfit, OutfitStep, Product, ProductImage, TryOn
 THUMBNAIL_HEIGHT = 84
 PREVIEW_HEIGHT = 300
 # The list filtered to one shopper's try-ons: where a shopper's name links to.
-SHOPPER_LOOKUP = "tryon__looks__shopper__id__exact"
+SHOPPER_LOOKUP = "owner__id__exact"
 
 
 def _tryon(job):
@@ -44,11 +45,6 @@ def _tryon(job):
         return job.tryon
     except TryOn.DoesNotExist:
         return None
-
-
-def _looks(job):
-    tryon = _tryon(job)
-    return list(tryon.looks.all()) if tryon else []
 
 
 @admin.register(TryOnJob)
@@ -71,7 +67,7 @@ class TryOnJobAdmin(JobAdminBase):
     search_fields = (
         "id",
         "owner__username",
-        "tryon__looks__shopper__username",
+        "model_result__job__owner__username",
         "tryon__garment_slug",
         "attempts__prediction_id",
     )
@@ -128,12 +124,10 @@ class TryOnJobAdmin(JobAdminBase):
         return changelist
 
     def get_queryset(self, request):
-        looks = Look.objects.select_related("shopper").order_by("created_at")
         return (
             super()
             .get_queryset(request)
-            .select_related("owner", "model_result", "tryon")
-            .prefetch_related(Prefetch("tryon__looks", queryset=looks))
+            .select_related("owner", "model_result__job__owner", "tryon")
         )
 
     def lookup_allowed(self, lookup, value, request=None):
@@ -150,7 +144,7 @@ class TryOnJobAdmin(JobAdminBase):
         return False  # retrying is an action; nothing else about a try-on is staff's to edit
 
     def has_delete_permission(self, request, obj=None):
-        return False  # it goes with its avatar, and shoppers' looks lead to it
+        return False  # it goes with its avatar or its shopper, whose look leads to it
 
     # --- columns ------------------------------------------------------------------------
 
@@ -179,19 +173,16 @@ class TryOnJobAdmin(JobAdminBase):
     def garment(self, job):
         return self._garment(job, THUMBNAIL_HEIGHT)
 
-    @admin.display(description="Asked by")
+    @admin.display(description="Asked by", ordering="owner__username")
     def asked_by(self, job):
-        looks = _looks(job)
-        if not looks:
-            return "—"
         changelist = reverse("admin:avatars_tryonjob_changelist")
-        return format_html_join(
-            ", ",
+        return format_html(
             '<a href="{}?{}={}" title="Try-ons {} asked for">{}</a>',
-            (
-                (changelist, SHOPPER_LOOKUP, look.shopper_id, look.shopper, look.shopper)
-                for look in looks
-            ),
+            changelist,
+            SHOPPER_LOOKUP,
+            job.owner_id,
+            job.owner,
+            job.owner,
         )
 
     # --- the try-on's page --------------------------------------------------------------
@@ -218,19 +209,13 @@ class TryOnJobAdmin(JobAdminBase):
 
     @admin.display(description="Avatar owner")
     def avatar_owner(self, job):
-        # The try-on is theirs: it shows their face, and goes when they delete the avatar.
-        return job.owner
+        # It shows their face: the try-on goes when they delete the avatar.
+        return job.model_result.job.owner if job.model_result else "—"
 
-    @admin.display(description="Shoppers who asked")
+    @admin.display(description="Shopper who asked")
     def asked_by_with_dates(self, job):
-        looks = _looks(job)
-        if not looks:
-            return "—"
-        return format_html_join(
-            ", ",
-            "{} ({})",
-            ((look.shopper, f"{look.created_at:%d %b %Y %H:%M}") for look in looks),
-        )
+        # The try-on is theirs: charged to them, in their data, gone with their account.
+        return format_html("{} ({})", job.owner, f"{job.created_at:%d %b %Y %H:%M}")
 
     @admin.display(description="num_samples")
     def num_samples(self, job):
@@ -243,16 +228,17 @@ class TryOnJobAdmin(JobAdminBase):
         result = job.model_result
         if result is None:
             return "—"
+        avatar_owner = result.job.owner
         image = thumbnail_html(
             reverse("avatars:result-thumbnail", args=[result.job_id, result.index]),
-            f"{job.owner}'s avatar {str(result.job_id)[:8]}",
+            f"{avatar_owner}'s avatar {str(result.job_id)[:8]}",
             height=height,
         )
         return format_html(
             '<a href="{}">{}</a><span class="job-caption">{}</span>',
             reverse("admin:avatars_avatarjob_change", args=[result.job_id]),
             image,
-            job.owner,
+            avatar_owner,
         )
 
     def _garment(self, job, height):
@@ -269,7 +255,7 @@ class TryOnJobAdmin(JobAdminBase):
 
 
 class LookInline(admin.TabularInline):
-    """The shoppers who asked for this try-on: each opens it through their own look."""
+    """The shopper's look at this try-on (the one who asked, the try-on's owner)."""
 
     model = Look
     extra = 0
@@ -284,13 +270,13 @@ class LookInline(admin.TabularInline):
 
 @admin.register(TryOn)
 class TryOnAdmin(admin.ModelAdmin):
-    """The try-on cache (one per avatar image and garment). Staff work from the try-on list
-    (``TryOnJobAdmin``), so this one stays off the admin's index."""
+    """The try-on cache (one per shopper, avatar image, garment and model). Staff work from the
+    try-on list (``TryOnJobAdmin``), so this one stays off the admin's index."""
 
     list_display = ["garment_slug", "avatar_result", "job_status", "created_at"]
     list_filter = ["garment_slug"]
     list_select_related = ["job", "avatar_result"]
-    readonly_fields = ["avatar_result", "garment_slug", "job", "created_at"]
+    readonly_fields = ["shopper", "avatar_result", "garment_slug", "job", "created_at"]
     inlines = [LookInline]
 
     def get_model_perms(self, request):

@@ -1,10 +1,11 @@
-"""Try-ons: one garment on one avatar image, made once and then served from the cache; and looks,
-each shopper's own way to a try-on they asked for.
+"""Try-ons: one garment on one avatar image for one shopper, made once and then served from the
+cache; and looks, each shopper's handle on a try-on they asked for.
 
-The tryon-v1.6 prediction itself is an ``AvatarJob`` (model ``tryon-v1.6``) run by the avatar
-pipeline, owned by the avatar's owner: it shows their face, so it goes when they delete the
-avatar or their account. The picture is shared by everyone who asks (it saves FASHN credits);
-what one shopper asked for is theirs alone, so shoppers reach try-ons only through their looks.
+The prediction itself is an ``AvatarJob`` (model ``tryon-v1.6`` or ``tryon-max``) run by the
+avatar pipeline and owned by the shopper who asked: a try-on shows a face, so it is the record of
+that shopper's request, charged to their daily allowance, in their data export, and deleted with
+their account. Two shoppers dressing the same shared model each get their own. It also goes when
+the avatar it dresses is deleted (the face is its owner's): ``TryOn.avatar_result`` cascades.
 """
 
 import uuid
@@ -84,6 +85,15 @@ class ProductImage(models.Model):
 
 
 class TryOn(models.Model):
+    """A garment on an avatar image, asked for by ``shopper``.
+
+    ``shopper`` is always ``job.owner`` (``shop.services`` sets both from one argument): it is
+    kept here because the cache's unique constraint cannot reach across to the job's table.
+    """
+
+    shopper = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tryons"
+    )
     avatar_result = models.ForeignKey(AvatarResult, on_delete=models.CASCADE, related_name="+")
     garment_slug = models.SlugField(max_length=64)
     # Which try-on model drew it (the job's model_name, kept here for the cache key): rows made
@@ -98,10 +108,11 @@ class TryOn(models.Model):
 
     class Meta:
         constraints = [
-            # The cache: one try-on per avatar image, garment and model, whoever asks for it.
+            # The cache: asking again for the same garment on the same image with the same
+            # model finds the same try-on; each shopper has their own.
             models.UniqueConstraint(
-                fields=["avatar_result", "garment_slug", "model_name"],
-                name="one_tryon_per_avatar_garment_and_model",
+                fields=["shopper", "avatar_result", "garment_slug", "model_name"],
+                name="one_tryon_per_shopper_avatar_garment_and_model",
             )
         ]
 
@@ -110,9 +121,10 @@ class TryOn(models.Model):
 
 
 class Look(models.Model):
-    """A shopper asked to see ``tryon``: the shopper may open it, at an address nobody can guess.
+    """A shopper's handle on their ``tryon``, at an address nobody can guess: the id is a random
+    UUID, not a row number (the look's URL, the API and the embedded window carry it).
 
-    The id is a random UUID, not a row number: the look's URL carries it.
+    ``shopper`` is always ``tryon.shopper``: a look never leads to another shopper's try-on.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -124,7 +136,8 @@ class Look(models.Model):
 
     class Meta:
         constraints = [
-            # Asking again for the same try-on finds the same look.
+            # Asking again for the same try-on finds the same look (one per try-on, as a try-on
+            # has one shopper).
             models.UniqueConstraint(fields=["shopper", "tryon"], name="one_look_per_shopper")
         ]
 

@@ -3,8 +3,8 @@
 A shopper dresses their own completed avatars ("See it on me") or the approved avatars their
 owners chose to share ("See it on a model"; read only through
 ``review.approved_public_avatars()``, so a withdrawn avatar disappears from the store at once).
-Either way the look is private to the shopper who asked, whatever happens to the avatar later:
-the cached try-on picture is shared, the look that leads to it is not.
+Either way the try-on and the look that leads to it are the shopper's who asked, private to
+them whatever happens to the avatar later (until the avatar leaves the store or is deleted).
 """
 
 import re

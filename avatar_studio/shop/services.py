@@ -1,24 +1,30 @@
-"""Starting try-ons: one per avatar image and garment photo, reused by every shopper who asks;
-each shopper who asks gets a look of their own, the only way they reach it. And the products'
-photos: stored once normalised (``shop.images``), with the demo store as seed data."""
+"""Starting try-ons: the shopper's own, one per avatar image, garment photo and model, found
+again when they ask again; each reached through the shopper's look. And the products' photos:
+stored once normalised (``shop.images``), with the demo store as seed data.
+
+A try-on is owned by the shopper who asked (``TryOn.shopper`` and its job's ``owner``), whoever's
+avatar it dresses: it is charged to their daily allowance (``avatars.quota``), exported with their
+data and deleted with their account. A repeat of one they already have costs nothing."""
 
 import io
-from contextlib import suppress
+import logging
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from PIL import Image
 
 from avatar_studio import fashn
-from avatar_studio.avatars import options
+from avatar_studio.avatars import options, quota
 from avatar_studio.avatars import services as avatar_services
-from avatar_studio.avatars.models import JobStatus, PredictionModel
+from avatar_studio.avatars.models import AvatarJob, JobStatus, PredictionModel
 from avatar_studio.avatars.refusals import (
     AVATAR_NOT_WEARABLE,
+    GARMENT_GONE,
     NO_PRODUCT_PHOTO,
     OUTFIT_COMBINATION,
     OUTFIT_ONE_PIECE_ALONE,
     PRODUCT_UNAVAILABLE,
+    QUOTA_EXCEEDED,
     UNKNOWN_TRYON_MODEL,
     Refused,
 )
@@ -27,6 +33,8 @@ from . import images, selectors
 from .catalogue import DEMO_GARMENTS
 from .garments import garment_png
 from .models import Look, Outfit, OutfitStep, Product, ProductImage, TryOn
+
+logger = logging.getLogger(__name__)
 
 # The try-on's own settings. FASHN keeps nothing of a base64 run, which suits pictures of faces.
 TRYON_SETTINGS = {
@@ -104,9 +112,19 @@ def try_on_garment(
     and ``model_name`` on ``avatar_result``. ``garment_bytes()`` gives the garment's PNG; it is
     called only when the try-on is not cached yet."""
     _check_model(model_name)
-    tryon = _cached_or_started(garment_key, garment_bytes, category, avatar_result, model_name)
+    tryon = _cached_or_started(
+        shopper, garment_key, garment_bytes, category, avatar_result, model_name
+    )
     look, _created = Look.objects.get_or_create(shopper=shopper, tryon=tryon)
     return look
+
+
+def delete_tryon(look):
+    """Delete the shopper's try-on that ``look`` leads to: its job, pictures and garment image
+    (the files once the deletion commits, ``avatars.files``), the look, and the looks made of it
+    through shops' buttons. An outfit step that used it is left not started. Credits spent are
+    not given back (the ledger keeps them)."""
+    AvatarJob.objects.filter(pk=look.tryon.job_id).delete()
 
 
 def _check_model(model_name):
@@ -119,16 +137,27 @@ def _read(field_file):
         return file.read()
 
 
-def _cached_or_started(key, garment_bytes, category, avatar_result, model_name):
-    """The try-on of the garment ``key`` by ``model_name`` on ``avatar_result``: the cached
-    one, or a new one started now. A cached try-on that failed is started again."""
-    cached = _cached(key, avatar_result, model_name)
+def _cached_or_started(shopper, key, garment_bytes, category, avatar_result, model_name):
+    """``shopper``'s try-on of the garment ``key`` by ``model_name`` on ``avatar_result``: the
+    one they asked for before, or a new one started now, its credits reserved from their
+    allowance (``Refused`` with ``quota_exceeded``, and nothing created, when too few are left).
+    A cached try-on that failed is started again, reserving again."""
+    cached = _cached(shopper, key, avatar_result, model_name)
+    if cached is not None and avatar_services.retry_refusal(cached.job) == GARMENT_GONE:
+        # Failed, and its garment image deleted since under the retention policy: it cannot be
+        # sent again, so it makes way for a new one.
+        cached.job.delete()
+        cached = None
     if cached is not None:
         if cached.job.status == JobStatus.FAILED:
-            # Refused when another shopper's request retried it a moment ago, or when its inputs
-            # were refused (retrying cannot help; the look then shows the failure's advice).
-            with suppress(Refused):
+            try:
                 avatar_services.retry_job(cached.job)
+            except Refused as refusal:
+                # Out of credits is for the shopper to know. Otherwise it was retried a moment
+                # ago (another tab), or its inputs were refused (retrying cannot help): the look
+                # then shows the failure's advice.
+                if refusal.code == QUOTA_EXCEEDED:
+                    raise
             cached.job.refresh_from_db()
         return cached
 
@@ -136,8 +165,8 @@ def _cached_or_started(key, garment_bytes, category, avatar_result, model_name):
     try:
         with transaction.atomic():
             job = avatar_services.create_tryon(
-                # The picture shows the avatar owner's face: it is theirs, and goes with it.
-                owner=avatar_result.job.owner,
+                # The shopper asked for it: theirs, charged to them, gone with their account.
+                owner=shopper,
                 model_result=avatar_result,
                 garment_png=garment_bytes(),
                 model_name=model_name,
@@ -146,19 +175,25 @@ def _cached_or_started(key, garment_bytes, category, avatar_result, model_name):
                 **_SETTINGS[model_name],
             )
             return TryOn.objects.create(
-                avatar_result=avatar_result, garment_slug=key, model_name=model_name, job=job
+                shopper=shopper,
+                avatar_result=avatar_result,
+                garment_slug=key,
+                model_name=model_name,
+                job=job,
             )
     except IntegrityError:
-        # Another shopper started the same try-on a moment ago: theirs is the one.
+        # The same shopper started the same try-on a moment ago (another tab): that one it is.
         if job is not None:
             job.garment_image.delete(save=False)
-        return _cached(key, avatar_result, model_name)
+        return _cached(shopper, key, avatar_result, model_name)
 
 
-def _cached(key, avatar_result, model_name):
+def _cached(shopper, key, avatar_result, model_name):
     return (
         TryOn.objects.select_related("job")
-        .filter(avatar_result=avatar_result, garment_slug=key, model_name=model_name)
+        .filter(
+            shopper=shopper, avatar_result=avatar_result, garment_slug=key, model_name=model_name
+        )
         .first()
     )
 
@@ -186,6 +221,11 @@ def start_outfit(shopper, avatar_result, products, *, model_name=DEFAULT_TRYON_M
     products = _outfit_order(products)
     if any(product.first_image() is None for product in products):
         raise Refused(NO_PRODUCT_PHOTO)
+    # Each step reserves its own credits when it starts; refused now if the whole outfit does
+    # not fit, rather than stopping half-dressed.
+    quota.check_left(
+        shopper, _outfit_cost(shopper, avatar_result, products, model_name), what="outfit"
+    )
     with transaction.atomic():
         outfit = Outfit.objects.create(
             shopper=shopper, avatar_result=avatar_result, model_name=model_name
@@ -196,7 +236,12 @@ def start_outfit(shopper, avatar_result, products, *, model_name=DEFAULT_TRYON_M
         )
     # After the commit: a first try-on that completes from now on finds its step and signals
     # the next one; one that already had, the call below advances.
-    advance_outfit(outfit)
+    try:
+        advance_outfit(outfit)
+    except Refused:
+        # Out of credits for the first step: a refused outfit leaves nothing behind.
+        outfit.delete()
+        raise
     return outfit
 
 
@@ -212,6 +257,22 @@ def _outfit_order(products):
     return sorted(products, key=lambda product: _OUTFIT_ORDER[product.category])
 
 
+def _outfit_cost(shopper, avatar_result, products, model_name):
+    """The credits the outfit's steps will reserve: each one not in the shopper's cache yet (or
+    failed there, so retried), following the chain as far as the cache has pictures."""
+    credits = 0
+    model_image = avatar_result
+    for product in products:
+        cached = None
+        if model_image is not None:
+            cached = _cached(shopper, product.first_image().tryon_key, model_image, model_name)
+        if cached is None or cached.job.status == JobStatus.FAILED:
+            credits += tryon_cost(model_name)
+        done = cached is not None and cached.job.status == JobStatus.COMPLETED
+        model_image = cached.job.results.order_by("index").first() if done else None
+    return credits
+
+
 def advance_outfit(outfit):
     """Start the outfit's next try-on if the one before it has completed. Safe to call again
     and from several workers at once: a step is started once (a try-on is made once per image,
@@ -221,7 +282,7 @@ def advance_outfit(outfit):
         tryon = step.tryon
         if tryon is None:
             # A cached try-on may have completed already: then the next step starts now too.
-            tryon = _product_tryon(step.product, model_image, outfit.model_name)
+            tryon = _product_tryon(outfit.shopper, step.product, model_image, outfit.model_name)
             OutfitStep.objects.filter(pk=step.pk, tryon__isnull=True).update(tryon=tryon)
         if tryon.job.status != JobStatus.COMPLETED:
             return
@@ -236,15 +297,26 @@ def on_job_finished(sender, job_id, status, **kwargs):
     if str(status) != JobStatus.COMPLETED:
         return
     for outfit in Outfit.objects.filter(steps__tryon__job_id=job_id).distinct():
-        advance_outfit(outfit)
+        try:
+            advance_outfit(outfit)
+        except Refused as refusal:
+            # The shopper spent their allowance elsewhere between the steps (``start_outfit``
+            # checked the whole outfit fitted): the outfit stops there, not started; made again
+            # once credits are back, its done steps come from the cache at no cost.
+            logger.info("outfit %s: next step not started: %s", outfit.pk, refusal.code)
 
 
-def _product_tryon(product, avatar_result, model_name):
+def _product_tryon(shopper, product, avatar_result, model_name):
     photo = product.first_image()
     if photo is None:
         raise Refused(NO_PRODUCT_PHOTO)
     return _cached_or_started(
-        photo.tryon_key, lambda: _read(photo.image), product.category, avatar_result, model_name
+        shopper,
+        photo.tryon_key,
+        lambda: _read(photo.image),
+        product.category,
+        avatar_result,
+        model_name,
     )
 
 

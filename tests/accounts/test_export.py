@@ -16,7 +16,9 @@ from avatar_studio.avatars.consent import CONSENT_VERSION
 from avatar_studio.avatars.models import JobStatus
 from avatar_studio.avatars.review import services as review
 from avatar_studio.avatars.sharing import create_share_link, revoke_share_link
-from avatar_studio.shop.models import Look
+from avatar_studio.embed.models import EmbedLook, Shop
+from avatar_studio.shop import services as shop_services
+from avatar_studio.shop.models import Look, Product
 
 from ..support.jobs import make_finished_job, make_job, wait_until_finished
 from .pages import visible_text
@@ -72,19 +74,27 @@ def test_the_zip_holds_my_data_and_nobody_elses(client, start_worker, engine, al
     old_link = create_share_link(mine, days=7)
     revoke_share_link(old_link)
     key = create_api_token(alice).key
-    # Alice tries the tee on Bob's model (her try-on) and on her own avatar; Bob tries it on
-    # Alice's avatar: that try-on's job is owned by Alice (her face), but Bob asked for it.
+    # Alice tries the tee on Bob's model and on her own avatar; Bob tries it, and a hoodie, on
+    # Alice's avatar: those try-ons show Alice's face but are Bob's, who asked for them.
     client.force_login(alice)
     on_bobs_model = ask_for_look(client, theirs)
     client.force_login(bob)
     bobs_tee_on_alice = ask_for_look(client, mine)
-    bobs_hoodie_on_alice = ask_for_look(client, mine, slug="forest-hoodie")  # Bob's alone
+    bobs_hoodie_on_alice = ask_for_look(client, mine, slug="forest-hoodie")
     client.force_login(alice)
     on_my_avatar = ask_for_look(client, mine)
-    assert on_my_avatar.tryon == bobs_tee_on_alice.tryon  # one picture, a look each
-    for look in (on_bobs_model, on_my_avatar, bobs_hoodie_on_alice):
+    assert on_my_avatar.tryon != bobs_tee_on_alice.tryon  # each shopper's own
+    for look in (on_bobs_model, on_my_avatar, bobs_tee_on_alice, bobs_hoodie_on_alice):
         assert wait_until_finished(look.tryon.job).status == JobStatus.COMPLETED
-    assert bobs_hoodie_on_alice.tryon.job.owner == alice
+    assert bobs_hoodie_on_alice.tryon.job.owner == bob
+    # Alice also made a look through a shop's button, and Bob one of his own.
+    boutique = Shop.objects.create(name="Boutique Lune", allowed_origins="https://lune.example")
+    EmbedLook.objects.create(
+        look=on_my_avatar, shop=boutique, origin="https://lune.example", garment_name="Lune tee"
+    )
+    EmbedLook.objects.create(
+        look=bobs_tee_on_alice, shop=boutique, origin="https://lune.example", garment_name="Nope"
+    )
 
     client.force_login(alice)
     response, archive = download(client)
@@ -155,20 +165,32 @@ def test_the_zip_holds_my_data_and_nobody_elses(client, start_worker, engine, al
     assert looks[str(on_bobs_model.pk)]["garment"]["name"] == "Sunset logo tee"
     assert data["missing_files"] == []
 
-    # Nothing of Bob's: not his avatar, its job or his name, not his looks at Alice's avatar (the
-    # hoodie's try-on job is Alice's, but only Bob asked for it); and not the API key.
+    [shop_look] = data["shop_looks"]
+    assert shop_look["look_id"] == str(on_my_avatar.pk)
+    assert (shop_look["shop"], shop_look["origin"], shop_look["garment_name"]) == (
+        "Boutique Lune",
+        "https://lune.example",
+        "Lune tee",
+    )
+    assert data["outfits"] == []
+
+    # Nothing of Bob's: not his avatar, its job or his name, not his try-ons of Alice's avatar
+    # (they show her face, but Bob asked for them: they are his); and not the API key.
     texts = archive.read("data.json") + archive.read("README.txt")
     everything = b"".join(archive.read(name) for name in archive.namelist())
     hoodie_job = bobs_hoodie_on_alice.tryon.job
     for secret in (str(theirs.pk), str(bobs_tee_on_alice.pk), str(bobs_hoodie_on_alice.pk)):
         assert secret.encode() not in everything, secret
     assert str(hoodie_job.pk).encode() not in everything
+    assert str(bobs_tee_on_alice.tryon.job_id).encode() not in everything
+    assert b"Nope" not in texts
     assert key.encode() not in everything
     assert b"bob" not in texts.lower()
     assert stored_bytes(theirs.results.get().image) not in everything
     assert stored_bytes(hoodie_job.results.get().image) not in everything
 
-    # Bob's export, the other way round: his avatar and his two looks, none of Alice's own.
+    # Bob's export, the other way round: his avatar and his two try-ons on Alice's model, none
+    # of Alice's own.
     client.force_login(bob)
     _response, bobs_archive = download(client)
     bobs = record(bobs_archive)
@@ -178,6 +200,7 @@ def test_the_zip_holds_my_data_and_nobody_elses(client, start_worker, engine, al
         str(bobs_hoodie_on_alice.pk),
     }
     assert {entry["worn_by"]["store_model"] for entry in bobs["looks"]} == {True}
+    assert [entry["garment_name"] for entry in bobs["shop_looks"]] == ["Nope"]
     assert bobs["share_links"] == [] and bobs["api_token"] is None
     hoodie = hoodie_job.results.get()
     assert bobs_archive.read(f"try-ons/{bobs_hoodie_on_alice.pk}/image-0{suffix(hoodie)}") == (
@@ -357,3 +380,43 @@ def test_a_look_at_a_model_that_left_the_store_keeps_its_record_not_its_picture(
     assert entry["id"] == str(look.pk)
     assert entry["images"] == []
     assert "left the store" in entry["note"]
+
+
+@pytestmark_db
+def test_an_outfit_on_a_model_is_in_the_shoppers_data_with_its_steps_not_the_models_owners(
+    client, alice, bob, staff
+):
+    from ..shop.test_looks import finish_with_picture
+    from ..shop.test_outfits import make_bottoms
+
+    model = make_finished_job(bob, prompt="curvy figure")
+    review.offer_for_display(model)
+    review.approve(model, reviewer=staff)
+    top = Product.objects.get(slug=TEE)
+    outfit = shop_services.start_outfit(alice, model.results.get(), [make_bottoms(), top])
+    first = outfit.steps.get(order=1).tryon
+    finish_with_picture(first.job)
+    shop_services.advance_outfit(outfit)
+    second = outfit.steps.get(order=2).tryon
+    assert second.shopper == first.shopper == alice
+    client.force_login(alice)
+
+    _response, archive = download(client)
+
+    [entry] = record(archive)["outfits"]
+    assert entry["id"] == str(outfit.pk)
+    assert entry["worn_by"] == {"store_model": True}
+    assert [step["garment"]["slug"] for step in entry["steps"]] == [TEE, "indigo-trousers"]
+    done, running = entry["steps"]
+    assert (done["status"], running["status"]) == ("completed", "queued")
+    name = f"outfits/{outfit.pk}/step-1/image-0.jpg"
+    assert done["images"][0]["file"] == name
+    assert archive.read(name) == stored_bytes(first.job.results.get().image)
+    assert running["images"] == []
+    assert done["attempts"][0]["prediction_id"] == f"pred-{first.job_id}"
+    # Bob, whose model it was made on, finds none of it in his.
+    client.force_login(bob)
+    _response, bobs_archive = download(client)
+    bobs = record(bobs_archive)
+    assert bobs["outfits"] == [] and bobs["looks"] == []
+    assert not any(n.startswith(("outfits/", "try-ons/")) for n in bobs_archive.namelist())

@@ -6,15 +6,18 @@ import base64
 import io
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from avatar_studio.api.views import AvatarCreateThrottle
+from avatar_studio.avatars import quota
 from avatar_studio.avatars.models import AvatarJob, JobStatus
 from avatar_studio.shop.models import Look, Product, TryOn
 
 from ..embed.garmenthost import garment_png
 from ..support import https_host
+from ..support.credits import spend
 from ..support.jobs import make_finished_job, make_job, wait_until_finished
 from .imagehost import ImageHost
 
@@ -79,6 +82,35 @@ def test_a_product_on_my_avatar(alice, alice_api, avatar, hoodie):
     again = alice_api.post(URL, {"avatar": str(avatar.pk), "product": hoodie.pk}, format="json")
     assert again.json()["id"] == body["id"]
     assert (Look.objects.count(), TryOn.objects.count()) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_a_try_on_spends_the_allowance_as_an_avatar_does(
+    alice, alice_api, avatar, hoodie, settings, media_root
+):
+    settings.AVATAR_DAILY_CREDITS = 10
+    left = quota.left_today(alice)  # after the avatar
+    body = {"avatar": str(avatar.pk), "product": hoodie.pk}
+
+    first = alice_api.post(URL, body, format="json")
+    again = alice_api.post(URL, body, format="json")
+
+    assert first.status_code == again.status_code == 201
+    assert first["X-Credits-Left-Today"] == again["X-Credits-Left-Today"] == str(left - 1)
+    # Out of credits: a new try-on is refused as an avatar is, and nothing is stored.
+    spend(alice, left - 1)
+    before = _stored(media_root)
+    refused = alice_api.post(URL, {**body, "model": "tryon-max"}, format="json")
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 24 * 3600
+    assert refused.json()["error"] == {
+        "code": "quota_exceeded",
+        "message": "You've used all 10 credits of today's allowance; it resets at 00:00 UTC.",
+        "fields": {},
+    }
+    assert _stored(media_root) == before
+    # What was made already is still there for the asking, at no cost.
+    assert alice_api.post(URL, body, format="json").json()["id"] == first.json()["id"]
 
 
 @pytest.mark.django_db
@@ -231,17 +263,25 @@ def test_the_list_is_mine_newest_first_and_paginated(alice, alice_api, bob_api, 
 
 
 @pytest.mark.django_db
-def test_deleting_my_try_on_keeps_the_cached_picture(alice_api, avatar, hoodie):
+def test_deleting_my_try_on_deletes_it_and_its_garment_file(
+    alice_api, avatar, hoodie, django_capture_on_commit_callbacks
+):
     look_id = alice_api.post(
         URL, {"avatar": str(avatar.pk), "product": hoodie.pk}, format="json"
     ).json()["id"]
-    tryon = TryOn.objects.get()
+    tryon = TryOn.objects.select_related("job").get()
+    garment = tryon.job.garment_image.name
+    assert default_storage.exists(garment)
 
-    response = alice_api.delete(f"{URL}{look_id}/")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_api.delete(f"{URL}{look_id}/")
 
     assert response.status_code == 204
     assert not Look.objects.exists()
-    assert TryOn.objects.filter(pk=tryon.pk).exists()  # goes with the avatar, not the look
+    assert not TryOn.objects.exists()
+    assert not AvatarJob.objects.tryons().exists()
+    assert not default_storage.exists(garment)
+    assert AvatarJob.objects.filter(pk=avatar.pk).exists()  # the avatar stays
     assert alice_api.get(f"{URL}{look_id}/").status_code == 404
 
 

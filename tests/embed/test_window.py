@@ -24,6 +24,7 @@ from avatar_studio.shop import images
 from avatar_studio.shop.models import Look, TryOn
 
 from ..shop.test_looks import finish_with_picture
+from ..support.credits import spend
 from ..support.jobs import make_finished_job
 from .conftest import SHOP_ORIGIN
 from .garmenthost import garment_png
@@ -253,6 +254,27 @@ def test_the_same_garment_again_reuses_the_try_on(client, alice, shop, garment_h
     assert TryOn.objects.count() == 1
     assert Look.objects.count() == 1
     assert AvatarJob.objects.filter(model_name=PredictionModel.TRYON).count() == 1
+
+
+def test_a_shopper_out_of_credits_is_told_so_and_nothing_is_made(
+    client, alice, shop, garment_host, fetch_policy, settings, media_root
+):
+    settings.AVATAR_DAILY_CREDITS = 2
+    avatar = make_finished_job(alice)
+    spend(alice, 2)
+    client.force_login(alice)
+
+    response = choose(client, window_url(shop, garment_host), avatar)
+
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 24 * 3600
+    text = html.unescape(response.content.decode())
+    assert "You've used all 2 credits of today's allowance; it resets at 00:00 UTC." in text
+    assert "Nothing was saved" in text
+    assert nothing_created()
+    assert not (media_root / "garments").exists() or not any(
+        path.is_file() for path in (media_root / "garments").rglob("*")
+    )
 
 
 def test_the_done_message_goes_to_the_registered_origin_only_once_finished(

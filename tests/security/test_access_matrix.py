@@ -14,6 +14,7 @@ import io
 from dataclasses import dataclass, field
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client
@@ -28,7 +29,7 @@ from avatar_studio.avatars.pipeline.outputs import StoredOutput
 from avatar_studio.avatars.review import services as review
 from avatar_studio.embed.models import EmbedLook, Shop
 from avatar_studio.shop import services as shop_services
-from avatar_studio.shop.models import Look, Product
+from avatar_studio.shop.models import Look, Product, ProductImage
 
 from ..admin.conftest import reviewers_group
 from ..support.jobs import make_finished_job
@@ -158,6 +159,49 @@ def _outfit(world):
         _complete_with_picture(outfit.steps.get().tryon.job)
         world.extra["outfit"] = outfit
     return world.extra["outfit"]
+
+
+def _bobs_model_look(world):
+    """Bob's look at a hoodie on Alice's public model: his try-on (made on first use)."""
+    if "bobs_model_look" not in world.extra:
+        bob = get_user_model().objects.get(username="bob")
+        hoodie = Product.objects.get(slug="forest-hoodie")
+        look = shop_services.try_on(bob, hoodie, world.model.results.get())
+        _complete_with_picture(look.tryon.job)
+        assert look.tryon.job.owner == bob
+        world.extra["bobs_model_look"] = look
+    return world.extra["bobs_model_look"]
+
+
+def bobs_model_look(world):
+    return {"look_id": _bobs_model_look(world).pk}
+
+
+def bobs_model_tryon_job(world):
+    return {"object_id": _bobs_model_look(world).tryon.job_id}
+
+
+def _bobs_outfit(world):
+    """Bob's one-piece outfit on Alice's public model, its try-on done (made on first use)."""
+    if "bobs_outfit" not in world.extra:
+        bob = get_user_model().objects.get(username="bob")
+        dress = Product.objects.get(slug="poppy-sundress")
+        outfit = shop_services.start_outfit(bob, world.model.results.get(), [dress])
+        _complete_with_picture(outfit.steps.get().tryon.job)
+        world.extra["bobs_outfit"] = outfit
+    return world.extra["bobs_outfit"]
+
+
+def _hidden_product(world):
+    """A product staff have not published yet, with a photo (made on first use)."""
+    if "hidden" not in world.extra:
+        product = Product.objects.create(
+            name="Secret coat", slug="secret-coat", price=99, category="tops"
+        )
+        photo = Product.objects.get(slug="forest-hoodie").first_image()
+        ProductImage.objects.create(product=product, image=photo.image.name, position=0)
+        world.extra["hidden"] = product
+    return world.extra["hidden"]
 
 
 LOGIN = "login"  # a redirect to the site's login page
@@ -408,6 +452,64 @@ ROWS = [
         (LOGIN, 200, 404, 404, 404, 404),
         note="only the shopper who made it",
     ),
+    # A shopper's try-on on another's public model: Bob's, not the model owner's (Alice's)
+    Row(
+        "shop:look",
+        "GET",
+        bobs_model_look,
+        (LOGIN, 404, 200, 404, 200, 200),
+        note="Bob's try-on on Alice's model: his, not the model owner's",
+    ),
+    Row(
+        "shop:look-image",
+        "GET",
+        bobs_model_look,
+        (LOGIN, 404, 200, 404, 200, 200),
+        note="Bob's try-on on Alice's model: his, not the model owner's",
+    ),
+    Row(
+        "api:tryon",
+        "GET",
+        bobs_model_look,
+        (401, 404, 404, 404, 404, 404),
+        note="the API serves try-ons of one's own avatars; a model's are the store's",
+    ),
+    Row(
+        "avatars:result-thumbnail",
+        "GET",
+        lambda w: {"job_id": _bobs_model_look(w).tryon.job_id, "index": 0},
+        (LOGIN, 404, 404, 404, 200, 200),
+        note="a try-on is reached through its look, even by its shopper",
+    ),
+    Row(
+        "shop:outfit",
+        "GET",
+        lambda w: {"outfit_id": _bobs_outfit(w).pk},
+        (LOGIN, 404, 200, 404, 404, 404),
+        note="Bob's outfit on Alice's model: only Bob's",
+    ),
+    Row(
+        "shop:outfit-step-image",
+        "GET",
+        lambda w: {"outfit_id": _bobs_outfit(w).pk, "order": 1},
+        (LOGIN, 404, 200, 404, 404, 404),
+        note="Bob's outfit on Alice's model: only Bob's",
+    ),
+    # Products staff have not published: not in the store for anyone
+    Row(
+        "shop:product",
+        "GET",
+        lambda w: {"slug": _hidden_product(w).slug},
+        (404, 404, 404, 404, 404, 404),
+        note="unpublished: staff see it in the admin only",
+    ),
+    Row(
+        "shop:product-photo",
+        "GET",
+        lambda w: {"image_id": _hidden_product(w).first_image().pk},
+        (404, 404, 404, 404, 404, 200),
+        note="unpublished: only who may view products (the admin's previews)",
+    ),
     # The admin: is_staff opens its door; what is inside takes a permission
     Row("admin:index", "GET", none, (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, 200, 200)),
     # The embedded button's window
@@ -465,6 +567,47 @@ ROWS = [
         "GET",
         none,
         (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 200, 200),
+    ),
+    Row(
+        "admin:avatars_tryonjob_changelist",
+        "GET",
+        none,
+        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 200, 200),
+        note="try-ons: who may view every job",
+    ),
+    Row(
+        "admin:avatars_tryonjob_change",
+        "GET",
+        bobs_model_tryon_job,
+        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 200, 200),
+        note="Bob's try-on on Alice's model, for staff who may view every job",
+    ),
+    Row(
+        "admin:shop_product_changelist",
+        "GET",
+        none,
+        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+        note="products are the store staff's",
+    ),
+    Row(
+        "admin:shop_product_change",
+        "GET",
+        lambda w: {"object_id": _hidden_product(w).pk},
+        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+        note="an unpublished product, in the admin only",
+    ),
+    Row(
+        "admin:shop_product_add",
+        "GET",
+        none,
+        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+    ),
+    Row(
+        "admin:embed_shop_change",
+        "GET",
+        lambda w: {"object_id": _embed_look_row(w).shop_id},
+        (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403, 200),
+        note="shops are the superuser's",
     ),
     Row(
         "admin:shop_tryon_changelist",

@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
+from avatar_studio.avatars.models import AvatarJob
 from avatar_studio.avatars.review import services as review
 from avatar_studio.shop import services as shop_services
 from avatar_studio.shop.models import Look, Product, TryOn
@@ -35,7 +36,9 @@ def test_existing_tryons_are_granted_to_their_avatars_owner(client, alice, bob, 
     review.approve(model, reviewer=staff)
     tee = Product.objects.get(slug="essential-crew-tee")
     shop_services.try_on(alice, tee, own.results.get())
-    shop_services.try_on(bob, tee, model.results.get())  # asked for by Bob, on Alice's model
+    bobs_then = shop_services.try_on(bob, tee, model.results.get())  # on Alice's model
+    # Before try-ons were their shoppers', a try-on's job was the avatar owner's.
+    AvatarJob.objects.filter(pk=bobs_then.tryon.job_id).update(owner=alice)
     tryons = set(TryOn.objects.values_list("pk", flat=True))
 
     migrate(BEFORE_LOOKS)  # the looks' table goes, with Bob's look in it

@@ -83,11 +83,17 @@ def test_a_look_on_my_avatar_stays_mine_when_the_avatar_becomes_a_model(client, 
         assert client.get(f"/shop/looks/{guess}/image/").status_code == 404
         assert client.get(reverse("shop:product", args=[TEE]) + f"?look={guess}").status_code == 404
 
-    # Bob asks for the same garment on the model: his own look, on the same cached picture.
+    # Bob asks for the same garment on the model: his own look at a try-on of his own.
     bobs_look = ask_for_look(client, avatar)
     assert bobs_look != alices_look
-    assert TryOn.objects.count() == 1
-    assert AvatarJob.objects.tryons().count() == 1
+    bobs_tryon = Look.objects.get(pk=bobs_look).tryon
+    assert bobs_tryon != Look.objects.get(pk=alices_look).tryon
+    assert TryOn.objects.count() == 2
+    assert sorted(AvatarJob.objects.tryons().values_list("owner__username", flat=True)) == [
+        "alice",
+        "bob",
+    ]
+    finish_with_picture(bobs_tryon.job)
     for url in look_urls(bobs_look):
         assert client.get(url).status_code == 200, url
     for url in look_urls(alices_look):
@@ -147,7 +153,9 @@ def test_staff_without_permissions_cannot_open_a_shoppers_look(client, alice, st
         assert client.get(url).status_code == 404, url
 
 
-def test_a_deleted_account_takes_its_looks_but_not_the_shared_tryon(client, alice, bob, staff):
+def test_a_deleted_account_takes_its_looks_and_try_ons_not_another_shoppers(
+    client, alice, bob, staff
+):
     model = make_finished_job(alice, prompt="curvy figure")
     review.offer_for_display(model)
     review.approve(model, reviewer=staff)
@@ -159,4 +167,5 @@ def test_a_deleted_account_takes_its_looks_but_not_the_shared_tryon(client, alic
     delete_account(bob)
 
     assert list(Look.objects.values_list("pk", flat=True)) == [uuid.UUID(alices_look)]
-    assert TryOn.objects.count() == 1
+    assert list(TryOn.objects.values_list("shopper", flat=True)) == [alice.pk]
+    assert list(AvatarJob.objects.tryons().values_list("owner", flat=True)) == [alice.pk]

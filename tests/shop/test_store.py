@@ -15,6 +15,7 @@ from avatar_studio.avatars.review import services as review
 from avatar_studio.shop.catalogue import DEMO_GARMENTS
 from avatar_studio.shop.models import Look, Product, TryOn
 
+from ..support.credits import spend
 from ..support.jobs import make_finished_job
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_store")]
@@ -110,29 +111,59 @@ def test_see_it_on_me_starts_a_tryon_of_the_garment(client, alice, alice_avatar)
         assert garment.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
-def test_a_tryon_is_made_once_per_avatar_and_garment(client, alice, bob, alice_avatar, bob_model):
+def test_a_tryon_is_made_once_per_shopper_avatar_and_garment(
+    client, alice, bob, alice_avatar, bob_model
+):
     client.force_login(alice)
     _try_on(client, bob_model)
+    _try_on(client, bob_model)  # asked again: the same try-on, nothing new
     client.force_login(bob)
     _try_on(client, bob_model)
     _try_on(client, bob_model, slug="forest-hoodie")
+    _try_on(client, bob_model)
 
-    assert TryOn.objects.count() == 2
-    assert AvatarJob.objects.tryons().count() == 2
-    # Each shopper still has a look of their own at each try-on they asked for.
-    assert sorted(Look.objects.values_list("shopper__username", flat=True)) == [
-        "alice",
-        "bob",
-        "bob",
+    # Alice's tee, Bob's tee and Bob's hoodie: each shopper's own, each with its own look.
+    assert TryOn.objects.count() == 3
+    assert AvatarJob.objects.tryons().count() == 3
+    assert sorted(Look.objects.values_list("shopper__username", "tryon__shopper__username")) == [
+        ("alice", "alice"),
+        ("bob", "bob"),
+        ("bob", "bob"),
     ]
 
 
-def test_a_model_tryon_belongs_to_the_model_whose_face_it_shows(client, alice, bob, bob_model):
+def test_a_model_tryon_belongs_to_the_shopper_who_asked(client, alice, bob, bob_model):
     client.force_login(alice)
 
     _try_on(client, bob_model)
 
-    assert TryOn.objects.get().job.owner == bob
+    tryon = TryOn.objects.get()
+    assert tryon.shopper == tryon.job.owner == alice
+    assert tryon.job.garment_image.name.startswith(f"garments/{alice.pk}/")
+    assert bob_model.owner == bob
+
+
+def test_a_shopper_out_of_credits_is_told_so_on_the_product_page_and_nothing_is_made(
+    client, alice, bob_model, settings, media_root
+):
+    settings.AVATAR_DAILY_CREDITS = 2
+    spend(alice, 2)
+    client.force_login(alice)
+
+    response = _try_on(client, bob_model)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("shop:product", args=[TEE])
+    page = client.get(response["Location"])
+    assert "You&#x27;ve used all 2 credits of today&#x27;s allowance" in page.content.decode()
+    assert (TryOn.objects.count(), Look.objects.count(), AvatarJob.objects.tryons().count()) == (
+        0,
+        0,
+        0,
+    )
+    assert not (media_root / "garments").exists() or not any(
+        path.is_file() for path in (media_root / "garments").rglob("*")
+    )
 
 
 def test_another_users_private_avatar_cannot_be_dressed(client, bob, alice_avatar):

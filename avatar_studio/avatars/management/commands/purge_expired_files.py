@@ -1,4 +1,5 @@
-"""Delete selfies past their retention (the hourly beat task runs the same purge)."""
+"""Delete selfies and try-ons' garment images past their retention (the hourly beat task runs
+the same purge)."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -8,8 +9,9 @@ from avatar_studio.avatars.retention import purge_expired_files
 
 class Command(BaseCommand):
     help = (
-        "Delete the selfies of completed avatars (after AVATAR_COMPLETED_SELFIE_RETENTION_HOURS) "
-        "and of failed ones (after AVATAR_FAILED_SELFIE_RETENTION_DAYS), printing each file."
+        "Delete the selfies (and try-ons' garment images) of completed jobs (after "
+        "AVATAR_COMPLETED_SELFIE_RETENTION_HOURS) and of failed ones (after "
+        "AVATAR_FAILED_SELFIE_RETENTION_DAYS), printing each file."
     )
 
     def add_arguments(self, parser):
@@ -22,7 +24,9 @@ class Command(BaseCommand):
         verb = "would delete" if dry_run else "deleted"
         for kind, entries in (("completed", report.completed), ("failed", report.failed)):
             for job_id, name in entries:
-                self.stdout.write(f"{verb} {name} (selfie of {kind} avatar {job_id})")
+                what = "garment image of {} try-on" if name.startswith("garments/") else None
+                what = (what or "selfie of {} avatar").format(kind)
+                self.stdout.write(f"{verb} {name} ({what} {job_id})")
         self.stdout.write(
             f"{'Dry run: ' if dry_run else ''}{report.total} selfie(s) {verb}: "
             f"{len(report.completed)} of completed avatars (kept "
