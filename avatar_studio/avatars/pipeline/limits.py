@@ -33,6 +33,12 @@ end
 return 0
 """
 
+_FREE_SLOTS = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+return tonumber(ARGV[1]) - redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
+"""
+
 _TAKE_RATE_TOKEN = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -52,6 +58,7 @@ class InFlightSlots:
     def __init__(self, client, key, limit):
         self.client, self.key, self.limit = client, key, limit
         self._acquire = client.register_script(_ACQUIRE_SLOT)
+        self._free = client.register_script(_FREE_SLOTS)
 
     def acquire(self, holder, ttl_seconds):
         """Take a slot for ``holder`` (or extend the one it has). False when all are taken."""
@@ -61,6 +68,10 @@ class InFlightSlots:
 
     def release(self, holder):
         self.client.zrem(self.key, str(holder))
+
+    def free(self):
+        """How many slots are free now (a lease past its end counts as free)."""
+        return int(self._free(keys=[self.key], args=[self.limit]))
 
     def holders(self):
         return [member.decode() for member in self.client.zrange(self.key, 0, -1)]
