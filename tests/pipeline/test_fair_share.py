@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from avatar_studio.avatars import services
 from avatar_studio.avatars.models import AvatarJob, JobStatus, PredictionAttempt
-from avatar_studio.avatars.pipeline import fair_share
+from avatar_studio.avatars.pipeline import fair_share, steps
+from avatar_studio.avatars.pipeline.limits import fashn_limits
 
 from ..support.faces import flat_image
 from ..support.jobs import make_finished_job, make_job, wait_until_finished
@@ -87,6 +88,25 @@ def test_a_job_has_its_turn_when_none_waits(db, alice):
 
     assert fair_share.has_turn(make_job(alice, seed=1))
     assert fair_share.next_job_waiting_for_slot() is None
+
+
+def test_a_new_job_out_of_turn_hands_a_free_slot_to_the_one_first_in_line(
+    engine, alice, bob, settings
+):
+    settings.FASHN_MAX_IN_FLIGHT = 1
+    slots = fashn_limits().in_flight
+    slots.client.delete(slots.key)
+    bobs = _waiting(make_job(bob))  # found the one slot taken by Alice's first job
+    alices = make_job(alice, seed=1)
+    _in_flight(make_job(alice, seed=0))  # ...which has just ended: the slot is free
+
+    steps.submit_job(alices.pk, alices.step_token)  # her periodic recheck, or a new job
+
+    alices, bobs = (AvatarJob.objects.get(pk=job.pk) for job in (alices, bobs))
+    assert (alices.status, alices.waiting_for_slot) == (JobStatus.QUEUED, True)
+    assert bobs.status == JobStatus.SUBMITTED  # the slot did not idle until his recheck
+    assert engine.stats()["run_calls"] == 1
+    assert slots.holders() == [str(bobs.pk)]
 
 
 @pytest.mark.worker
