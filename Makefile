@@ -22,7 +22,7 @@ test: $(VENV)/.dev-installed $(CHROMIUM) $(AXE)
 
 # Every benchmark under bench/ prints its table; docs/PERFORMANCE.md and docs/ENGINE.md hold the figures.
 bench: $(VENV)/.dev-installed
-	@for script in bench/engine.py bench/upload.py bench/pages.py bench/saturation.py bench/tracking.py bench/latency.py bench/store.py bench/embed.py bench/metrics.py; do \
+	@for script in bench/engine.py bench/upload.py bench/pages.py bench/saturation.py bench/tracking.py bench/latency.py bench/store.py bench/embed.py bench/metrics.py bench/fairness.py; do \
 		echo "== $$script"; $(PY) $$script || exit 1; \
 	done
 

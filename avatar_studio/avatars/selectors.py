@@ -123,15 +123,6 @@ def overdue_jobs(now=None):
     return AvatarJob.objects.filter(status__in=ACTIVE_STATUSES, next_action_at__lt=cutoff)
 
 
-def next_job_waiting_for_slot():
-    """The oldest queued job that found no free FASHN slot."""
-    return (
-        AvatarJob.objects.filter(status=JobStatus.QUEUED, waiting_for_slot=True)
-        .order_by("created_at")
-        .first()
-    )
-
-
 # --- Public display -----------------------------------------------------------------------------
 
 

@@ -73,6 +73,10 @@ class InFlightSlots:
         """Slots held now: leases that have not expired by Redis's clock (read only)."""
         return int(self._count(keys=[self.key]))
 
+    def free(self):
+        """How many slots are free now (a lease past its end counts as free)."""
+        return max(0, self.limit - self.in_use())
+
     def holders(self):
         return [member.decode() for member in self.client.zrange(self.key, 0, -1)]
 

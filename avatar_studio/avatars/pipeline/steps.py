@@ -20,7 +20,7 @@ from avatar_studio import fashn
 
 from .. import selectors
 from ..models import PREDICTING_STATUSES, AvatarResult, JobStatus
-from . import cadence, outputs, transitions
+from . import cadence, fair_share, outputs, transitions
 from .failures import (
     DEADLINE_EXCEEDED,
     OUT_OF_CREDITS,
@@ -36,10 +36,15 @@ from .limits import fashn_limits
 
 logger = logging.getLogger(__name__)
 
-# How long to wait before asking for a slot again when all are taken. A freed slot wakes the oldest
-# waiting job at once, so this is only the safety net (a lost wake-up, a crashed worker's slot
-# expiring): rechecking often only fills the queue with steps that find no slot.
+# How long to wait before asking for a slot again when all are taken. A freed slot wakes the
+# waiting job first in line (``fair_share``) at once, so this is only the safety net (a lost
+# wake-up, a crashed worker's slot expiring): rechecking often only fills the queue with steps
+# that find no slot.
 SLOT_RECHECK_SECONDS = 60.0
+
+# How many waiting jobs a freed slot tries before giving up: a job another worker woke a moment
+# earlier no longer takes a wake-up, and the slot goes to the next in line instead.
+_WAKE_TRIES = 3
 
 
 def fashn_client():
@@ -116,11 +121,10 @@ def submit_job(job_id, token):
         transitions.fail_job(job, DEADLINE_EXCEEDED)
         return
     limits = fashn_limits()
-    # The slot first: a job that finds none costs one Redis call, not reading its images.
-    if not limits.in_flight.acquire(job.pk, slot_lease_seconds()):
-        transitions.requeue(
-            job, delay=cadence.jittered(SLOT_RECHECK_SECONDS), waiting_for_slot=True
-        )
+    # The slot first: a job that finds none costs a query and a Redis call, not reading its
+    # images. Only in its turn: a job waiting before it is owed the next free slot.
+    if not fair_share.has_turn(job) or not limits.in_flight.acquire(job.pk, slot_lease_seconds()):
+        _wait_for_slot(job, limits)
         return
     try:
         inputs = prediction_inputs(job)
@@ -297,20 +301,37 @@ def _release_slot(job, limits, *, hand_over=False):
     _wake_waiting_job(submit_now=hand_over)
 
 
+def _wait_for_slot(job, limits):
+    """Put the job among those waiting for a slot; if a slot is free even so, wake the first in
+    line for it.
+
+    A slot is free here when the job deferred to one waiting before it, or when a slot freed
+    between the job's look and its joining the waiting jobs (that release woke someone else, or
+    no one): either way no slot stays idle until the recheck.
+    """
+    transitions.requeue(job, delay=cadence.jittered(SLOT_RECHECK_SECONDS), waiting_for_slot=True)
+    if limits.in_flight.free() > 0:
+        _wake_waiting_job(submit_now=True)
+
+
 def _wake_waiting_job(*, submit_now=False):
-    """Give a freed slot to the oldest job waiting for one.
+    """Give a freed slot to the job first in line for one (``fair_share``).
 
     ``submit_now`` submits it within this step: sent through the queue, its submit would wait
     behind every step already there while the slot stays idle.
     """
-    waiting = selectors.next_job_waiting_for_slot()
-    if waiting is None:
+    for _try in range(_WAKE_TRIES):
+        waiting = fair_share.next_job_waiting_for_slot()
+        if waiting is None:
+            return
+        token = transitions.wake_job(waiting)
+        if token is None:
+            continue  # woken by another worker a moment ago: the next in line gets this slot
+        if submit_now:
+            # The woken step's own message is sent too; whichever claims the token first
+            # submits, the other finds it taken and does nothing.
+            submit_job(waiting.pk, token)
         return
-    token = transitions.wake_job(waiting)
-    if token and submit_now:
-        # The woken step's own message is sent too; whichever claims the token first submits,
-        # the other finds it taken and does nothing.
-        submit_job(waiting.pk, token)
 
 
 # --- Recovery ----------------------------------------------------------------------------------

@@ -1,0 +1,190 @@
+"""Fair share benchmark: one owner's bulk queue against ten owners who ask for one avatar each.
+
+    .venv/bin/python bench/fairness.py [--processing-seconds 3] [--bulk-jobs 20] [--others 10]
+                                       [--spacing SECONDS] [--workers 1] [--concurrency 2]
+
+User A queues ``--bulk-jobs`` avatars at once (through ``services.create_avatar``, as the upload
+view does); then users B, C, ... each submit one, B at once and each next one ``--spacing``
+seconds later (default T/6, the rate at which 6 slots free up; 0 sends them all at once). Real
+Celery worker processes run them against the offline engine (in this process, on loopback) with
+``max_in_flight=6`` and a fixed processing time T, polling only (no webhooks), as
+``bench/saturation.py`` does: the run limit raised to 600 per 60 s on both sides so that only the
+in-flight limit counts, the engine's canned picture instead of rendering.
+
+It prints, per user, the wait from submit (the job's ``created_at``) to its ``/v1/run`` (the
+first attempt's ``submitted_at``, saved as the run answers) and the user's total time (first
+submit to last job finished), then the engine's counts: runs sent and accepted (one per job: never
+a second ``/v1/run`` for one attempt) and the most predictions it saw in flight.
+
+Own database (``avatar_studio_bench_fairness``, so it may run beside the other benches; job
+tables emptied first), Redis DB 14 with its own key
+prefix and Celery queue (removed at the end), a temporary MEDIA_ROOT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import string
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import machine  # noqa: E402  (bench/)
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+RUN_RATE = (600, 60)
+SLOTS = 6
+
+machine.BENCH_DB_NAME = "avatar_studio_bench_fairness"
+machine.BENCH_DB_URL = f"postgres://postgres@127.0.0.1:5432/{machine.BENCH_DB_NAME}"
+
+
+def run(args, engine, media_root, users, selfie):
+    from avatar_studio import celery_app
+    from avatar_studio.avatars import services
+    from avatar_studio.avatars.models import AvatarJob, JobStatus
+
+    T = args.processing_seconds
+    tag = f"bench-fairness-{os.getpid()}"
+    extra = {"FASHN_MAX_IN_FLIGHT": SLOTS, "FASHN_RUN_RATE": f"{RUN_RATE[0]}/{RUN_RATE[1]}"}
+    log_dir = Path(media_root) / "logs"
+    log_dir.mkdir(exist_ok=True)
+    env = machine.bench_environment(tag=tag, media_root=media_root, engine=engine, **extra)
+    celery_app.conf.task_default_queue = tag  # this process sends the submit tasks
+    workers = []
+    bulk_owner, *others = users
+    total_jobs = args.bulk_jobs + len(others)
+    try:
+        for i in range(args.workers):
+            name = f"{tag}-{i}"
+            log = log_dir / f"worker-{i}.log"
+            workers.append(machine.start_worker(log, name, env, args.concurrency))
+            machine.worker_ready(workers[-1], log, name)
+        started = time.monotonic()
+        for i in range(args.bulk_jobs):
+            services.create_avatar(
+                owner=bulk_owner, selfie=selfie, inputs={**machine.JOB_INPUTS, "seed": i}
+            )
+        for i, owner in enumerate(others):
+            if i:
+                time.sleep(args.spacing)
+            services.create_avatar(owner=owner, selfie=selfie, inputs=machine.JOB_INPUTS)
+        deadline = started + total_jobs * T / SLOTS * 4 + 120
+        finished = [JobStatus.COMPLETED, JobStatus.FAILED]
+        while time.monotonic() < deadline:
+            if AvatarJob.objects.filter(status__in=finished).count() == total_jobs:
+                break
+            time.sleep(0.25)
+        elapsed = time.monotonic() - started
+    finally:
+        for process in workers:
+            machine.stop(process)
+        machine.forget_redis_keys(tag)
+    return elapsed
+
+
+def per_user(users):
+    """Each user's jobs: waits from submit to first /v1/run (s), total time (s), statuses."""
+    from avatar_studio.avatars.models import AvatarJob
+
+    rows = []
+    for user in users:
+        jobs = list(AvatarJob.objects.filter(owner=user).prefetch_related("attempts"))
+        waits = []
+        for job in jobs:
+            first = min(job.attempts.all(), key=lambda attempt: attempt.number, default=None)
+            if first is not None:
+                waits.append((first.submitted_at - job.created_at).total_seconds())
+        ends = [job.finished_at for job in jobs if job.finished_at]
+        total = (max(ends) - min(job.created_at for job in jobs)).total_seconds() if ends else None
+        statuses = sorted(job.status for job in jobs)
+        rows.append(
+            {"user": user, "jobs": len(jobs), "waits": waits, "total": total, "st": statuses}
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--processing-seconds", type=float, default=3.0)
+    parser.add_argument("--bulk-jobs", type=int, default=20)
+    parser.add_argument("--others", type=int, default=10, help="users after A, one job each")
+    parser.add_argument("--spacing", type=float, default=None, help="seconds; default T/6")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=2, help="prefork processes per worker")
+    args = parser.parse_args(argv)
+    T = args.processing_seconds
+    if args.spacing is None:
+        args.spacing = T / SLOTS
+    if not 1 <= args.others <= 25:
+        parser.error("--others: 1 to 25 (users B to Z)")
+
+    machine.ensure_bench_database()
+    print(f"machine: {os.cpu_count()} cores, {machine.cpu_model()}")
+    print(f"load average at start: {machine.load_average()}")
+    media = tempfile.TemporaryDirectory(prefix="bench-fairness-media-")
+    with machine.bench_engine(
+        max_in_flight=SLOTS,
+        processing_seconds=T,
+        run_limit=RUN_RATE[0],
+        run_window_seconds=RUN_RATE[1],
+    ) as engine:
+        tag = f"bench-fairness-{os.getpid()}"
+        os.environ.update(machine.bench_environment(tag=tag, media_root=media.name, engine=engine))
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        machine.reset_job_tables()  # before the users: their old jobs' files are gone
+        letters = string.ascii_uppercase[: args.others + 1]
+        users = [machine.bench_owner(f"bench-fairness-{letter.lower()}") for letter in letters]
+        selfie = machine.small_selfie_for_service()
+        elapsed = run(args, engine, media.name, users, selfie)
+        stats = engine.stats()
+        rows = per_user(users)
+    print(f"load average at end: {machine.load_average()}")
+
+    print(
+        f"A queues {args.bulk_jobs} jobs, then {args.others} users submit one each, "
+        f"{args.spacing:.2f} s apart; {args.workers} Celery worker process(es), prefork "
+        f"concurrency {args.concurrency}; engine max_in_flight={SLOTS}, processing T={T:g} s, "
+        f"polling only"
+    )
+    print()
+    header = f"{'user':<6}{'jobs':>5}{'wait mean s':>13}{'wait max s':>12}{'total s':>9}  statuses"
+    print(header)
+    print("-" * len(header))
+    for letter, row in zip(letters, rows, strict=True):
+        waits = row["waits"] or [float("nan")]
+        total = f"{row['total']:>9.2f}" if row["total"] is not None else f"{'-':>9}"
+        statuses = ", ".join(f"{row['st'].count(s)} {s}" for s in sorted(set(row["st"])))
+        print(
+            f"{letter:<6}{row['jobs']:>5}{statistics.fmean(waits):>13.2f}{max(waits):>12.2f}"
+            f"{total}  {statuses}"
+        )
+    print()
+    other_waits = [wait for row in rows[1:] for wait in row["waits"]]
+    if other_waits:
+        print(
+            f"B..: wait mean {statistics.fmean(other_waits):.2f} s (goal T/6 = {T / SLOTS:.2f} s), "
+            f"max {max(other_waits):.2f} s (goal T = {T:g} s); A's total "
+            f"{rows[0]['total'] or float('nan'):.2f} s; everything done in {elapsed:.2f} s "
+            f"({args.bulk_jobs + args.others} jobs, {SLOTS} slots: at best "
+            f"{-(-(args.bulk_jobs + args.others) // SLOTS) * T:g} s of processing)"
+        )
+    print(
+        f"engine: /v1/run calls {stats['run_calls']}, accepted {stats['runs_accepted']}, most in "
+        f"flight {stats['max_in_flight_seen']}, refusals {stats.get('rejected') or 'none'}"
+    )
+    media.cleanup()
+
+
+if __name__ == "__main__":
+    main()

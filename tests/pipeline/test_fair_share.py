@@ -1,0 +1,137 @@
+"""A fair share of the FASHN slots: try-ons first, then the owner with the fewest jobs in flight
+(taking turns), then the oldest job; and a job out of turn never takes a freed slot."""
+
+import pytest
+from django.utils import timezone
+
+from avatar_studio.avatars import services
+from avatar_studio.avatars.models import AvatarJob, JobStatus, PredictionAttempt
+from avatar_studio.avatars.pipeline import fair_share, steps
+from avatar_studio.avatars.pipeline.limits import fashn_limits
+
+from ..support.faces import flat_image
+from ..support.jobs import make_finished_job, make_job, wait_until_finished
+
+
+def _waiting(job):
+    AvatarJob.objects.filter(pk=job.pk).update(waiting_for_slot=True)
+    return job
+
+
+def _in_flight(job):
+    """The job holds a slot: submitted, with its attempt (its owner's last /v1/run)."""
+    AvatarJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.PROCESSING, waiting_for_slot=False, submitted_at=timezone.now()
+    )
+    PredictionAttempt.objects.create(
+        job=job, number=1, prediction_id=f"pred-{job.pk}", submitted_at=timezone.now()
+    )
+
+
+def _take_turns(count):
+    """Hand ``count`` freed slots out in the fair order, as the pipeline would; the jobs woken."""
+    woken = []
+    for _ in range(count):
+        job = fair_share.next_job_waiting_for_slot()
+        _in_flight(job)
+        woken.append(job.pk)
+    return woken
+
+
+@pytest.fixture
+def carol(django_user_model):
+    return django_user_model.objects.create_user("carol", password="carol-password-1")
+
+
+@pytest.fixture
+def queue(db, alice, bob, carol):
+    """Alice: one job in flight and five waiting; Bob: one waiting, queued after all of hers;
+    Carol's avatar tried on by a shopper, queued last."""
+    _in_flight(make_job(alice, seed=0))
+    alices = [_waiting(make_job(alice, seed=seed)) for seed in range(1, 6)]
+    bobs = _waiting(make_job(bob))
+    avatar = make_finished_job(carol)
+    tryon = services.create_tryon(
+        owner=carol, model_result=avatar.results.get(), garment_png=flat_image(), category="tops"
+    )
+    return {"alice": alices, "bob": bobs, "tryon": _waiting(tryon)}
+
+
+def test_a_tryon_goes_first_then_the_owner_with_no_job_in_flight_then_the_oldest(queue):
+    woken = _take_turns(3)
+
+    assert woken == [queue["tryon"].pk, queue["bob"].pk, queue["alice"][0].pk]
+
+
+def test_owners_with_equal_shares_take_turns_and_each_owner_goes_oldest_first(queue, bob):
+    later_bobs = [_waiting(make_job(bob, seed=seed)) for seed in (7, 8)]
+    alices = [job.pk for job in queue["alice"]]
+
+    woken = _take_turns(8)[2:]  # after the try-on and Bob's first
+
+    # Alice and Bob each hold one slot now; Alice's last run is the older, so she goes first.
+    assert woken == [alices[0], later_bobs[0].pk, alices[1], later_bobs[1].pk, *alices[2:4]]
+
+
+def test_a_job_out_of_turn_defers_to_the_one_first_in_line(queue, alice):
+    new_alice = make_job(alice, seed=9)  # being submitted now: not waiting
+
+    assert not fair_share.has_turn(new_alice)
+    assert not fair_share.has_turn(queue["bob"])  # the try-on is before him
+    assert fair_share.has_turn(queue["tryon"])
+    AvatarJob.objects.filter(pk=queue["tryon"].pk).update(waiting_for_slot=False)  # woken
+    assert fair_share.has_turn(queue["bob"])
+
+
+def test_a_job_has_its_turn_when_none_waits(db, alice):
+    _in_flight(make_job(alice, seed=0))
+
+    assert fair_share.has_turn(make_job(alice, seed=1))
+    assert fair_share.next_job_waiting_for_slot() is None
+
+
+def test_a_new_job_out_of_turn_hands_a_free_slot_to_the_one_first_in_line(
+    engine, alice, bob, settings
+):
+    settings.FASHN_MAX_IN_FLIGHT = 1
+    slots = fashn_limits().in_flight
+    slots.client.delete(slots.key)
+    bobs = _waiting(make_job(bob))  # found the one slot taken by Alice's first job
+    alices = make_job(alice, seed=1)
+    _in_flight(make_job(alice, seed=0))  # ...which has just ended: the slot is free
+
+    steps.submit_job(alices.pk, alices.step_token)  # her periodic recheck, or a new job
+
+    alices, bobs = (AvatarJob.objects.get(pk=job.pk) for job in (alices, bobs))
+    assert (alices.status, alices.waiting_for_slot) == (JobStatus.QUEUED, True)
+    assert bobs.status == JobStatus.SUBMITTED  # the slot did not idle until his recheck
+    assert engine.stats()["run_calls"] == 1
+    assert slots.holders() == [str(bobs.pk)]
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_freed_slot_goes_to_the_other_owner_before_the_bulk_owners_queue(
+    start_worker, worker_env, engine, alice, bob, settings
+):
+    engine.configure(processing_seconds=1, max_in_flight=1)
+    settings.FASHN_MAX_IN_FLIGHT = 1
+    worker_env["FASHN_MAX_IN_FLIGHT"] = "1"
+    # All queued before a worker runs: Alice's first takes the slot, the rest wait for it.
+    alices = [make_job(alice, seed=seed) for seed in range(4)]
+    bobs = make_job(bob)
+    start_worker()
+
+    finished = [wait_until_finished(job, timeout=60) for job in [*alices, bobs]]
+
+    assert {job.status for job in finished} == {JobStatus.COMPLETED}
+    runs = PredictionAttempt.objects.order_by("submitted_at").values_list("job", "job__owner")
+    owners = [owner for _job, owner in runs]
+    # Whichever of Alice's was claimed first took the slot (the worker runs steps side by side).
+    assert owners == [alice.pk, bob.pk, alice.pk, alice.pk, alice.pk]
+    assert len({job for job, _owner in runs}) == 5
+    stats = engine.stats()
+    # Never a second /v1/run for one job, and the limit held.
+    assert stats["run_calls"] == stats["runs_accepted"] == 5
+    assert stats["max_in_flight_seen"] <= 1
+    assert stats["rejected"].get("ConcurrencyLimitExceeded", 0) == 0
