@@ -7,6 +7,7 @@ decode does."""
 import base64
 import io
 import random
+import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -252,3 +253,22 @@ def test_a_heic_found_damaged_by_the_full_decode_fails_its_job_clearly(
     assert engine.stats()["runs_accepted"] == 0
     assert not job.selfie
     assert not [path for path in media_root.rglob("*") if path.is_file()]
+
+
+@pytest.mark.django_db
+def test_the_data_export_holds_the_normalised_selfie_never_the_received_heic(
+    client, alice, media_root, fresh_cache, django_capture_on_commit_callbacks
+):
+    client.force_login(alice)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("avatars:upload"), _form(_heic_with_gps()))
+    job = AvatarJob.objects.get()
+    assert job.selfie.name.endswith(".heic")
+
+    response = client.post(reverse("data-export"))
+
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    [selfie] = [name for name in archive.namelist() if name.endswith("selfie.jpg")]
+    _assert_clean_jpeg(archive.read(selfie), (600, 900))
+    assert not [name for name in archive.namelist() if name.endswith(".heic")]
+    assert _stored_files(media_root) == [".jpg"]
