@@ -6,7 +6,9 @@ a second. The received file still carries the phone's metadata (EXIF with GPS), 
 shown, exported or sent anywhere: the pipeline's first step (before a FASHN slot is taken), the
 selfie view and the data export each call ``normalise_received`` first, which stores the
 normalised JPEG in its place and deletes the HEIC. A HEIC that turns out damaged when decoded is
-deleted as well, and the caller fails the job with the upload form's message.
+deleted as well, and the caller fails the job with the upload form's message. A job that ends
+without its submit step ever running (its deadline passed in the queue) has its HEIC normalised
+by the hourly retention sweep (``normalise_left_behind``).
 """
 
 import logging
@@ -15,7 +17,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 
 from .images import NormalisedSelfie, SelfieRejected, normalise_selfie
-from .models import AvatarJob
+from .models import AvatarJob, JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,19 @@ def normalise_received(job):
     if not _replace(job, received, jpeg_name) and job.selfie.name != jpeg_name:
         storage.delete(jpeg_name)
     return bool(job.selfie)
+
+
+def normalise_left_behind():
+    """Normalise the received HEICs of jobs that ended before their submit step ran. Returns
+    how many there were."""
+    jobs = AvatarJob.objects.filter(
+        status__in=[JobStatus.FAILED, JobStatus.COMPLETED], selfie__endswith=RECEIVED_SUFFIX
+    ).only("pk", "selfie", "owner_id")
+    count = 0
+    for job in jobs.iterator():
+        normalise_received(job)
+        count += 1
+    return count
 
 
 def _replace(job, received, name):

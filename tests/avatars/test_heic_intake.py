@@ -12,12 +12,13 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from avatar_studio.avatars import received_selfies
+from avatar_studio.avatars import received_selfies, retention
 from avatar_studio.avatars.images import (
     DAMAGED_HEIC,
     ReceivedHeic,
@@ -272,3 +273,20 @@ def test_the_data_export_holds_the_normalised_selfie_never_the_received_heic(
     _assert_clean_jpeg(archive.read(selfie), (600, 900))
     assert not [name for name in archive.namelist() if name.endswith(".heic")]
     assert _stored_files(media_root) == [".jpg"]
+
+
+@pytest.mark.django_db
+def test_the_retention_sweep_normalises_the_heic_of_a_job_that_failed_in_the_queue(
+    alice, media_root
+):
+    job = make_job(alice, selfie=_check(_heic_with_gps()))
+    AvatarJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, finished_at=timezone.now())
+    assert _stored_files(media_root) == [".heic"]
+
+    retention.purge_expired_files()
+
+    job.refresh_from_db()
+    assert job.selfie.name.endswith(".jpg")  # kept for Retry (7 days), without its metadata
+    assert _stored_files(media_root) == [".jpg"]
+    with job.selfie.open("rb") as stored:
+        _assert_clean_jpeg(stored.read(), (600, 900))

@@ -113,13 +113,13 @@ def submit_job(job_id, token):
     job = transitions.claim_step(job_id, token, [JobStatus.QUEUED])
     if job is None:
         return
-    if timezone.now() >= job.deadline_at:
-        transitions.fail_job(job, DEADLINE_EXCEEDED)
-        return
     # An uploaded HEIC is decoded here, not in the upload request, and before a slot is taken:
-    # a slot must not idle through a decode.
+    # a slot must not idle through a decode. First of all, so no job keeps one as received.
     if not received_selfies.normalise_received(job):
         transitions.fail_job(job, SELFIE_DAMAGED)
+        return
+    if timezone.now() >= job.deadline_at:
+        transitions.fail_job(job, DEADLINE_EXCEEDED)
         return
     limits = fashn_limits()
     # The slot first: a job that finds none costs one Redis call, not reading its images.
