@@ -25,6 +25,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 
+from avatar_studio.avatars import received_selfies
 from avatar_studio.avatars.models import AvatarJob, AvatarResult, PredictionAttempt
 from avatar_studio.embed.models import EmbedLook
 from avatar_studio.shop.models import Look, Outfit, OutfitStep
@@ -108,6 +109,12 @@ class _Archive:
     def write_text(self, arcname, text):
         info = zipfile.ZipInfo(arcname, date_time=self.date_time)
         self.zip.writestr(info, text, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _normalised_selfie(job):
+    """True once the job's selfie is the normalised JPEG: a HEIC still as received (with its
+    metadata) is normalised first, so the export holds what we keep, never the original."""
+    return received_selfies.normalise_received(job) and bool(job.selfie)
 
 
 def export_filename(now=None):
@@ -298,7 +305,9 @@ def _job(job, images, archive):
         "credits_used": sum(attempt.credits_used or 0 for attempt in job.attempts.all()),
         "selfie": archive.copy(
             job.selfie.storage, job.selfie.name, f"{folder}/selfie.jpg", "selfie"
-        ),
+        )
+        if _normalised_selfie(job)
+        else None,
         "images": _copy_images(images, folder, archive, "avatar image"),
     }
     consent = {

@@ -23,7 +23,7 @@ from avatar_studio import fashn
 from avatar_studio.avatars import options
 from avatar_studio.avatars.consent import consent_text
 from avatar_studio.avatars.forms import job_inputs_from
-from avatar_studio.avatars.images import SelfieRejected, normalise_selfie
+from avatar_studio.avatars.images import SelfieRejected, check_selfie
 from avatar_studio.avatars.models import JobStatus
 from avatar_studio.avatars.progress import job_progress
 
@@ -90,7 +90,7 @@ class FaceImageField(serializers.Field):
 
     def _normalise(self, file):
         try:
-            return normalise_selfie(file, max_bytes=settings.SELFIE_MAX_UPLOAD_BYTES)
+            return check_selfie(file, max_bytes=settings.SELFIE_MAX_UPLOAD_BYTES)
         except SelfieRejected as rejection:
             raise serializers.ValidationError(str(rejection), code="invalid_selfie") from None
 

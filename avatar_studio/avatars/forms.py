@@ -7,7 +7,7 @@ from avatar_studio import fashn
 
 from . import options
 from .consent import consent_text
-from .images import EMPTY_FILE, SelfieRejected, browser_checks, megabytes, normalise_selfie
+from .images import EMPTY_FILE, SelfieRejected, browser_checks, check_selfie, megabytes
 
 PROMPT_SUGGESTIONS = ["athletic build", "curvy figure", "slender frame"]
 _FORMAT_LABELS = {"jpeg": "JPEG (smaller file)", "png": "PNG (lossless)"}
@@ -148,7 +148,7 @@ class AvatarRequestForm(forms.Form):
     def clean_face_image(self):
         upload = self.cleaned_data["face_image"]
         try:
-            self.selfie = normalise_selfie(upload, max_bytes=settings.SELFIE_MAX_UPLOAD_BYTES)
+            self.selfie = check_selfie(upload, max_bytes=settings.SELFIE_MAX_UPLOAD_BYTES)
         except SelfieRejected as rejection:
             raise forms.ValidationError(str(rejection), code="invalid_selfie") from None
         return upload

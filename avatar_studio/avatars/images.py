@@ -17,6 +17,11 @@ The checks run cheapest first, and nothing is decoded until the header has passe
 7. for JPEG, that its segments chain to the end marker (libjpeg would paint garbage grey);
 8. decoding (JPEG at a reduced DCT scale when large): a truncated or corrupt body fails here.
 
+The upload doors call ``check_selfie``, which does all of that except for HEIC: libheif decodes
+only at full size (most of a second for a 12 MP photo, several on a busy host), so a HEIC is
+checked in the request without decoding (container and coded data, ``heic_stream``) and comes
+back as a ``ReceivedHeic``; ``received_selfies`` normalises it before anything uses it.
+
 Then: 16-bit, palette and alpha modes made resizable, shrink to at most 2048 px, ICC profile to
 sRGB (or a plain conversion, CMYK included), alpha onto white, EXIF orientation, JPEG.
 """
@@ -29,6 +34,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageCms
 from pillow_heif import register_heif_opener
+
+from . import heic_stream
 
 register_heif_opener()
 
@@ -89,16 +96,14 @@ _ORIENTATION = {  # EXIF orientation -> the transpose that makes the image uprig
 _SRGB = ImageCms.createProfile("sRGB")
 
 
+DAMAGED_HEIC = _DAMAGED.format(kind="HEIC")
+
+
 class SelfieRejected(ValueError):
     """The file cannot be used as a selfie; the message says why and what to do."""
 
 
-@dataclass(frozen=True)
-class NormalisedSelfie:
-    jpeg: bytes
-    width: int
-    height: int
-
+class _SelfieSize:
     @property
     def is_small(self):
         return min(self.width, self.height) < SMALL_SIDE
@@ -112,15 +117,75 @@ class NormalisedSelfie:
         )
 
 
+@dataclass(frozen=True)
+class NormalisedSelfie(_SelfieSize):
+    jpeg: bytes
+    width: int
+    height: int
+
+    file_name = "selfie.jpg"
+
+    @property
+    def content(self):
+        return self.jpeg
+
+
+@dataclass(frozen=True)
+class ReceivedHeic(_SelfieSize):
+    """A HEIC that passed every check but the decode, kept as received (with its metadata) only
+    until ``received_selfies`` replaces it with its ``NormalisedSelfie``. The size is the
+    header's, upright."""
+
+    heic: bytes
+    width: int
+    height: int
+
+    file_name = "selfie.heic"
+
+    @property
+    def content(self):
+        return self.heic
+
+
+def check_selfie(file, *, max_bytes):
+    """What an upload door keeps: a ``NormalisedSelfie``, or for HEIC a ``ReceivedHeic`` checked
+    without decoding. Raises SelfieRejected with the same messages as ``normalise_selfie``."""
+    kind, image = _open_checked(file, max_bytes)
+    if kind != "HEIF":
+        return _decoded(file, kind, image)
+    with image:
+        with _reading(kind):
+            file.seek(0)
+            heic = file.read()
+            if not heic_stream.coded_pictures_end_cleanly(heic):
+                raise OSError("the HEIC's coded pictures do not chain to the end of their data")
+        return ReceivedHeic(heic=heic, width=image.width, height=image.height)
+
+
 def normalise_selfie(file, *, max_bytes):
     """Validate and normalise an uploaded selfie (a file object). Raises SelfieRejected."""
+    kind, image = _open_checked(file, max_bytes)
+    return _decoded(file, kind, image)
+
+
+def _open_checked(file, max_bytes):
+    """Checks 1 to 6: the kind and the image, opened (its header read) but not decoded."""
     _check_size(file, max_bytes)
     kind = _check_kind(file)
     with _reading(kind):
         image = Image.open(file, formats=[kind])  # the header only, by that format's plugin
-    with image:
+    try:
         with _reading(kind):
             _check_header(image, kind)
+    except SelfieRejected:
+        image.close()
+        raise
+    return kind, image
+
+
+def _decoded(file, kind, image):
+    with image:
+        with _reading(kind):
             if kind == "JPEG":
                 _check_jpeg_stream(file)
                 _draft(image)

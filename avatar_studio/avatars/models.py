@@ -33,7 +33,10 @@ def _choices(values):
 
 
 def selfie_upload_to(job, filename):
-    return f"selfies/{job.owner_id}/{job.id}.jpg"
+    """A normalised selfie is a .jpg; a HEIC waiting for its normalisation (``received_selfies``)
+    is a .heic, for the moments until the pipeline's first step."""
+    extension = ".heic" if filename.endswith(".heic") else ".jpg"
+    return f"selfies/{job.owner_id}/{job.id}{extension}"
 
 
 def garment_upload_to(job, filename):

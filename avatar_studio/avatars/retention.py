@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from . import received_selfies
 from .files import delete_files
 from .models import AvatarJob, JobStatus
 
@@ -112,7 +113,12 @@ def purge_selfie(job):
 
 
 def purge_expired_files(now=None, *, dry_run=False):
-    """Delete every selfie and garment image past its retention. Returns a ``PurgeReport``."""
+    """Delete every selfie and garment image past its retention. Returns a ``PurgeReport``.
+
+    First, a HEIC kept as received by a job that ended before its submit step ran is normalised:
+    a failed job keeps its selfie for Retry, but never with the phone's metadata."""
+    if not dry_run and (left_behind := received_selfies.normalise_left_behind()):
+        logger.info("retention: %s HEIC selfie(s) as received normalised", left_behind)
     report = PurgeReport()
     for job in expired_selfie_jobs(now).iterator():
         name = getattr(job, input_field(job)).name

@@ -20,7 +20,7 @@ from PIL import Image
 
 from avatar_studio import fashn
 
-from . import options, quota
+from . import options, quota, received_selfies
 from .consent import CONSENT_VERSION
 from .files import STORAGE_ERRORS
 from .images import NormalisedSelfie
@@ -46,13 +46,13 @@ from .refusals import (
 
 logger = logging.getLogger(__name__)
 
-# Stored names come from the job (``models.selfie_upload_to``); this only gives the extension.
-_SELFIE_NAME = "selfie.jpg"
+# Stored names come from the job (``models.selfie_upload_to``); these only give the extension.
 _GARMENT_NAME = "garment.png"
 
 
 def create_avatar(*, owner, selfie, inputs, in_same_transaction=None):
-    """A new avatar from ``selfie`` (an ``images.NormalisedSelfie``), submitted once committed.
+    """A new avatar from ``selfie`` (an ``images.NormalisedSelfie``, or an ``images.ReceivedHeic``
+    that the pipeline normalises before anything else), submitted once committed.
 
     It reserves its estimated credits from the owner's daily allowance (``quota``: ``Refused``
     with ``quota_exceeded`` when they are more than are left)
@@ -76,7 +76,7 @@ def create_avatar(*, owner, selfie, inputs, in_same_transaction=None):
     with _storage_refusal(job):
         try:
             with quota.reservation(job), transaction.atomic():
-                job.selfie.save(_SELFIE_NAME, ContentFile(selfie.jpeg), save=False)
+                job.selfie.save(selfie.file_name, ContentFile(selfie.content), save=False)
                 transitions.start_new_job(job)
                 if in_same_transaction is not None:
                     in_same_transaction(job)
@@ -295,8 +295,8 @@ def _not_completed(job):
 
 
 def _stored_selfie(job):
-    """The job's stored selfie (already normalised at intake), or ``Refused`` once deleted."""
-    if not job.selfie:
+    """The job's stored selfie, normalised, or ``Refused`` once deleted."""
+    if not received_selfies.normalise_received(job) or not job.selfie:
         raise Refused(REMAKE_SELFIE_GONE)
     try:
         with job.selfie.open("rb") as stored:

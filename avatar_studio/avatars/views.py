@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import options, quota, selectors, services, sharing
+from . import options, quota, received_selfies, selectors, services, sharing
 from .forms import PROMPT_SUGGESTIONS, AvatarRequestForm, RetryForm, ShareLinkForm
 from .media import private_file_response
 from .progress import job_progress
@@ -292,6 +292,7 @@ def shared_image(request, token, index):
 @require_GET
 def selfie_file(request, job_id):
     job = selectors.get_visible_job(request.user, job_id)
+    received_selfies.normalise_received(job)  # a received HEIC (with its GPS) is never served
     return private_file_response(job.selfie)
 
 

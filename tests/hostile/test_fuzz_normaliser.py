@@ -13,7 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from avatar_studio.avatars.images import NormalisedSelfie, SelfieRejected, normalise_selfie
+from avatar_studio.avatars.images import (
+    NormalisedSelfie,
+    ReceivedHeic,
+    SelfieRejected,
+    check_selfie,
+    normalise_selfie,
+)
 
 from ..support import crafted
 
@@ -84,6 +90,22 @@ def _normalise_or_refuse(data):
 @given(seed=st.sampled_from(sorted(SEEDS)), edits=st.lists(edit, min_size=1, max_size=6))
 def test_mutated_images_are_normalised_or_refused(seed, edits):
     _normalise_or_refuse(_apply(SEEDS[seed], edits))
+
+
+@FUZZ
+@given(edits=st.lists(edit, min_size=1, max_size=6))
+def test_a_mutated_heic_is_kept_or_refused_by_the_request_and_then_normalised_or_refused(edits):
+    """The request checks a HEIC without decoding it (``heic_stream`` reads its boxes); whatever
+    it keeps, the submit step's normalisation turns into a clean JPEG or a clear refusal."""
+    data = _apply(SEEDS["heic"], edits)
+    try:
+        kept = check_selfie(io.BytesIO(data), max_bytes=15 * 1024 * 1024)
+    except SelfieRejected as refusal:
+        assert str(refusal).strip()
+        return
+    if isinstance(kept, ReceivedHeic):
+        assert kept.heic == data
+        _normalise_or_refuse(data)
 
 
 @FUZZ

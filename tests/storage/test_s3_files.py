@@ -12,9 +12,13 @@ import requests
 from django.urls import reverse
 from django.utils import timezone
 
+from avatar_studio.avatars import received_selfies
+from avatar_studio.avatars.images import ReceivedHeic
 from avatar_studio.avatars.retention import purge_expired_files
 
-from ..support.jobs import make_finished_job
+from ..support import crafted
+from ..support.crafted import encode, quadrants
+from ..support.jobs import make_finished_job, make_job
 from .conftest import bucket_keys, s3_client, use_storage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("s3_storage", "fresh_cache")]
@@ -181,3 +185,17 @@ def test_deleting_an_account_removes_every_object_of_the_user(
     assert not [key for key in after if key.startswith(alices_prefixes)]
     assert after == sorted(set(before) - set(alices))
     assert neighbour in after and set(_files_of(bobs)) <= set(after)
+
+
+def test_a_received_heic_is_replaced_in_the_bucket_by_its_normalised_jpeg(s3_storage, alice):
+    heic = encode(quadrants((600, 900)), "HEIF", exif=crafted.gps_exif().tobytes())
+    job = make_job(alice, selfie=ReceivedHeic(heic=heic, width=600, height=900))
+    assert bucket_keys(s3_storage) == [f"selfies/{alice.pk}/{job.pk}.heic"]
+
+    assert received_selfies.normalise_received(job) is True
+
+    assert bucket_keys(s3_storage) == [f"selfies/{alice.pk}/{job.pk}.jpg"]
+    assert job.selfie.name == f"selfies/{alice.pk}/{job.pk}.jpg"
+    stored = _object_bytes(s3_storage, job.selfie.name)
+    assert stored[:3] == b"\xff\xd8\xff"
+    assert b"Exif\x00\x00" not in stored

@@ -14,7 +14,10 @@ from .waiting import wait_for
 
 
 def as_selfie(jpeg):
-    """A selfie as the intake hands it to the service (the bytes are trusted to be a JPEG)."""
+    """A selfie as the intake hands it to the service (the bytes are trusted to be a JPEG);
+    what the intake itself returned (``images.check_selfie``) passes through."""
+    if not isinstance(jpeg, bytes):
+        return jpeg
     with Image.open(io.BytesIO(jpeg)) as image:
         width, height = image.size
     return NormalisedSelfie(jpeg=jpeg, width=width, height=height)

@@ -4,6 +4,8 @@ FASHN's runtime error names come first; the names after them are our own, for fa
 happen around FASHN rather than inside it.
 """
 
+from ..images import DAMAGED_HEIC
+
 SUBMISSION_UNCONFIRMED = "SubmissionUnconfirmed"
 DEADLINE_EXCEEDED = "DeadlineExceeded"
 RESULT_UNAVAILABLE = "ResultUnavailable"
@@ -13,6 +15,7 @@ OUT_OF_CREDITS = "OutOfCredits"
 REQUEST_REFUSED = "RequestRefused"
 SELFIE_MISSING = "SelfieMissing"
 TRYON_INPUT_MISSING = "TryOnInputMissing"
+SELFIE_DAMAGED = "SelfieDamaged"  # a HEIC whose full decode failed (``received_selfies``)
 
 _MESSAGES = {
     "ImageLoadError": (
@@ -82,6 +85,7 @@ _MESSAGES = {
         "The avatar or the garment image for this try-on is no longer stored. Start the "
         "try-on again from the product page."
     ),
+    SELFIE_DAMAGED: DAMAGED_HEIC,
     REQUEST_REFUSED: (
         "The avatar service refused the request as invalid. Check your settings and try "
         "again, or upload a different photo."

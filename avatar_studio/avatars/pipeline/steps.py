@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from avatar_studio import fashn
 
-from .. import selectors
+from .. import received_selfies, selectors
 from ..models import PREDICTING_STATUSES, AvatarResult, JobStatus
 from . import cadence, fair_share, outputs, transitions
 from .failures import (
@@ -27,6 +27,7 @@ from .failures import (
     PREDICTION_LOST,
     REQUEST_REFUSED,
     RESULT_UNAVAILABLE,
+    SELFIE_DAMAGED,
     SELFIE_MISSING,
     SERVICE_MISCONFIGURED,
     SUBMISSION_UNCONFIRMED,
@@ -116,6 +117,11 @@ def submit_job(job_id, token):
     """Submit the job's next prediction, once: the id is saved before anything else happens."""
     job = transitions.claim_step(job_id, token, [JobStatus.QUEUED])
     if job is None:
+        return
+    # An uploaded HEIC is decoded here, not in the upload request, and before a slot is taken:
+    # a slot must not idle through a decode. First of all, so no job keeps one as received.
+    if not received_selfies.normalise_received(job):
+        transitions.fail_job(job, SELFIE_DAMAGED)
         return
     if timezone.now() >= job.deadline_at:
         transitions.fail_job(job, DEADLINE_EXCEEDED)
