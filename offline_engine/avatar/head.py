@@ -12,8 +12,9 @@ colour change, no grain and no blur. What this module decides is the alpha aroun
 - long hair kept past the jaw: hair-coloured pixels (a colour histogram of the hair against
   the skin, the background and what is under the chin) connected to the hair beside the face,
   never in front of the neck, down to the shoulders;
-- where the photo cuts the head off (a tight selfie), the hair at the cut mirrored to and fro
-  into the missing part and a rounded crown like a skull's;
+- where the photo cuts the head off (a tight selfie), a rounded crown like a skull's of made
+  hair: the colour of the hair at the cut, softly shaded and finely grained, with no streaks
+  and no repeated bands;
 - colour decontamination at the edge: half-transparent hair pixels carry the old background's
   colour; it is taken out so no halo of the old room shows on the studio backdrop.
 """
@@ -85,7 +86,7 @@ def place(a: Analysis, unit: float, anchor: tuple[float, float]) -> tuple[np.nda
         ih, iw = a.rgb.shape[:2]
         pads = (max(0, -sy0), max(0, sy1 - ih), max(0, -sx0), max(0, sx1 - iw))
         crop = a.rgb[max(0, sy0) : min(ih, sy1), max(0, sx0) : min(iw, sx1)]
-        if any(pads):  # the edge repeated; cut_out fills it with mirrored hair instead
+        if any(pads):  # the edge repeated; cut_out fills it with made hair instead
             crop = cv2.copyMakeBorder(crop, *pads, cv2.BORDER_REPLICATE)
         patch = cv2.resize(crop, (w, h), interpolation=_interp(scale))
         kx, ky = (sx1 - sx0) / w, (sy1 - sy0) / h
@@ -164,9 +165,6 @@ def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: fl
     x0, y0 = placement.origin
     lm = a.landmarks
     valid = _valid_mask(a, placement, (w, h))
-    beyond_photo = valid.min() < 0.999
-    if beyond_photo:
-        patch, from_edge = _fill_beyond_photo(patch, valid > 0.5, lm, anchor, (x0, y0), unit)
     # Person probability on the patch grid (a constant 0 outside the frame).
     person = cv2.warpAffine(
         a.person,
@@ -176,6 +174,9 @@ def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: fl
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=0.0,
     )
+    beyond_photo = valid.min() < 0.999
+    if beyond_photo:
+        patch, from_edge = _fill_beyond_photo(patch, valid > 0.5, a, person, anchor, (x0, y0), unit)
     rgbf = patch.astype(np.float32)
     guide = (rgbf @ LUMA) / 255.0
     radius = max(2, round(unit * 0.035))
@@ -199,12 +200,18 @@ def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: fl
         us = (np.arange(w, dtype=np.float32) + x0 - anchor[0]) / unit
         vs = (np.arange(h, dtype=np.float32) + y0 - anchor[1]) / unit
         eye_v = float(lm.eye_mid[1])
-        half_w = _head_half_width(alpha, vs, eye_v - 0.35)
+        # No wider than a skull over this face: the alpha carried from a tight crop's side
+        # edges spans the whole patch.
+        widest = float(np.abs(lm.oval[:, 0]).max()) + 0.25
+        half_w = min(_head_half_width(alpha, vs, eye_v - 0.35), widest)
         cu, cv = 0.0, eye_v + 0.05
         ry = max(0.4, cv - (eye_v - 1.05))
         d = np.hypot((us[None, :] - cu) / half_w, (vs[:, None] - cv) / ry)
         cap = 1.0 - smoothstep(0.96, 1.04, d)
         alpha = alpha * valid + alpha * cap * (1.0 - valid)
+        # The made hair is a volume: a little darker towards its rim, as the crown turns away.
+        rim = 0.2 * smoothstep(0.45, 1.0, d) * (1.0 - valid)
+        rgbf = rgbf * (1.0 - rim)[..., None]
 
     rows = np.flatnonzero(alpha.max(axis=1) > 0.5)
     crown_y = y0 + (float(rows[0]) if rows.size else 0.0)
@@ -413,41 +420,41 @@ def _jaw_skin(g: _HalfGrid, a: Analysis) -> np.ndarray | None:
     return np.median(close[luma >= np.percentile(luma, 33)], axis=0)
 
 
-def _fill_beyond_photo(patch, valid, lm, anchor, origin, unit):
-    """Fill where the frame leaves the photo with the hair beside the cut, mirrored to and fro.
+def _fill_beyond_photo(patch, valid, a, person, anchor, origin, unit):
+    """Fill where the frame leaves the photo with made hair of the hair's own colour.
 
-    Repeating the edge row draws streaks; a plain mirror would bring the forehead up into the
-    crown. Reflecting only a band as deep as the hair is at the cut (never into the face) keeps
-    the hair's own texture and colour. Worked out at half size: the fill is softened anyway.
+    Neither repeating the edge row (streaks) nor mirroring the hair at the cut to and fro
+    (stacked bands) reads as hair. The fill is the colour of the hair at the cut (person pixels
+    near the photo's edge that are not skin, above the eyes) with the hair's own spread as a
+    soft, low-frequency shading and a fine, isotropic grain, the same in every direction so no
+    row or column repeats; it fades in from the photo's own pixels at the cut. Worked out at
+    half size: the fill is soft anyway.
 
     Returns the filled patch and the maps (x, y) from each pixel to a point just inside the
     photo's edge nearest to it, for carrying the alpha out.
     """
     h, w = valid.shape
-    half = cv2.resize(patch, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-    inside = np.ascontiguousarray(valid[: h // 2 * 2 : 2, : w // 2 * 2 : 2]).astype(np.uint8)
-    to_edge = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
-    fx, fy = (lm.forehead * unit + np.asarray(anchor) - np.asarray(origin)) / 2
-    hh, hw = inside.shape
-    hair_depth = float(to_edge[int(np.clip(fy, 0, hh - 1)), int(np.clip(fx, 0, hw - 1))])
-    band = float(np.clip(hair_depth - 0.05 * unit, 0.05 * unit, 0.15 * unit))
+    hw, hh = w // 2, h // 2
+    half = cv2.resize(patch, (hw, hh), interpolation=cv2.INTER_AREA).astype(np.float32)
+    inside = np.ascontiguousarray(valid[: hh * 2 : 2, : hw * 2 : 2]).astype(np.uint8)
+    identity = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    if inside.all() or not inside.any():
+        return patch, identity
     dist, labels = cv2.distanceTransformWithLabels(
         inside ^ 1, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
     )
     ys, xs = np.nonzero(inside == 0)
-    identity = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    if ys.size == 0 or ys.size == inside.size:
-        return patch, identity
     sources = np.argwhere(inside)  # label k is the k-th pixel inside the photo in scan order
     nearest = sources[labels[ys, xs] - 1].astype(np.float32)
     t = np.maximum(dist[ys, xs], 1e-3)
-    phase = np.mod(t, 2 * band)
-    back = np.where(phase <= band, phase, 2 * band - phase)  # 0 .. band .. 0 ..
     map_x, map_y = np.meshgrid(np.arange(hw, dtype=np.float32), np.arange(hh, dtype=np.float32))
     edge_x, edge_y = map_x.copy(), map_y.copy()
     inward = 0.03 * unit  # half-grid pixels: 0.06 face widths inside the edge
     edge_y[ys, xs] = nearest[:, 0] - (ys - nearest[:, 0]) / t * inward
     edge_x[ys, xs] = nearest[:, 1] - (xs - nearest[:, 1]) / t * inward
+    at_cut = cv2.remap(half, edge_x, edge_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # Along the cut the edge's colour is smoothed, or single pixels would draw short streaks.
+    at_cut = cv2.GaussianBlur(at_cut, (0, 0), max(1.0, 0.04 * unit))
     # Just inside the edge the segmenter's mask sags too (it sees the border): carry it there.
     d_in, labels_in = cv2.distanceTransformWithLabels(
         inside, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
@@ -457,21 +464,43 @@ def _fill_beyond_photo(patch, valid, lm, anchor, origin, unit):
     tb = np.maximum(d_in[bys, bxs], 1e-3)
     edge_y[bys, bxs] = edges[:, 0] + (bys - edges[:, 0]) / tb * inward
     edge_x[bys, bxs] = edges[:, 1] + (bxs - edges[:, 1]) / tb * inward
-    map_y[ys, xs] = nearest[:, 0] - (ys - nearest[:, 0]) / t * back
-    map_x[ys, xs] = nearest[:, 1] - (xs - nearest[:, 1]) / t * back
-    filled = cv2.remap(half, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    # Further from the photo, softer: a mirrored band repeated sharply would read as a pattern.
-    soft = cv2.GaussianBlur(filled, (0, 0), max(1.0, 0.015 * unit))
-    weight = (smoothstep(0.0, 0.12 * unit, dist) * 0.8)[..., None]
-    filled = (filled * (1.0 - weight) + soft * weight).astype(patch.dtype)
-    up = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
+
+    hair = _made_hair(half, inside, d_in, a, person, anchor, origin, unit)
+    fade = smoothstep(0.0, 0.08 * unit, dist)[..., None]  # 0.16 face widths from the cut
+    filled = at_cut * (1.0 - fade) + hair * fade
+    up = cv2.resize(np.clip(filled, 0, 255), (w, h), interpolation=cv2.INTER_LINEAR)
     carried = (inside == 0) | (d_in < inward)
     carried = cv2.resize(carried.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
     from_edge = tuple(
         np.where(carried, cv2.resize(m * 2 + 0.5, (w, h), interpolation=cv2.INTER_LINEAR), full)
         for m, full in ((edge_x, identity[0]), (edge_y, identity[1]))
     )
-    return np.where(valid[..., None], patch, up), from_edge
+    return np.where(valid[..., None], patch, up.astype(patch.dtype)), from_edge
+
+
+def _made_hair(half, inside, d_in, a, person, anchor, origin, unit) -> np.ndarray:
+    """Hair of the colour seen at the photo's cut, on the half grid: the hair pixels' median
+    colour, shaded by their own spread at two scales (broad locks, fine grain), no pattern."""
+    hh, hw = inside.shape
+    small_person = cv2.resize(person, (hw, hh), interpolation=cv2.INTER_AREA)
+    skin = _skin_like(half, a.skin, unit / 2)
+    vs = ((2 * np.arange(hh, dtype=np.float32) + 0.5) + origin[1] - anchor[1]) / unit
+    above_eyes = (vs < float(a.landmarks.eye_mid[1]))[:, None]
+    near_cut = (inside > 0) & (d_in < 0.12 * unit) & above_eyes  # 0.24 face widths
+    sample = half[near_cut & (small_person > 0.5) & (skin < 0.3)]
+    if len(sample) < 20:  # no hair at the cut (a crop through the forehead): a dark brown
+        sample = np.array([a.skin * 0.3], np.float32)
+    base = np.median(sample, axis=0).astype(np.float32)
+    spread = float(np.clip(np.std(sample @ LUMA), 3.0, 18.0))
+    rng = np.random.default_rng(7)  # the same photo makes the same hair
+
+    def field(sigma: float) -> np.ndarray:
+        noise = cv2.GaussianBlur(rng.standard_normal((hh, hw)).astype(np.float32), (0, 0), sigma)
+        return noise / max(float(noise.std()), 1e-6)
+
+    shade = 0.6 * spread * field(max(1.0, 0.1 * unit)) + 0.8 * spread * field(0.7)
+    level = max(float(base @ LUMA), 1.0)
+    return base[None, None, :] * (1.0 + shade / level)[..., None]
 
 
 def _skin_like(rgbf: np.ndarray, skin: np.ndarray, unit: float) -> np.ndarray:
