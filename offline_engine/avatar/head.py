@@ -200,19 +200,41 @@ def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: fl
         us = (np.arange(w, dtype=np.float32) + x0 - anchor[0]) / unit
         vs = (np.arange(h, dtype=np.float32) + y0 - anchor[1]) / unit
         eye_v = float(lm.eye_mid[1])
-        # No wider than a skull over this face: the alpha carried from a tight crop's side
-        # edges spans the whole patch.
-        widest = float(np.abs(lm.oval[:, 0]).max()) + 0.25
-        half_w = min(_head_half_width(alpha, vs, eye_v - 0.35), widest)
+        # As wide as the hair the photo shows at the temples (the carried alpha of a crop cut
+        # at the sides spans the whole patch, so it is not counted), within a skull's reach of
+        # the face.
+        face_half = float(np.abs(lm.oval[:, 0]).max())
+        seen = _head_half_width(alpha * valid, vs, eye_v - 0.35)
+        half_w = float(np.clip(seen, face_half + 0.1, face_half + 0.45))
         cu, cv = 0.0, eye_v + 0.05
         ry = max(0.4, cv - (eye_v - 1.05))
         d = np.hypot((us[None, :] - cu) / half_w, (vs[:, None] - cv) / ry)
+        # Where the photo's top edge cuts through the hair, the crown above it is a dome of
+        # made hair as wide as the hair at the cut, rounded off like a skull's top: solid, not
+        # the alpha carried up from the cut (whose gaps, at a hat's badge or a parting, would
+        # draw transparent streaks), and no step where the photo's hair meets it.
+        middle = valid[:, int(np.clip(np.searchsorted(us, 0.0), 0, w - 1))] > 0.5
+        dome = np.zeros_like(alpha)
+        if middle.any() and not middle[0]:
+            r_cut = int(np.argmax(middle))
+            v_cut = float(vs[r_cut])
+            below_cut = min(h - 1, r_cut + max(1, round(0.06 * unit)))
+            centre = np.abs(us) < 0.3
+            if float((alpha[below_cut, centre] * valid[below_cut, centre]).mean()) > 0.5:
+                at_cut = _head_half_width(alpha * valid, vs, v_cut + 0.06)
+                at_cut = float(np.clip(at_cut, face_half, face_half + 0.5))
+                v_top = min(eye_v - 1.1, v_cut - 0.35)
+                round_top = np.hypot(us[None, :] / at_cut, (vs[:, None] - v_cut) / (v_cut - v_top))
+                above = vs[:, None] < v_cut
+                d = np.where(above, round_top, d)
+                dome = np.where(above, 1.0 - smoothstep(0.96, 1.04, round_top), 0.0)
         cap = 1.0 - smoothstep(0.96, 1.04, d)
-        alpha = alpha * valid + alpha * cap * (1.0 - valid)
+        alpha = alpha * valid + np.maximum(alpha * cap, dome) * (1.0 - valid)
         # The made hair is a volume: a little darker towards its rim, as the crown turns away.
         rim = 0.2 * smoothstep(0.45, 1.0, d) * (1.0 - valid)
         rgbf = rgbf * (1.0 - rim)[..., None]
 
+    alpha = _joined_to_face(alpha, (anchor[0] - x0, anchor[1] - y0))
     rows = np.flatnonzero(alpha.max(axis=1) > 0.5)
     crown_y = y0 + (float(rows[0]) if rows.size else 0.0)
     grain = _grain(patch, a, placement, unit)
@@ -252,6 +274,24 @@ class _HalfGrid:
         pts = np.round(self.pixels(uv) * 4).astype(np.int32)  # 2 fractional bits
         cv2.fillPoly(mask, [pts], 1, lineType=cv2.LINE_AA, shift=2)
         return mask.astype(np.float32)
+
+
+def _joined_to_face(alpha: np.ndarray, face: tuple[float, float]) -> np.ndarray:
+    """Only what is joined to the face: a patch of hair colour or a piece of a collar beside
+    the head, cut loose by the jaw line or the hair test, would float beside it on the backdrop.
+    """
+    solid = (alpha > 0.2).astype(np.uint8)
+    count, labels = cv2.connectedComponents(solid, connectivity=8)
+    if count < 3:
+        return alpha
+    h, w = alpha.shape
+    x, y = min(w - 1, max(0, round(face[0]))), min(h - 1, max(0, round(face[1])))
+    label = labels[y, x]
+    if label == 0:  # the face's middle is always opaque; if not, the largest part is the head
+        label = 1 + int(np.argmax(np.bincount(labels[labels > 0].ravel())[1:]))
+    # Grown by a few pixels: the kept part's own soft edge (under the threshold) stays.
+    joined = cv2.dilate((labels == label).astype(np.uint8), np.ones((5, 5), np.uint8))
+    return alpha * joined
 
 
 def _keep(g: _HalfGrid, a: Analysis, neck_half: float) -> np.ndarray:
@@ -454,7 +494,7 @@ def _fill_beyond_photo(patch, valid, a, person, anchor, origin, unit):
     edge_x[ys, xs] = nearest[:, 1] - (xs - nearest[:, 1]) / t * inward
     at_cut = cv2.remap(half, edge_x, edge_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     # Along the cut the edge's colour is smoothed, or single pixels would draw short streaks.
-    at_cut = cv2.GaussianBlur(at_cut, (0, 0), max(1.0, 0.04 * unit))
+    at_cut = cv2.GaussianBlur(at_cut, (0, 0), max(1.0, 0.08 * unit))
     # Just inside the edge the segmenter's mask sags too (it sees the border): carry it there.
     d_in, labels_in = cv2.distanceTransformWithLabels(
         inside, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
@@ -465,9 +505,13 @@ def _fill_beyond_photo(patch, valid, a, person, anchor, origin, unit):
     edge_y[bys, bxs] = edges[:, 0] + (bys - edges[:, 0]) / tb * inward
     edge_x[bys, bxs] = edges[:, 1] + (bxs - edges[:, 1]) / tb * inward
 
-    hair = _made_hair(half, inside, d_in, a, person, anchor, origin, unit)
-    fade = smoothstep(0.0, 0.08 * unit, dist)[..., None]  # 0.16 face widths from the cut
-    filled = at_cut * (1.0 - fade) + hair * fade
+    base, grain = _made_hair(half, inside, d_in, a, person, anchor, origin, unit)
+    # The colour turns from the hair's at the cut to the hair's median over 0.2 face widths
+    # (no dark or light band along the cut); the grain comes in within 0.1 face widths.
+    turn = smoothstep(0.0, 0.1 * unit, dist)[..., None]
+    fade = smoothstep(0.0, 0.05 * unit, dist)[..., None]
+    colour = at_cut * (1.0 - turn) + base * turn
+    filled = colour * (1.0 + grain[..., None] * fade)
     up = cv2.resize(np.clip(filled, 0, 255), (w, h), interpolation=cv2.INTER_LINEAR)
     carried = (inside == 0) | (d_in < inward)
     carried = cv2.resize(carried.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
@@ -478,9 +522,10 @@ def _fill_beyond_photo(patch, valid, a, person, anchor, origin, unit):
     return np.where(valid[..., None], patch, up.astype(patch.dtype)), from_edge
 
 
-def _made_hair(half, inside, d_in, a, person, anchor, origin, unit) -> np.ndarray:
+def _made_hair(half, inside, d_in, a, person, anchor, origin, unit):
     """Hair of the colour seen at the photo's cut, on the half grid: the hair pixels' median
-    colour, shaded by their own spread at two scales (broad locks, fine grain), no pattern."""
+    colour, and a relative shading from their own spread at two scales (broad locks, fine
+    grain), the same in every direction: no pattern."""
     hh, hw = inside.shape
     small_person = cv2.resize(person, (hw, hh), interpolation=cv2.INTER_AREA)
     skin = _skin_like(half, a.skin, unit / 2)
@@ -500,7 +545,7 @@ def _made_hair(half, inside, d_in, a, person, anchor, origin, unit) -> np.ndarra
 
     shade = 0.6 * spread * field(max(1.0, 0.1 * unit)) + 0.8 * spread * field(0.7)
     level = max(float(base @ LUMA), 1.0)
-    return base[None, None, :] * (1.0 + shade / level)[..., None]
+    return base[None, None, :], shade / level
 
 
 def _skin_like(rgbf: np.ndarray, skin: np.ndarray, unit: float) -> np.ndarray:

@@ -187,3 +187,26 @@ def test_a_made_crown_has_no_bands(name):
     sigma = 0.1 * face_unit(avatar)
     smooth = cv2.GaussianBlur(means[:, None], (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
     assert float(np.std(means - smooth[:, 0])) < 7.0
+
+
+def test_nothing_floats_beside_the_head():
+    """The astronaut cropped close, the photo's side edge near her hair: what the photo does
+    not show beside the head used to be filled with her hair and the suit's ring mirrored and
+    kept, a blob floating on the backdrop at ear height. Now the head's alpha is one piece and
+    reaches no further than a head's width beside the face, from the brows to the chin."""
+    from tools.photo_samples import sample
+
+    for seed, prompt in ((11, "athletic build"), (12, "curvy figure")):
+        avatar = render_avatar(sample("astronaut close crop").jpeg(), "2:3", seed, prompt)
+        unit, head = face_unit(avatar), avatar.head
+        solid = (head.alpha > 0.1).astype(np.uint8)
+        _, _, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        assert (areas > 0.002 * unit**2).sum() == 1, sorted(areas)
+        lm = analyse(sample("astronaut close crop").jpeg()).landmarks
+        hx, hy = head.placement.origin
+        middle_x = avatar.rgb.shape[1] / 2 - hx  # the face's middle is the canvas's middle
+        top = round(canvas_chin_y(avatar) - (lm.chin[1] - lm.eye_mid[1] + 0.4) * unit) - hy
+        beside = head.alpha[top : round(canvas_chin_y(avatar)) - hy]
+        cols = np.flatnonzero(beside.max(axis=0) > 0.2)
+        assert max(abs(cols[0] - middle_x), abs(cols[-1] - middle_x)) < 1.0 * unit
