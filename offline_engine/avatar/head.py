@@ -425,6 +425,15 @@ def _hanging_hair(
     reach = neck_half * 0.9 + np.where(back > 0, 0.45 * abs(turn), 0.0)
     in_front_of_neck = (vs > chin_v - 0.25) & (np.abs(us - neck_u) < reach)
     is_hair[in_front_of_neck | (vs > chin_v + 1.3)] = 0
+    # Below the jaw corners hair hangs in locks at least a tenth of a face wide: a thinner
+    # bridge of hair colour (a dark collar's or a suit ring's edge touching the hair by the
+    # ear) is opened away, so what lies under it does not join on as "long hair".
+    jaw_v = float(min(lm.right_jaw[1], lm.left_jaw[1]))
+    lock = max(3, round(g.unit * 0.12)) | 1
+    opened = cv2.morphologyEx(
+        is_hair, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (lock, lock))
+    )
+    is_hair = np.where(vs > jaw_v - 0.1, opened, is_hair).astype(np.uint8)
     # Seeds: hair beside the temples and cheeks (not at the jaw, where a collar may touch it).
     beside_face = (vs > eye_v - 0.3) & (vs < eye_v + 0.25) & (outside > 0.0) & (outside < 0.3)
     count, labels = cv2.connectedComponents(is_hair, connectivity=4)

@@ -211,3 +211,18 @@ def test_nothing_floats_beside_the_head():
         beside = head.alpha[top : round(canvas_chin_y(avatar)) - hy]
         cols = np.flatnonzero(beside.max(axis=0) > 0.2)
         assert max(abs(cols[0] - middle_x), abs(cols[-1] - middle_x)) < 1.0 * unit
+
+
+@pytest.mark.parametrize(("seed", "prompt"), [(11, "athletic build"), (12, "curvy figure"),
+                                              (13, "plus-size")])  # fmt: skip
+def test_a_dark_collar_is_not_taken_for_long_hair(seed, prompt):
+    """The astronaut at 45 % brightness: her suit's dark ring is of her hair's colour and, for
+    a slender neck, touched the hair by her ear through a thin strand of that colour; it hung
+    from the jaw over the shoulder as "long hair". Her hair is short: nothing of the selfie is
+    kept under the chin."""
+    from tools.photo_samples import sample
+
+    avatar = render_avatar(sample("astronaut dark").jpeg(), "2:3", seed, prompt)
+    hy = avatar.head.placement.origin[1]
+    below = round(canvas_chin_y(avatar) + 0.1 * face_unit(avatar)) - hy
+    assert float(avatar.head.alpha[below:].max()) < 0.2
