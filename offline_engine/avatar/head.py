@@ -503,7 +503,7 @@ def _fill_beyond_photo(patch, valid, a, person, anchor, origin, unit):
     edge_x[ys, xs] = nearest[:, 1] - (xs - nearest[:, 1]) / t * inward
     at_cut = cv2.remap(half, edge_x, edge_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     # Along the cut the edge's colour is smoothed, or single pixels would draw short streaks.
-    at_cut = cv2.GaussianBlur(at_cut, (0, 0), max(1.0, 0.08 * unit))
+    at_cut = blur(at_cut, max(1.0, 0.08 * unit))
     # Just inside the edge the segmenter's mask sags too (it sees the border): carry it there.
     d_in, labels_in = cv2.distanceTransformWithLabels(
         inside, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
@@ -520,7 +520,7 @@ def _fill_beyond_photo(patch, valid, a, person, anchor, origin, unit):
     turn = smoothstep(0.0, 0.1 * unit, dist)[..., None]
     fade = smoothstep(0.0, 0.05 * unit, dist)[..., None]
     colour = at_cut * (1.0 - turn) + base * turn
-    filled = colour * (1.0 + grain[..., None] * fade)
+    filled = colour + grain * fade
     up = cv2.resize(np.clip(filled, 0, 255), (w, h), interpolation=cv2.INTER_LINEAR)
     carried = (inside == 0) | (d_in < inward)
     carried = cv2.resize(carried.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
@@ -533,28 +533,36 @@ def _fill_beyond_photo(patch, valid, a, person, anchor, origin, unit):
 
 def _made_hair(half, inside, d_in, a, person, anchor, origin, unit):
     """Hair of the colour seen at the photo's cut, on the half grid: the hair pixels' median
-    colour, and a relative shading from their own spread at two scales (broad locks, fine
-    grain), the same in every direction: no pattern."""
+    colour, and a shading (added, in levels) from their own spread at two scales (broad locks,
+    fine grain), the same in every direction: no pattern."""
     hh, hw = inside.shape
-    small_person = cv2.resize(person, (hw, hh), interpolation=cv2.INTER_AREA)
-    skin = _skin_like(half, a.skin, unit / 2)
-    vs = ((2 * np.arange(hh, dtype=np.float32) + 0.5) + origin[1] - anchor[1]) / unit
+    # The colour is sampled on a quarter grid: a median needs no detail.
+    qw, qh = max(1, hw // 2), max(1, hh // 2)
+    quarter = cv2.resize(half, (qw, qh), interpolation=cv2.INTER_AREA)
+    small_person = cv2.resize(person, (qw, qh), interpolation=cv2.INTER_AREA)
+    skin = _skin_like(quarter, a.skin, unit / 4)
+    vs = ((4 * np.arange(qh, dtype=np.float32) + 1.5) + origin[1] - anchor[1]) / unit
     above_eyes = (vs < float(a.landmarks.eye_mid[1]))[:, None]
-    near_cut = (inside > 0) & (d_in < 0.12 * unit) & above_eyes  # 0.24 face widths
-    sample = half[near_cut & (small_person > 0.5) & (skin < 0.3)]
-    if len(sample) < 20:  # no hair at the cut (a crop through the forehead): a dark brown
+    near_cut = (inside[1::2, 1::2] > 0)[:qh, :qw] & (d_in[1::2, 1::2] < 0.12 * unit)[:qh, :qw]
+    sample = quarter[near_cut & above_eyes & (small_person > 0.5) & (skin < 0.3)]
+    if len(sample) < 8:  # no hair at the cut (a crop through the forehead): a dark brown
         sample = np.array([a.skin * 0.3], np.float32)
     base = np.median(sample, axis=0).astype(np.float32)
     spread = float(np.clip(np.std(sample @ LUMA), 3.0, 18.0))
     rng = np.random.default_rng(7)  # the same photo makes the same hair
 
-    def field(sigma: float) -> np.ndarray:
-        noise = cv2.GaussianBlur(rng.standard_normal((hh, hw)).astype(np.float32), (0, 0), sigma)
+    def field(shape: tuple[int, int], sigma: float) -> np.ndarray:
+        noise = rng.standard_normal(shape, dtype=np.float32)
+        noise = cv2.GaussianBlur(noise, (0, 0), sigma)
+        noise = cv2.resize(noise, (hw, hh), interpolation=cv2.INTER_LINEAR)
         return noise / max(float(noise.std()), 1e-6)
 
-    shade = 0.6 * spread * field(max(1.0, 0.1 * unit)) + 0.8 * spread * field(0.7)
+    # Broad locks from noise at an eighth of the grid (smooth anyway), grain at full grid.
+    locks = field((max(2, hh // 8), max(2, hw // 8)), max(0.5, 0.1 * unit / 8))
+    shade = 0.6 * spread * locks + 0.6 * spread * field((hh, hw), 0.7)
+    # In the hair's own hue: levels of brightness times its colour over its brightness.
     level = max(float(base @ LUMA), 1.0)
-    return base[None, None, :], shade / level
+    return base[None, None, :], shade[..., None] * (base / level)[None, None, :]
 
 
 def _skin_like(rgbf: np.ndarray, skin: np.ndarray, unit: float) -> np.ndarray:
