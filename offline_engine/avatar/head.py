@@ -10,11 +10,12 @@ colour change, no grain and no blur. What this module decides is the alpha aroun
   (carried sideways at the jaw corners); nothing of the selfie's neck, collar or scarf stays,
   the drawn neck takes over right under the jaw;
 - long hair kept past the jaw: hair-coloured pixels (a colour histogram of the hair against
-  the skin, the background and what is under the chin) connected to the hair beside the face,
-  never in front of the neck, down to the shoulders;
+  the skin, the background and what is under the chin) connected to the hair beside the face
+  through locks (not thin strands), never in front of the neck, down to the shoulders;
 - where the photo cuts the head off (a tight selfie), a rounded crown like a skull's of made
   hair: the colour of the hair at the cut, softly shaded and finely grained, with no streaks
   and no repeated bands;
+- only what is joined to the face: nothing floats beside the head;
 - colour decontamination at the edge: half-transparent hair pixels carry the old background's
   colour; it is taken out so no halo of the old room shows on the studio backdrop.
 """
@@ -411,8 +412,10 @@ def _hanging_hair(
     The hair-coloured person pixels connected to the hair beside the temples and cheeks, with
     the middle columns under the chin taken out first: in front of the neck there is never
     hanging hair, only the selfie's neck or collar, so a top of the hair's colour cannot join
-    on through it. Connection, not columns, follows hair that falls diagonally, as it does
-    from a tilted head turned upright.
+    on through it. Below the jaw corners only locks at least 0.12 face widths wide carry the
+    connection: a thin bridge of hair colour (a dark collar's edge touching the hair by the ear)
+    does not. Connection, not columns, follows hair that falls diagonally, as it does from a
+    tilted head turned upright.
     """
     eye_v, chin_v = float(lm.eye_mid[1]), float(lm.chin[1])
     vs, us = g.vs[:, None], g.us[None, :]
