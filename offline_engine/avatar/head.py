@@ -317,6 +317,15 @@ def _keep(g: _HalfGrid, a: Analysis, neck_half: float) -> np.ndarray:
     by_ear = 1.0 - smoothstep(0.12, 0.18, outside)
     looks_right = np.maximum(np.maximum(hair, skin * by_ear), inside_oval.astype(np.float32))
     head = np.maximum(1.0 - below_eyes, near_face * looks_right) * _above_jaw(g, lm)
+    # Beside the lower face nothing thinner than an ear stays: a collar's or a suit ring's edge
+    # of the hair's colour reaching up to the jaw corner would stick out as a thin line.
+    k = max(3, round(g.unit * 0.08)) | 1
+    solid = ((head > 0.2) & (g.person > 0.2)).astype(np.uint8)
+    opened = cv2.morphologyEx(
+        solid, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    )
+    thin = (solid > opened) & (vs > eye_v) & (outside > 0.02)
+    head = np.where(thin, 0.0, head).astype(np.float32)
     # Hair that falls from beside the face down past the jaw (long hair), beside the neck only.
     hanging = _hanging_hair(g, lm, hair, outside, neck_u, neck_half, a.geometry.turn)
     return np.maximum(head, hanging)
