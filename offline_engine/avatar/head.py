@@ -10,10 +10,12 @@ colour change, no grain and no blur. What this module decides is the alpha aroun
   (carried sideways at the jaw corners); nothing of the selfie's neck, collar or scarf stays,
   the drawn neck takes over right under the jaw;
 - long hair kept past the jaw: hair-coloured pixels (a colour histogram of the hair against
-  the skin, the background and what is under the chin) connected to the hair beside the face,
-  never in front of the neck, down to the shoulders;
-- where the photo cuts the head off (a tight selfie), the hair at the cut mirrored to and fro
-  into the missing part and a rounded crown like a skull's;
+  the skin, the background and what is under the chin) connected to the hair beside the face
+  through locks (not thin strands), never in front of the neck, down to the shoulders;
+- where the photo cuts the head off (a tight selfie), a rounded crown like a skull's of made
+  hair: the colour of the hair at the cut, softly shaded and finely grained, with no streaks
+  and no repeated bands;
+- only what is joined to the face: nothing floats beside the head;
 - colour decontamination at the edge: half-transparent hair pixels carry the old background's
   colour; it is taken out so no halo of the old room shows on the studio backdrop.
 """
@@ -85,7 +87,7 @@ def place(a: Analysis, unit: float, anchor: tuple[float, float]) -> tuple[np.nda
         ih, iw = a.rgb.shape[:2]
         pads = (max(0, -sy0), max(0, sy1 - ih), max(0, -sx0), max(0, sx1 - iw))
         crop = a.rgb[max(0, sy0) : min(ih, sy1), max(0, sx0) : min(iw, sx1)]
-        if any(pads):  # the edge repeated; cut_out fills it with mirrored hair instead
+        if any(pads):  # the edge repeated; cut_out fills it with made hair instead
             crop = cv2.copyMakeBorder(crop, *pads, cv2.BORDER_REPLICATE)
         patch = cv2.resize(crop, (w, h), interpolation=_interp(scale))
         kx, ky = (sx1 - sx0) / w, (sy1 - sy0) / h
@@ -164,9 +166,6 @@ def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: fl
     x0, y0 = placement.origin
     lm = a.landmarks
     valid = _valid_mask(a, placement, (w, h))
-    beyond_photo = valid.min() < 0.999
-    if beyond_photo:
-        patch, from_edge = _fill_beyond_photo(patch, valid > 0.5, lm, anchor, (x0, y0), unit)
     # Person probability on the patch grid (a constant 0 outside the frame).
     person = cv2.warpAffine(
         a.person,
@@ -176,6 +175,9 @@ def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: fl
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=0.0,
     )
+    beyond_photo = valid.min() < 0.999
+    if beyond_photo:
+        patch, from_edge = _fill_beyond_photo(patch, valid > 0.5, a, person, anchor, (x0, y0), unit)
     rgbf = patch.astype(np.float32)
     guide = (rgbf @ LUMA) / 255.0
     radius = max(2, round(unit * 0.035))
@@ -199,13 +201,41 @@ def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: fl
         us = (np.arange(w, dtype=np.float32) + x0 - anchor[0]) / unit
         vs = (np.arange(h, dtype=np.float32) + y0 - anchor[1]) / unit
         eye_v = float(lm.eye_mid[1])
-        half_w = _head_half_width(alpha, vs, eye_v - 0.35)
+        # As wide as the hair the photo shows at the temples (the carried alpha of a crop cut
+        # at the sides spans the whole patch, so it is not counted), within a skull's reach of
+        # the face.
+        face_half = float(np.abs(lm.oval[:, 0]).max())
+        seen = _head_half_width(alpha * valid, vs, eye_v - 0.35)
+        half_w = float(np.clip(seen, face_half + 0.1, face_half + 0.45))
         cu, cv = 0.0, eye_v + 0.05
         ry = max(0.4, cv - (eye_v - 1.05))
         d = np.hypot((us[None, :] - cu) / half_w, (vs[:, None] - cv) / ry)
+        # Where the photo's top edge cuts through the hair, the crown above it is a dome of
+        # made hair as wide as the hair at the cut, rounded off like a skull's top: solid, not
+        # the alpha carried up from the cut (whose gaps, at a hat's badge or a parting, would
+        # draw transparent streaks), and no step where the photo's hair meets it.
+        middle = valid[:, int(np.clip(np.searchsorted(us, 0.0), 0, w - 1))] > 0.5
+        dome = np.zeros_like(alpha)
+        if middle.any() and not middle[0]:
+            r_cut = int(np.argmax(middle))
+            v_cut = float(vs[r_cut])
+            below_cut = min(h - 1, r_cut + max(1, round(0.06 * unit)))
+            centre = np.abs(us) < 0.3
+            if float((alpha[below_cut, centre] * valid[below_cut, centre]).mean()) > 0.5:
+                at_cut = _head_half_width(alpha * valid, vs, v_cut + 0.06)
+                at_cut = float(np.clip(at_cut, face_half, face_half + 0.5))
+                v_top = min(eye_v - 1.1, v_cut - 0.35)
+                round_top = np.hypot(us[None, :] / at_cut, (vs[:, None] - v_cut) / (v_cut - v_top))
+                above = vs[:, None] < v_cut
+                d = np.where(above, round_top, d)
+                dome = np.where(above, 1.0 - smoothstep(0.96, 1.04, round_top), 0.0)
         cap = 1.0 - smoothstep(0.96, 1.04, d)
-        alpha = alpha * valid + alpha * cap * (1.0 - valid)
+        alpha = alpha * valid + np.maximum(alpha * cap, dome) * (1.0 - valid)
+        # The made hair is a volume: a little darker towards its rim, as the crown turns away.
+        rim = 0.2 * smoothstep(0.45, 1.0, d) * (1.0 - valid)
+        rgbf = rgbf * (1.0 - rim)[..., None]
 
+    alpha = _joined_to_face(alpha, (anchor[0] - x0, anchor[1] - y0))
     rows = np.flatnonzero(alpha.max(axis=1) > 0.5)
     crown_y = y0 + (float(rows[0]) if rows.size else 0.0)
     grain = _grain(patch, a, placement, unit)
@@ -247,6 +277,24 @@ class _HalfGrid:
         return mask.astype(np.float32)
 
 
+def _joined_to_face(alpha: np.ndarray, face: tuple[float, float]) -> np.ndarray:
+    """Only what is joined to the face: a patch of hair colour or a piece of a collar beside
+    the head, cut loose by the jaw line or the hair test, would float beside it on the backdrop.
+    """
+    solid = (alpha > 0.2).astype(np.uint8)
+    count, labels = cv2.connectedComponents(solid, connectivity=8)
+    if count < 3:
+        return alpha
+    h, w = alpha.shape
+    x, y = min(w - 1, max(0, round(face[0]))), min(h - 1, max(0, round(face[1])))
+    label = labels[y, x]
+    if label == 0:  # the face's middle is always opaque; if not, the largest part is the head
+        label = 1 + int(np.argmax(np.bincount(labels[labels > 0].ravel())[1:]))
+    # Grown by a few pixels: the kept part's own soft edge (under the threshold) stays.
+    joined = cv2.dilate((labels == label).astype(np.uint8), np.ones((5, 5), np.uint8))
+    return alpha * joined
+
+
 def _keep(g: _HalfGrid, a: Analysis, neck_half: float) -> np.ndarray:
     """0..1 on the half grid: what of the person mask belongs to the head and its hair."""
     lm = a.landmarks
@@ -269,6 +317,15 @@ def _keep(g: _HalfGrid, a: Analysis, neck_half: float) -> np.ndarray:
     by_ear = 1.0 - smoothstep(0.12, 0.18, outside)
     looks_right = np.maximum(np.maximum(hair, skin * by_ear), inside_oval.astype(np.float32))
     head = np.maximum(1.0 - below_eyes, near_face * looks_right) * _above_jaw(g, lm)
+    # Beside the lower face nothing thinner than an ear stays: a collar's or a suit ring's edge
+    # of the hair's colour reaching up to the jaw corner would stick out as a thin line.
+    k = max(3, round(g.unit * 0.08)) | 1
+    solid = ((head > 0.2) & (g.person > 0.2)).astype(np.uint8)
+    opened = cv2.morphologyEx(
+        solid, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    )
+    thin = (solid > opened) & (vs > eye_v) & (outside > 0.02)
+    head = np.where(thin, 0.0, head).astype(np.float32)
     # Hair that falls from beside the face down past the jaw (long hair), beside the neck only.
     hanging = _hanging_hair(g, lm, hair, outside, neck_u, neck_half, a.geometry.turn)
     return np.maximum(head, hanging)
@@ -364,8 +421,10 @@ def _hanging_hair(
     The hair-coloured person pixels connected to the hair beside the temples and cheeks, with
     the middle columns under the chin taken out first: in front of the neck there is never
     hanging hair, only the selfie's neck or collar, so a top of the hair's colour cannot join
-    on through it. Connection, not columns, follows hair that falls diagonally, as it does
-    from a tilted head turned upright.
+    on through it. Below the jaw corners only locks at least 0.12 face widths wide carry the
+    connection: a thin bridge of hair colour (a dark collar's edge touching the hair by the ear)
+    does not. Connection, not columns, follows hair that falls diagonally, as it does from a
+    tilted head turned upright.
     """
     eye_v, chin_v = float(lm.eye_mid[1]), float(lm.chin[1])
     vs, us = g.vs[:, None], g.us[None, :]
@@ -378,6 +437,15 @@ def _hanging_hair(
     reach = neck_half * 0.9 + np.where(back > 0, 0.45 * abs(turn), 0.0)
     in_front_of_neck = (vs > chin_v - 0.25) & (np.abs(us - neck_u) < reach)
     is_hair[in_front_of_neck | (vs > chin_v + 1.3)] = 0
+    # Below the jaw corners hair hangs in locks at least a tenth of a face wide: a thinner
+    # bridge of hair colour (a dark collar's or a suit ring's edge touching the hair by the
+    # ear) is opened away, so what lies under it does not join on as "long hair".
+    jaw_v = float(min(lm.right_jaw[1], lm.left_jaw[1]))
+    lock = max(3, round(g.unit * 0.12)) | 1
+    opened = cv2.morphologyEx(
+        is_hair, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (lock, lock))
+    )
+    is_hair = np.where(vs > jaw_v - 0.1, opened, is_hair).astype(np.uint8)
     # Seeds: hair beside the temples and cheeks (not at the jaw, where a collar may touch it).
     beside_face = (vs > eye_v - 0.3) & (vs < eye_v + 0.25) & (outside > 0.0) & (outside < 0.3)
     count, labels = cv2.connectedComponents(is_hair, connectivity=4)
@@ -413,41 +481,41 @@ def _jaw_skin(g: _HalfGrid, a: Analysis) -> np.ndarray | None:
     return np.median(close[luma >= np.percentile(luma, 33)], axis=0)
 
 
-def _fill_beyond_photo(patch, valid, lm, anchor, origin, unit):
-    """Fill where the frame leaves the photo with the hair beside the cut, mirrored to and fro.
+def _fill_beyond_photo(patch, valid, a, person, anchor, origin, unit):
+    """Fill where the frame leaves the photo with made hair of the hair's own colour.
 
-    Repeating the edge row draws streaks; a plain mirror would bring the forehead up into the
-    crown. Reflecting only a band as deep as the hair is at the cut (never into the face) keeps
-    the hair's own texture and colour. Worked out at half size: the fill is softened anyway.
+    Neither repeating the edge row (streaks) nor mirroring the hair at the cut to and fro
+    (stacked bands) reads as hair. The fill is the colour of the hair at the cut (person pixels
+    near the photo's edge that are not skin, above the eyes) with the hair's own spread as a
+    soft, low-frequency shading and a fine, isotropic grain, the same in every direction so no
+    row or column repeats; it fades in from the photo's own pixels at the cut. Worked out at
+    half size: the fill is soft anyway.
 
     Returns the filled patch and the maps (x, y) from each pixel to a point just inside the
     photo's edge nearest to it, for carrying the alpha out.
     """
     h, w = valid.shape
-    half = cv2.resize(patch, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-    inside = np.ascontiguousarray(valid[: h // 2 * 2 : 2, : w // 2 * 2 : 2]).astype(np.uint8)
-    to_edge = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
-    fx, fy = (lm.forehead * unit + np.asarray(anchor) - np.asarray(origin)) / 2
-    hh, hw = inside.shape
-    hair_depth = float(to_edge[int(np.clip(fy, 0, hh - 1)), int(np.clip(fx, 0, hw - 1))])
-    band = float(np.clip(hair_depth - 0.05 * unit, 0.05 * unit, 0.15 * unit))
+    hw, hh = w // 2, h // 2
+    half = cv2.resize(patch, (hw, hh), interpolation=cv2.INTER_AREA).astype(np.float32)
+    inside = np.ascontiguousarray(valid[: hh * 2 : 2, : hw * 2 : 2]).astype(np.uint8)
+    identity = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    if inside.all() or not inside.any():
+        return patch, identity
     dist, labels = cv2.distanceTransformWithLabels(
         inside ^ 1, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
     )
     ys, xs = np.nonzero(inside == 0)
-    identity = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    if ys.size == 0 or ys.size == inside.size:
-        return patch, identity
     sources = np.argwhere(inside)  # label k is the k-th pixel inside the photo in scan order
     nearest = sources[labels[ys, xs] - 1].astype(np.float32)
     t = np.maximum(dist[ys, xs], 1e-3)
-    phase = np.mod(t, 2 * band)
-    back = np.where(phase <= band, phase, 2 * band - phase)  # 0 .. band .. 0 ..
     map_x, map_y = np.meshgrid(np.arange(hw, dtype=np.float32), np.arange(hh, dtype=np.float32))
     edge_x, edge_y = map_x.copy(), map_y.copy()
     inward = 0.03 * unit  # half-grid pixels: 0.06 face widths inside the edge
     edge_y[ys, xs] = nearest[:, 0] - (ys - nearest[:, 0]) / t * inward
     edge_x[ys, xs] = nearest[:, 1] - (xs - nearest[:, 1]) / t * inward
+    at_cut = cv2.remap(half, edge_x, edge_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # Along the cut the edge's colour is smoothed, or single pixels would draw short streaks.
+    at_cut = blur(at_cut, max(1.0, 0.08 * unit))
     # Just inside the edge the segmenter's mask sags too (it sees the border): carry it there.
     d_in, labels_in = cv2.distanceTransformWithLabels(
         inside, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
@@ -457,21 +525,56 @@ def _fill_beyond_photo(patch, valid, lm, anchor, origin, unit):
     tb = np.maximum(d_in[bys, bxs], 1e-3)
     edge_y[bys, bxs] = edges[:, 0] + (bys - edges[:, 0]) / tb * inward
     edge_x[bys, bxs] = edges[:, 1] + (bxs - edges[:, 1]) / tb * inward
-    map_y[ys, xs] = nearest[:, 0] - (ys - nearest[:, 0]) / t * back
-    map_x[ys, xs] = nearest[:, 1] - (xs - nearest[:, 1]) / t * back
-    filled = cv2.remap(half, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    # Further from the photo, softer: a mirrored band repeated sharply would read as a pattern.
-    soft = cv2.GaussianBlur(filled, (0, 0), max(1.0, 0.015 * unit))
-    weight = (smoothstep(0.0, 0.12 * unit, dist) * 0.8)[..., None]
-    filled = (filled * (1.0 - weight) + soft * weight).astype(patch.dtype)
-    up = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
+
+    base, grain = _made_hair(half, inside, d_in, a, person, anchor, origin, unit)
+    # The colour turns from the hair's at the cut to the hair's median over 0.2 face widths
+    # (no dark or light band along the cut); the grain comes in within 0.1 face widths.
+    turn = smoothstep(0.0, 0.1 * unit, dist)[..., None]
+    fade = smoothstep(0.0, 0.05 * unit, dist)[..., None]
+    colour = at_cut * (1.0 - turn) + base * turn
+    filled = colour + grain * fade
+    up = cv2.resize(np.clip(filled, 0, 255), (w, h), interpolation=cv2.INTER_LINEAR)
     carried = (inside == 0) | (d_in < inward)
     carried = cv2.resize(carried.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
     from_edge = tuple(
         np.where(carried, cv2.resize(m * 2 + 0.5, (w, h), interpolation=cv2.INTER_LINEAR), full)
         for m, full in ((edge_x, identity[0]), (edge_y, identity[1]))
     )
-    return np.where(valid[..., None], patch, up), from_edge
+    return np.where(valid[..., None], patch, up.astype(patch.dtype)), from_edge
+
+
+def _made_hair(half, inside, d_in, a, person, anchor, origin, unit):
+    """Hair of the colour seen at the photo's cut, on the half grid: the hair pixels' median
+    colour, and a shading (added, in levels) from their own spread at two scales (broad locks,
+    fine grain), the same in every direction: no pattern."""
+    hh, hw = inside.shape
+    # The colour is sampled on a quarter grid: a median needs no detail.
+    qw, qh = max(1, hw // 2), max(1, hh // 2)
+    quarter = cv2.resize(half, (qw, qh), interpolation=cv2.INTER_AREA)
+    small_person = cv2.resize(person, (qw, qh), interpolation=cv2.INTER_AREA)
+    skin = _skin_like(quarter, a.skin, unit / 4)
+    vs = ((4 * np.arange(qh, dtype=np.float32) + 1.5) + origin[1] - anchor[1]) / unit
+    above_eyes = (vs < float(a.landmarks.eye_mid[1]))[:, None]
+    near_cut = (inside[1::2, 1::2] > 0)[:qh, :qw] & (d_in[1::2, 1::2] < 0.12 * unit)[:qh, :qw]
+    sample = quarter[near_cut & above_eyes & (small_person > 0.5) & (skin < 0.3)]
+    if len(sample) < 8:  # no hair at the cut (a crop through the forehead): a dark brown
+        sample = np.array([a.skin * 0.3], np.float32)
+    base = np.median(sample, axis=0).astype(np.float32)
+    spread = float(np.clip(np.std(sample @ LUMA), 3.0, 18.0))
+    rng = np.random.default_rng(7)  # the same photo makes the same hair
+
+    def field(shape: tuple[int, int], sigma: float) -> np.ndarray:
+        noise = rng.standard_normal(shape, dtype=np.float32)
+        noise = cv2.GaussianBlur(noise, (0, 0), sigma)
+        noise = cv2.resize(noise, (hw, hh), interpolation=cv2.INTER_LINEAR)
+        return noise / max(float(noise.std()), 1e-6)
+
+    # Broad locks from noise at an eighth of the grid (smooth anyway), grain at full grid.
+    locks = field((max(2, hh // 8), max(2, hw // 8)), max(0.5, 0.1 * unit / 8))
+    shade = 0.6 * spread * locks + 0.6 * spread * field((hh, hw), 0.7)
+    # In the hair's own hue: levels of brightness times its colour over its brightness.
+    level = max(float(base @ LUMA), 1.0)
+    return base[None, None, :], shade[..., None] * (base / level)[None, None, :]
 
 
 def _skin_like(rgbf: np.ndarray, skin: np.ndarray, unit: float) -> np.ndarray:

@@ -158,3 +158,71 @@ def test_a_head_cut_off_by_the_photo_gets_a_rounded_crown(astronaut):
     edge_row = round((0 - y0) * avatar.head.placement.scale)
     middle = slice(alpha.shape[1] // 2 - round(0.2 * unit), alpha.shape[1] // 2 + round(0.2 * unit))
     assert alpha[edge_row - 3 : edge_row + 4, middle].min() > 0.9
+
+
+def crown_row_means(avatar) -> np.ndarray:
+    """Mean brightness of each row of the made crown (above the photo's top edge), across the
+    middle of the head, from just under the crown's top to where the colour at the photo's edge
+    has turned into the made hair's (0.25 face widths above the edge)."""
+    unit, head = face_unit(avatar), avatar.head
+    hx, hy = head.placement.origin
+    edge = round(-head.placement.crop[1] * head.placement.scale)
+    top = int(np.flatnonzero(head.alpha.max(axis=1) > 0.5)[0])
+    mid, half = head.alpha.shape[1] // 2, round(0.25 * unit)
+    rows = range(top + round(0.1 * unit), edge - round(0.25 * unit))
+    assert len(rows) > 0.3 * unit  # the photo cut the head: there is a made crown to look at
+    band = avatar.rgb[hy + rows.start : hy + rows.stop, hx + mid - half : hx + mid + half]
+    return band.astype(np.float32) @ LUMA @ np.full(2 * half, 1 / (2 * half), np.float32)
+
+
+@pytest.mark.parametrize("name", ["astronaut 112 px grey", "Hopper 112 px grey"])
+def test_a_made_crown_has_no_bands(name):
+    """A tight 112 px crop through the forehead: the crown made above the photo's edge is hair
+    without stripes. Its row means follow a smooth curve (what is left once it is smoothed over
+    a tenth of a face is small); repeating or mirroring the hair at the cut stacked bands that
+    left 15 to 25 levels there."""
+    from tools.photo_samples import sample
+
+    avatar = render_avatar(sample(name).jpeg(), "2:3", seed=3)
+    means = crown_row_means(avatar)
+    sigma = 0.1 * face_unit(avatar)
+    smooth = cv2.GaussianBlur(means[:, None], (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+    assert float(np.std(means - smooth[:, 0])) < 7.0
+
+
+def test_nothing_floats_beside_the_head():
+    """The astronaut cropped close, the photo's side edge near her hair: what the photo does
+    not show beside the head used to be filled with her hair and the suit's ring mirrored and
+    kept, a blob floating on the backdrop at ear height. Now the head's alpha is one piece and
+    reaches no further than a head's width beside the face, from the brows to the chin."""
+    from tools.photo_samples import sample
+
+    for seed, prompt in ((11, "athletic build"), (12, "curvy figure")):
+        avatar = render_avatar(sample("astronaut close crop").jpeg(), "2:3", seed, prompt)
+        unit, head = face_unit(avatar), avatar.head
+        solid = (head.alpha > 0.1).astype(np.uint8)
+        _, _, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        assert (areas > 0.002 * unit**2).sum() == 1, sorted(areas)
+        lm = analyse(sample("astronaut close crop").jpeg()).landmarks
+        hx, hy = head.placement.origin
+        middle_x = avatar.rgb.shape[1] / 2 - hx  # the face's middle is the canvas's middle
+        top = round(canvas_chin_y(avatar) - (lm.chin[1] - lm.eye_mid[1] + 0.4) * unit) - hy
+        beside = head.alpha[top : round(canvas_chin_y(avatar)) - hy]
+        cols = np.flatnonzero(beside.max(axis=0) > 0.2)
+        assert max(abs(cols[0] - middle_x), abs(cols[-1] - middle_x)) < 1.0 * unit
+
+
+@pytest.mark.parametrize(("seed", "prompt"), [(11, "athletic build"), (12, "curvy figure"),
+                                              (13, "plus-size")])  # fmt: skip
+def test_a_dark_collar_is_not_taken_for_long_hair(seed, prompt):
+    """The astronaut at 45 % brightness: her suit's dark ring is of her hair's colour and, for
+    a slender neck, touched the hair by her ear through a thin strand of that colour; it hung
+    from the jaw over the shoulder as "long hair". Her hair is short: nothing of the selfie is
+    kept under the chin."""
+    from tools.photo_samples import sample
+
+    avatar = render_avatar(sample("astronaut dark").jpeg(), "2:3", seed, prompt)
+    hy = avatar.head.placement.origin[1]
+    below = round(canvas_chin_y(avatar) + 0.1 * face_unit(avatar)) - hy
+    assert float(avatar.head.alpha[below:].max()) < 0.2
