@@ -39,7 +39,7 @@ class Build:
     chest: float = 1.08  # half the torso at the armpits
     waist: float = 0.94
     hip: float = 1.18
-    neck: float = 0.39
+    neck: float = 0.31
     arm: float = 0.30  # upper-arm half width
     bust: float = 0.2  # 0 flat .. 1 full: shading and a little width
     belly: float = 0.0  # 0 .. 1 (pregnant)
@@ -145,7 +145,7 @@ NEGATIONS = {"not", "no", "non", "without", "never"}
 
 LIMITS = {  # no prompt can make an impossible body
     "shoulder": (1.1, 2.0), "chest": (0.8, 1.7), "waist": (0.66, 1.75), "hip": (0.85, 1.85),
-    "neck": (0.3, 0.58), "arm": (0.2, 0.55), "bust": (0.0, 1.0), "belly": (0.0, 1.0),
+    "neck": (0.25, 0.42), "arm": (0.2, 0.55), "bust": (0.0, 1.0), "belly": (0.0, 1.0),
     "length": (0.86, 1.12),
 }  # fmt: skip
 
