@@ -362,9 +362,13 @@ def _above_jaw(g: _HalfGrid, lm: Landmarks) -> np.ndarray:
         ]
     )
     zone = g.polygon(outline)
-    # Feathered across the line over a few pixels: the drawn neck, which reaches up behind the
-    # jaw, shows through the last of it, so no cut line is seen.
-    return cv2.GaussianBlur(zone, (0, 0), max(0.8, g.unit * 0.012))
+    # Feathered across the line over a few pixels, centred a little outside it (the face
+    # itself stays whole): the drawn neck, which reaches up behind the jaw, shows through the
+    # last of it, so no cut line is seen.
+    sigma = max(0.8, g.unit * 0.012)
+    k = 2 * round(2.5 * sigma) + 1
+    grown = cv2.dilate(zone, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    return cv2.GaussianBlur(grown, (0, 0), sigma)
 
 
 def _rounded(points: np.ndarray, times: int) -> np.ndarray:
