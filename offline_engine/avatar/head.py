@@ -216,6 +216,7 @@ def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: fl
         # draw transparent streaks), and no step where the photo's hair meets it.
         middle = valid[:, int(np.clip(np.searchsorted(us, 0.0), 0, w - 1))] > 0.5
         dome = np.zeros_like(alpha)
+        rim_d = d
         if middle.any() and not middle[0]:
             r_cut = int(np.argmax(middle))
             v_cut = float(vs[r_cut])
@@ -232,14 +233,15 @@ def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: fl
                 d = np.where(above, round_top, d)
                 # Below the cut the dome goes on straight down, under the blend band below.
                 across = np.abs(us[None, :]) / at_cut
-                dome = 1.0 - smoothstep(0.96, 1.04, np.where(above, round_top, across))
+                rim_d = np.where(above, round_top, across)
+                dome = 1.0 - smoothstep(0.96, 1.04, rim_d)
         cap = 1.0 - smoothstep(0.96, 1.04, d)
         # Made and real hair overlap in a band inside the photo (as the colours do): a switch
         # at the edge drew a line where the segmenter's alpha sags along the photo's border.
         photo_w = _into_photo(valid, unit)
         alpha = alpha * photo_w + np.maximum(alpha * cap, dome) * (1.0 - photo_w)
         # The made hair is a volume: a little darker towards its rim, as the crown turns away.
-        rim = 0.2 * smoothstep(0.45, 1.0, d) * (1.0 - photo_w)
+        rim = 0.2 * smoothstep(0.45, 1.0, rim_d) * (1.0 - photo_w)
         rgbf = rgbf * (1.0 - rim)[..., None]
 
     alpha = _joined_to_face(alpha, (anchor[0] - x0, anchor[1] - y0))
