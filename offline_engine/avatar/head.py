@@ -7,14 +7,14 @@ colour change, no grain and no blur. What this module decides is the alpha aroun
 - the person mask from the segmenter, sharpened along the photo's own edges by a guided filter
   (the mask is soft at 256 pixels; hair edges follow the image instead);
 - a cut at the jaw line: the head, hair and ears are kept down to the face outline's lower arc
-  (carried sideways at the jaw corners); nothing of the selfie's neck, collar or scarf stays,
-  the drawn neck takes over right under the jaw;
+  (rounded, carried sideways at the jaw corners), feathered over a few pixels; nothing of the
+  selfie's neck, collar or scarf stays, the drawn neck, reaching up behind the jaw, takes over;
 - long hair kept past the jaw: hair-coloured pixels (a colour histogram of the hair against
   the skin, the background and what is under the chin) connected to the hair beside the face
   through locks (not thin strands), never in front of the neck, down to the shoulders;
 - where the photo cuts the head off (a tight selfie), a rounded crown like a skull's of made
   hair: the colour of the hair at the cut, softly shaded and finely grained, with no streaks
-  and no repeated bands;
+  and no repeated bands, faded into the photo's hair over a band inside its edge (no seam);
 - only what is joined to the face: nothing floats beside the head;
 - colour decontamination at the edge: half-transparent hair pixels carry the old background's
   colour; it is taken out so no halo of the old room shows on the studio backdrop.

@@ -264,7 +264,7 @@ def test_the_head_meets_the_neck_along_the_jaw():
     from tools.photo_samples import sample
 
     avatar = render_avatar(sample("Grace Hopper").jpeg(), "2:3", 3, "curvy")
-    unit, (hx, hy) = face_unit(avatar), avatar.head.placement.origin
+    unit, hx = face_unit(avatar), avatar.head.placement.origin[0]
     alpha = avatar.head.alpha
     centre = round(avatar.figure.neck_top_x * WORK_SCALE) - hx
     xs = np.arange(centre - round(0.3 * unit), centre + round(0.3 * unit))
