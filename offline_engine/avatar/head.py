@@ -231,10 +231,13 @@ def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: fl
                 round_top = np.hypot(us[None, :] / at_cut, (vs[:, None] - v_cut) / (v_cut - v_top))
                 above = vs[:, None] < v_cut
                 d = np.where(above, round_top, d)
-                # Below the cut the dome goes on straight down, under the blend band below.
+                # Just below the cut the dome goes on straight down, under the blend band
+                # below (only there: the photo may end at the sides or the bottom as well).
                 across = np.abs(us[None, :]) / at_cut
-                rim_d = np.where(above, round_top, across)
+                near_cut = vs[:, None] < v_cut + 0.15
+                rim_d = np.where(above, round_top, np.where(near_cut, across, d))
                 dome = 1.0 - smoothstep(0.96, 1.04, rim_d)
+                dome = dome * (1.0 - smoothstep(v_cut + 0.1, v_cut + 0.15, vs))[:, None]
         cap = 1.0 - smoothstep(0.96, 1.04, d)
         # Made and real hair overlap in a band inside the photo (as the colours do): a switch
         # at the edge drew a line where the segmenter's alpha sags along the photo's border.
