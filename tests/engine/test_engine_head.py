@@ -297,3 +297,16 @@ def test_the_made_crown_blends_into_the_real_hair():
     band = avatar.rgb[hy + edge - 6 : hy + edge + 7, hx + middle - half : hx + middle + half]
     means = band.astype(np.float32) @ LUMA @ np.full(2 * half, 1 / (2 * half), np.float32)
     assert np.abs(np.diff(means)).max() < 3.0
+
+
+def test_a_photo_cut_below_the_chin_gets_no_made_hair_there():
+    """The 112 px crop ends at the sides and under the chin as well as through the hair: the
+    made crown's band goes on just below the photo's top edge only; carried further down it
+    drew a block of made hair over the neck."""
+    from tools.photo_samples import sample
+
+    avatar = render_avatar(sample("astronaut 112 px grey").jpeg(), "2:3", seed=7)
+    unit, (hx, hy) = face_unit(avatar), avatar.head.placement.origin
+    x = round(avatar.figure.neck_top_x * WORK_SCALE) - hx
+    for depth in (0.2, 0.4):
+        assert avatar.head.alpha[round(canvas_chin_y(avatar) + depth * unit) - hy, x] < 0.1
