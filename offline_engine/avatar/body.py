@@ -2,7 +2,7 @@
 
 A ``Build`` holds the body's widths in face widths (the face, cheekbone to cheekbone, is the
 unit the whole figure is measured in, so head and shoulders keep natural proportions): an
-average adult has shoulders 2.8 face widths across, a neck about three quarters of one.
+average adult has shoulders 2.8 face widths across, a neck about 0.6 of one.
 ``build_from_prompt`` starts from that average and adds what the prompt's words say ("athletic
 build", "curvy figure", "slender frame", "broad shoulders", "petite", "plus-size", "pregnant",
 ...), scaled by "very" or "slightly" and skipped after "not"; unknown words change nothing, and
@@ -32,14 +32,14 @@ class Build:
 
     The neutral values are an average adult's, measured front on against the face's width
     (about 13.5 cm cheekbone to cheekbone): about 40 cm across the deltoids, 35 across the
-    hips, a 9 cm upper arm, an 11 cm neck. A thinner "average" reads as a shop mannequin.
+    hips, a 9 cm upper arm, an 8 cm neck. A thinner "average" reads as a shop mannequin.
     """
 
     shoulder: float = 1.46  # half the width across the deltoids
     chest: float = 1.08  # half the torso at the armpits
     waist: float = 0.94
     hip: float = 1.18
-    neck: float = 0.39
+    neck: float = 0.29
     arm: float = 0.30  # upper-arm half width
     bust: float = 0.2  # 0 flat .. 1 full: shading and a little width
     belly: float = 0.0  # 0 .. 1 (pregnant)
@@ -145,7 +145,7 @@ NEGATIONS = {"not", "no", "non", "without", "never"}
 
 LIMITS = {  # no prompt can make an impossible body
     "shoulder": (1.1, 2.0), "chest": (0.8, 1.7), "waist": (0.66, 1.75), "hip": (0.85, 1.85),
-    "neck": (0.3, 0.58), "arm": (0.2, 0.55), "bust": (0.0, 1.0), "belly": (0.0, 1.0),
+    "neck": (0.24, 0.40), "arm": (0.2, 0.55), "bust": (0.0, 1.0), "belly": (0.0, 1.0),
     "length": (0.86, 1.12),
 }  # fmt: skip
 

@@ -31,7 +31,7 @@ from .shading import Light
 FACE_WIDTH = 0.2  # canvas widths
 EYE_Y = 0.265  # canvas widths from the top
 TOP_MARGIN = 0.045  # the least room left above the hair
-NECK_LENGTH = 0.55  # chin to the neck's base at the front, in face widths
+NECK_LENGTH = 0.45  # chin to the neck's base at the front, in face widths
 WORK_SCALE = 2
 
 # Tops and trousers a catalogue shoot would use; the seed picks one of each.

@@ -7,14 +7,14 @@ colour change, no grain and no blur. What this module decides is the alpha aroun
 - the person mask from the segmenter, sharpened along the photo's own edges by a guided filter
   (the mask is soft at 256 pixels; hair edges follow the image instead);
 - a cut at the jaw line: the head, hair and ears are kept down to the face outline's lower arc
-  (carried sideways at the jaw corners); nothing of the selfie's neck, collar or scarf stays,
-  the drawn neck takes over right under the jaw;
+  (rounded, carried sideways at the jaw corners), feathered over a few pixels; nothing of the
+  selfie's neck, collar or scarf stays, the drawn neck, reaching up behind the jaw, takes over;
 - long hair kept past the jaw: hair-coloured pixels (a colour histogram of the hair against
   the skin, the background and what is under the chin) connected to the hair beside the face
   through locks (not thin strands), never in front of the neck, down to the shoulders;
 - where the photo cuts the head off (a tight selfie), a rounded crown like a skull's of made
   hair: the colour of the hair at the cut, softly shaded and finely grained, with no streaks
-  and no repeated bands;
+  and no repeated bands, faded into the photo's hair over a band inside its edge (no seam);
 - only what is joined to the face: nothing floats beside the head;
 - colour decontamination at the edge: half-transparent hair pixels carry the old background's
   colour; it is taken out so no halo of the old room shows on the studio backdrop.
@@ -216,23 +216,35 @@ def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: fl
         # draw transparent streaks), and no step where the photo's hair meets it.
         middle = valid[:, int(np.clip(np.searchsorted(us, 0.0), 0, w - 1))] > 0.5
         dome = np.zeros_like(alpha)
+        rim_d = d
         if middle.any() and not middle[0]:
             r_cut = int(np.argmax(middle))
             v_cut = float(vs[r_cut])
             below_cut = min(h - 1, r_cut + max(1, round(0.06 * unit)))
             centre = np.abs(us) < 0.3
             if float((alpha[below_cut, centre] * valid[below_cut, centre]).mean()) > 0.5:
-                at_cut = _head_half_width(alpha * valid, vs, v_cut + 0.06)
-                at_cut = float(np.clip(at_cut, face_half, face_half + 0.5))
+                # Each side as far out as the hair reaches at the cut, so the dome's sides
+                # carry on the hair's (no step where the photo's hair is wider than the dome).
+                left, right = _hair_extent(alpha * valid, us, below_cut, face_half)
+                at_cut = np.where(us < 0, left, right)[None, :]
                 v_top = min(eye_v - 1.1, v_cut - 0.35)
                 round_top = np.hypot(us[None, :] / at_cut, (vs[:, None] - v_cut) / (v_cut - v_top))
                 above = vs[:, None] < v_cut
                 d = np.where(above, round_top, d)
-                dome = np.where(above, 1.0 - smoothstep(0.96, 1.04, round_top), 0.0)
+                # Just below the cut the dome goes on straight down, under the blend band
+                # below (only there: the photo may end at the sides or the bottom as well).
+                across = np.abs(us[None, :]) / at_cut
+                near_cut = vs[:, None] < v_cut + 0.15
+                rim_d = np.where(above, round_top, np.where(near_cut, across, d))
+                dome = 1.0 - smoothstep(0.96, 1.04, rim_d)
+                dome = dome * (1.0 - smoothstep(v_cut + 0.1, v_cut + 0.15, vs))[:, None]
         cap = 1.0 - smoothstep(0.96, 1.04, d)
-        alpha = alpha * valid + np.maximum(alpha * cap, dome) * (1.0 - valid)
+        # Made and real hair overlap in a band inside the photo (as the colours do): a switch
+        # at the edge drew a line where the segmenter's alpha sags along the photo's border.
+        photo_w = _into_photo(valid, unit)
+        alpha = alpha * photo_w + np.maximum(alpha * cap, dome) * (1.0 - photo_w)
         # The made hair is a volume: a little darker towards its rim, as the crown turns away.
-        rim = 0.2 * smoothstep(0.45, 1.0, d) * (1.0 - valid)
+        rim = 0.2 * smoothstep(0.45, 1.0, rim_d) * (1.0 - photo_w)
         rgbf = rgbf * (1.0 - rim)[..., None]
 
     alpha = _joined_to_face(alpha, (anchor[0] - x0, anchor[1] - y0))
@@ -338,7 +350,9 @@ def _above_jaw(g: _HalfGrid, lm: Landmarks) -> np.ndarray:
     carried on sideways at each corner's height: the ears and the hair beside the face stay, and
     nothing under the jaw does (the selfie's neck, collar or scarf), whatever the head's turn.
     """
-    arc = lm.oval[12:25]  # left jaw corner, chin, right jaw corner (the mesh's outline order)
+    # Left jaw corner, chin, right jaw corner (the mesh's outline order); rounded, since the
+    # mesh's few points under the chin draw a straight cut there.
+    arc = _rounded(lm.oval[12:25], 3)
     far = FRAME_SIDE * 2
     top = float(lm.eye_mid[1]) - far
     left_end, right_end = arc[0], arc[-1]
@@ -353,8 +367,23 @@ def _above_jaw(g: _HalfGrid, lm: Landmarks) -> np.ndarray:
         ]
     )
     zone = g.polygon(outline)
-    # Soft only outwards: the face itself stays whole up to its outline.
-    return np.maximum(zone, cv2.GaussianBlur(zone, (0, 0), max(0.6, g.unit * 0.012)))
+    # Feathered across the line over a few pixels, centred a little outside it (the face
+    # itself stays whole): the drawn neck, which reaches up behind the jaw, shows through the
+    # last of it, so no cut line is seen.
+    sigma = max(0.8, g.unit * 0.012)
+    k = 2 * round(2.5 * sigma) + 1
+    grown = cv2.dilate(zone, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    return cv2.GaussianBlur(grown, (0, 0), sigma)
+
+
+def _rounded(points: np.ndarray, times: int) -> np.ndarray:
+    """An open polyline's corners cut (Chaikin) ``times`` times, its two ends kept."""
+    p = np.asarray(points, np.float64)
+    for _ in range(times):
+        q = 0.75 * p[:-1] + 0.25 * p[1:]
+        r = 0.25 * p[:-1] + 0.75 * p[1:]
+        p = np.vstack([p[:1], np.stack([q, r], axis=1).reshape(-1, 2), p[-1:]])
+    return p
 
 
 def _hair_like(
@@ -528,19 +557,43 @@ def _fill_beyond_photo(patch, valid, a, person, anchor, origin, unit):
 
     base, grain = _made_hair(half, inside, d_in, a, person, anchor, origin, unit)
     # The colour turns from the hair's at the cut to the hair's median over 0.2 face widths
-    # (no dark or light band along the cut); the grain comes in within 0.1 face widths.
+    # (no dark or light band along the cut); the grain is whole from the photo's edge.
+    # The grain is already whole at the photo's edge, under the blend band below: a smooth
+    # stripe of the cut's colour along the edge read as a line between made and real hair.
     turn = smoothstep(0.0, 0.1 * unit, dist)[..., None]
-    fade = smoothstep(0.0, 0.05 * unit, dist)[..., None]
+    fade = smoothstep(-0.05 * unit, 0.0, dist - d_in)[..., None]
     colour = at_cut * (1.0 - turn) + base * turn
     filled = colour + grain * fade
     up = cv2.resize(np.clip(filled, 0, 255), (w, h), interpolation=cv2.INTER_LINEAR)
+    # The made hair reaches a band into the photo and fades into it there: switching from one
+    # to the other at the edge drew a seam (the photo's last rows are often paler or darker).
+    photo_w = _into_photo(valid, unit)[..., None]
     carried = (inside == 0) | (d_in < inward)
     carried = cv2.resize(carried.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
     from_edge = tuple(
         np.where(carried, cv2.resize(m * 2 + 0.5, (w, h), interpolation=cv2.INTER_LINEAR), full)
         for m, full in ((edge_x, identity[0]), (edge_y, identity[1]))
     )
-    return np.where(valid[..., None], patch, up.astype(patch.dtype)), from_edge
+    blended = patch.astype(np.float32) * photo_w + up * (1.0 - photo_w)
+    return np.clip(blended + 0.5, 0, 255).astype(patch.dtype), from_edge
+
+
+def _into_photo(valid: np.ndarray, unit: float) -> np.ndarray:
+    """0 at the photo's edge to 1 a band (0.1 face widths) inside it: where the made hair
+    fades into the photo's."""
+    d_photo = cv2.distanceTransform((valid > 0.5).astype(np.uint8), cv2.DIST_L2, 5)
+    return smoothstep(0.0, 0.1 * unit, d_photo).astype(np.float32)
+
+
+def _hair_extent(
+    alpha: np.ndarray, us: np.ndarray, row: int, face_half: float
+) -> tuple[float, float]:
+    """How far the hair reaches left and right of the face's middle on one row (face widths,
+    both positive), within a skull's reach of the face."""
+    cols = np.flatnonzero(alpha[row] > 0.5)
+    left = -float(us[cols[0]]) if cols.size else face_half
+    right = float(us[cols[-1]]) if cols.size else face_half
+    return tuple(float(np.clip(x, face_half, face_half + 0.5)) for x in (left, right))
 
 
 def _made_hair(half, inside, d_in, a, person, anchor, origin, unit):

@@ -226,3 +226,87 @@ def test_a_dark_collar_is_not_taken_for_long_hair(seed, prompt):
     hy = avatar.head.placement.origin[1]
     below = round(canvas_chin_y(avatar) + 0.1 * face_unit(avatar)) - hy
     assert float(avatar.head.alpha[below:].max()) < 0.2
+
+
+def neck_width(avatar) -> float:
+    """The drawn neck's width in face widths (cheekbone to cheekbone), a little under the chin:
+    the run of body skin around the neck's middle, above where the shoulders begin."""
+    f = avatar.figure
+    row = avatar.masks.skin[round(f.chin + 0.12 * f.unit)] > 0.5
+    left = right = round(f.neck_top_x)
+    assert row[left]
+    while left > 0 and row[left - 1]:
+        left -= 1
+    while right < len(row) - 1 and row[right + 1]:
+        right += 1
+    return (right - left + 1) / f.unit
+
+
+@pytest.mark.parametrize("name", ["astronaut", "Grace Hopper"])
+def test_the_neck_is_narrower_than_the_face(name):
+    """A real neck is 0.55 to 0.65 of the face's width, up to 0.75 for a broad man; the drawn
+    one was as wide as the face, a head stuck on a pole. Builds still vary it."""
+    from tools.photo_samples import sample
+
+    selfie = sample(name).jpeg()
+    widths = {
+        p: neck_width(render_avatar(selfie, "2:3", 3, p)) for p in ("", "slender", "athletic")
+    }
+    for prompt, width in widths.items():
+        assert 0.5 < width < 0.8, (prompt, width)
+    assert widths["slender"] < widths[""] < widths["athletic"]
+
+
+def test_the_head_meets_the_neck_along_the_jaw():
+    """Under the jaw the head's alpha follows the jaw's curve, feathered: the lowest opaque row
+    climbs from the chin towards the jaw corners, and the chin's edge fades over a few pixels
+    (the drawn neck reaches up behind it), not a straight hard cut."""
+    from tools.photo_samples import sample
+
+    avatar = render_avatar(sample("Grace Hopper").jpeg(), "2:3", 3, "curvy")
+    unit, hx = face_unit(avatar), avatar.head.placement.origin[0]
+    alpha = avatar.head.alpha
+    centre = round(avatar.figure.neck_top_x * WORK_SCALE) - hx
+    xs = np.arange(centre - round(0.3 * unit), centre + round(0.3 * unit))
+    lowest = np.array([np.flatnonzero(alpha[:, x] > 0.5).max() for x in xs])
+    assert lowest.max() - lowest.min() > 0.08 * unit
+    middle = lowest[len(xs) // 2 - 3 : len(xs) // 2 + 3].mean()
+    assert lowest[0] < middle - 0.05 * unit and lowest[-1] < middle - 0.05 * unit
+    column = alpha[:, centre]
+    assert ((column > 0.1) & (column < 0.9)).sum() >= 0.03 * unit
+
+
+def test_the_made_crown_blends_into_the_real_hair():
+    """The close crop cuts through the hair: the made crown overlaps the photo's hair in a band
+    inside the photo. Down the head's middle the alpha never dips between the crown's top and
+    the chin, and across the photo's edge the rows' brightness has no step (a seam of paler
+    or darker hair drew a line there)."""
+    from tools.photo_samples import sample
+
+    avatar = render_avatar(sample("astronaut close crop").jpeg(), "2:3", 42, "athletic")
+    head, unit = avatar.head, face_unit(avatar)
+    hx, hy = head.placement.origin
+    middle = round(WORK_SCALE * avatar.figure.cx) - hx
+    column = head.alpha[:, middle]
+    top = int(np.flatnonzero(column > 0.5)[0])
+    chin = round(canvas_chin_y(avatar)) - hy
+    assert column[top + 2 : chin - 2].min() > 0.9
+    edge = round(-head.placement.crop[1] * head.placement.scale)
+    assert top < edge - 0.3 * unit  # the photo's edge lies inside the hair: a crown was made
+    half = round(0.4 * unit)
+    band = avatar.rgb[hy + edge - 6 : hy + edge + 7, hx + middle - half : hx + middle + half]
+    means = band.astype(np.float32) @ LUMA @ np.full(2 * half, 1 / (2 * half), np.float32)
+    assert np.abs(np.diff(means)).max() < 3.0
+
+
+def test_a_photo_cut_below_the_chin_gets_no_made_hair_there():
+    """The 112 px crop ends at the sides and under the chin as well as through the hair: the
+    made crown's band goes on just below the photo's top edge only; carried further down it
+    drew a block of made hair over the neck."""
+    from tools.photo_samples import sample
+
+    avatar = render_avatar(sample("astronaut 112 px grey").jpeg(), "2:3", seed=7)
+    unit, (hx, hy) = face_unit(avatar), avatar.head.placement.origin
+    x = round(avatar.figure.neck_top_x * WORK_SCALE) - hx
+    for depth in (0.2, 0.4):
+        assert avatar.head.alpha[round(canvas_chin_y(avatar) + depth * unit) - hy, x] < 0.1
