@@ -74,6 +74,14 @@ INPUT_REJECTED = {
     )
     for error_name in fashn.PERMANENT_RUNTIME_ERRORS
 }
+TRYON_INPUT_REJECTED = {
+    error_name: Reason(
+        "input_rejected",
+        f"This try-on cannot be made as it is, so retrying cannot help. "
+        f"{message_for(error_name, tryon=True)}",
+    )
+    for error_name in fashn.PERMANENT_RUNTIME_ERRORS
+}
 
 # --- Public display ----------------------------------------------------------------------------
 

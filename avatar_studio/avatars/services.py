@@ -41,6 +41,7 @@ from .refusals import (
     SELFIE_GONE,
     STORAGE_RETRY_AFTER_SECONDS,
     STORAGE_UNAVAILABLE,
+    TRYON_INPUT_REJECTED,
     Refused,
 )
 
@@ -156,7 +157,7 @@ def retry_refusal(job):
         return SELFIE_GONE
     # The inputs themselves were refused: sending them again fails again. A new seed does not
     # help either (after ContentModerationError too: it is the photo, not the image drawn).
-    return INPUT_REJECTED.get(job.error_name)
+    return (TRYON_INPUT_REJECTED if job.is_tryon else INPUT_REJECTED).get(job.error_name)
 
 
 def delete_avatar(job):

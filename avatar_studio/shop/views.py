@@ -106,7 +106,7 @@ def _look_context(user, look_id):
     is_own = tryon.avatar_result.job.owner_id == user.pk
     garment = selectors.product_for_tryon(tryon)
     # A try-on whose inputs FASHN refused (e.g. a pose it cannot dress) fails again if sent
-    # again: no "Try again" then. It is asked again through the product's own try-on form.
+    # again: no Retry then. It is asked again through the product's own try-on form.
     can_retry = garment is not None and avatar_services.retry_refusal(job) is None
     return {
         "look": look,

@@ -12,13 +12,13 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from avatar_studio import fashn
-from avatar_studio.avatars import refusals
+from avatar_studio.avatars import refusals, services
 from avatar_studio.avatars.models import AvatarJob, JobStatus, ReviewState
 from avatar_studio.avatars.pipeline.failures import message_for
 from avatar_studio.avatars.review import services as review
 
-from ..support.faces import astronaut_jpeg
-from ..support.jobs import make_finished_job, make_job
+from ..support.faces import astronaut_jpeg, flat_image
+from ..support.jobs import end_job, make_finished_job, make_job
 
 pytestmark = pytest.mark.django_db
 
@@ -128,6 +128,29 @@ def test_every_permanent_input_error_has_its_own_refusal():
     assert set(refusals.INPUT_REJECTED) == fashn.PERMANENT_RUNTIME_ERRORS
     for error_name, reason in refusals.INPUT_REJECTED.items():
         assert message_for(error_name) in reason.message
+
+
+def test_a_try_on_whose_inputs_were_refused_speaks_of_its_garment_and_avatar(alice):
+    avatar = make_finished_job(alice)
+    tryon = services.create_tryon(
+        owner=alice, model_result=avatar.results.get(), garment_png=flat_image(), category="tops"
+    )
+    tryon = end_job(tryon, status="failed", error_name="PoseError")
+
+    reason = services.retry_refusal(tryon)
+
+    assert tryon.error_message == message_for("PoseError", tryon=True)
+    assert "avatar" in tryon.error_message and "selfie" not in tryon.error_message
+    assert reason is refusals.TRYON_INPUT_REJECTED["PoseError"]
+    assert tryon.error_message in reason.message
+    assert "Upload another photo" not in reason.message
+
+
+def test_every_permanent_input_error_of_a_try_on_has_its_own_refusal():
+    assert set(refusals.TRYON_INPUT_REJECTED) == fashn.PERMANENT_RUNTIME_ERRORS
+    for error_name, reason in refusals.TRYON_INPUT_REJECTED.items():
+        assert message_for(error_name, tryon=True) in reason.message
+        assert message_for(error_name, tryon=True) != message_for(error_name)
 
 
 def test_the_daily_allowance_is_refused_alike_by_the_form_and_the_api(client, alice, settings):

@@ -99,5 +99,31 @@ KNOWN_ERROR_NAMES = frozenset(_MESSAGES)
 _FALLBACK = "Something went wrong while making your avatar. Press Retry to try again."
 
 
-def message_for(error_name):
+# A try-on's inputs are an avatar image and a garment picture, not a selfie: where FASHN refused
+# them, the shopper is told about those.
+_TRYON_MESSAGES = {
+    "ImageLoadError": (
+        "The try-on service could not read the garment picture or the avatar image. Try another "
+        "picture of the garment, or another of your avatars."
+    ),
+    "ContentModerationError": (
+        "The try-on service refused this garment picture or avatar under its content rules. "
+        "Try another picture of the garment, or another of your avatars."
+    ),
+    "InputValidationError": (
+        "The try-on service could not use this garment picture with this avatar. Try a clear "
+        "picture of the garment alone on a plain background, or another of your avatars."
+    ),
+    "PoseError": (
+        "The try-on service could not dress this avatar's pose. Try another of your avatars, "
+        "one facing the camera with the arms down."
+    ),
+}
+
+
+def message_for(error_name, *, tryon=False):
+    """What a job that failed with ``error_name`` tells its owner (a try-on's in its own words
+    where its inputs were refused)."""
+    if tryon and error_name in _TRYON_MESSAGES:
+        return _TRYON_MESSAGES[error_name]
     return _MESSAGES.get(error_name, _FALLBACK)

@@ -266,7 +266,7 @@ def fail_job(job, error_name, *, from_statuses=ACTIVE_STATUSES, message=None):
         matched = AvatarJob.objects.filter(pk=job.pk, status__in=from_statuses).update(
             status=JobStatus.FAILED,
             error_name=error_name,
-            error_message=message or message_for(error_name),
+            error_message=message or message_for(error_name, tryon=job.is_tryon),
             step_token=None,
             next_action_at=None,
             waiting_for_slot=False,
