@@ -144,6 +144,16 @@ def jacket(colour=(70, 60, 55), *, transparent=False) -> Image.Image:
     return image
 
 
+def skirt(colour=(120, 40, 70), *, transparent=False) -> Image.Image:
+    """A flared midi skirt: a waistband, then wider all the way to the hem."""
+    image = _canvas((600, 700), transparent)
+    draw = ImageDraw.Draw(image)
+    shape = [(200, 40), (400, 40), (404, 100), (540, 640), (60, 640), (196, 100)]
+    draw.polygon(shape, fill=colour)
+    draw.rectangle((200, 40, 400, 90), fill=_darker(colour, 0.8))  # waistband
+    return image
+
+
 def trousers(colour=(50, 60, 90), *, transparent=False) -> Image.Image:
     """Straight-leg trousers: a waistband and two legs."""
     image = _canvas((500, 1000), transparent)

@@ -5,7 +5,8 @@ is) or white-ish (every pixel close to the border's colour and connected to the 
 background, so white buttons, logos and collars inside the garment stay). The cut-out is then
 measured: the body is the run of garment pixels around the middle, well below the shoulders;
 what lies left or right of it is a sleeve. ``auto`` category is worked out from the shape: two
-legs are bottoms, a tall narrow shape is a one-piece, anything else a top.
+legs or a skirt's flare from a waistband are bottoms, a tall narrow shape is a one-piece,
+anything else a top.
 """
 
 from __future__ import annotations
@@ -244,6 +245,23 @@ def _body_run(mask_row: np.ndarray, centre: int) -> tuple[int, int] | None:
     return (int(left[-1]) + 1 if left.size else 0), (int(right[0]) if right.size else len(mask_row))
 
 
+def _looks_like_a_skirt(solid: np.ndarray) -> bool:
+    """A skirt: one band of cloth across its top (a waistband: no straps, no neckline) and never
+    narrower further down, since it hangs from the waist and flares; a dress narrows at its
+    waist, a top at its sleeves' end."""
+    h = solid.shape[0]
+    top = solid[int(h * 0.03)].astype(np.int8)
+    if int(top[0]) + np.count_nonzero(np.diff(top) == 1) != 1:
+        return False
+    widths = [np.count_nonzero(solid[int(h * f)]) for f in np.linspace(0.05, 0.85, 17)]
+    # Long sleeves hanging out from a top also widen it downwards, but only to the hands: its
+    # widest row is well above the hem, a skirt's is at the hem.
+    if int(np.argmax(widths)) < len(widths) - 2:
+        return False
+    slack = 0.02 * max(widths)
+    return all(lower >= upper - slack for upper, lower in zip(widths, widths[1:], strict=False))
+
+
 def _has_two_legs(solid: np.ndarray, centre: int) -> bool:
     """Bottoms: low down, the middle column is empty with garment on both sides."""
     h = solid.shape[0]
@@ -279,7 +297,7 @@ def cut_out(data: bytes) -> Garment:
     h, w = solid.shape
     centre = int(np.clip(np.median(np.nonzero(solid)[1]), 0, w - 1))
 
-    if _has_two_legs(solid, centre):
+    if _has_two_legs(solid, centre) or _looks_like_a_skirt(solid):
         kind = "bottoms"
     elif h / w >= ONE_PIECE_ASPECT:
         kind = "one-pieces"

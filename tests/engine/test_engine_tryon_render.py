@@ -151,6 +151,7 @@ def test_bottoms_dress_the_hips_and_leave_the_chest(model_png, model_rgb, figure
         (garments.jacket, "tops"),
         (garments.dress, "one-pieces"),
         (garments.trousers, "bottoms"),
+        (garments.skirt, "bottoms"),
     ],
 )
 def test_auto_category_follows_the_garment_shape(drawing, kind):

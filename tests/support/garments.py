@@ -7,6 +7,7 @@ from tools.garment_samples import (  # noqa: F401
     jacket,
     jpeg_bytes,
     png_bytes,
+    skirt,
     trousers,
     tshirt,
 )
