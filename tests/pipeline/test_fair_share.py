@@ -2,6 +2,8 @@
 (taking turns), then the oldest job; and a job out of turn never takes a freed slot."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from avatar_studio.avatars import services
@@ -107,6 +109,25 @@ def test_a_new_job_out_of_turn_hands_a_free_slot_to_the_one_first_in_line(
     assert bobs.status == JobStatus.SUBMITTED  # the slot did not idle until his recheck
     assert engine.stats()["run_calls"] == 1
     assert slots.holders() == [str(bobs.pk)]
+
+
+def test_the_job_a_freed_slot_is_handed_to_is_not_asked_for_its_turn_again(
+    engine, alice, bob, settings
+):
+    settings.FASHN_MAX_IN_FLIGHT = 1
+    slots = fashn_limits().in_flight
+    slots.client.delete(slots.key)
+    bobs = _waiting(make_job(bob))
+    alices = make_job(alice, seed=1)
+    _in_flight(make_job(alice, seed=0))
+
+    with CaptureQueriesContext(connection) as queries:
+        steps.submit_job(alices.pk, alices.step_token)
+
+    assert AvatarJob.objects.get(pk=bobs.pk).status == JobStatus.SUBMITTED
+    # Alice's turn, then the choice of Bob: his submit, within the hand-over, skips the query.
+    fair_order = [q for q in queries.captured_queries if "NULLS FIRST" in q["sql"]]
+    assert len(fair_order) == 2
 
 
 @pytest.mark.worker

@@ -113,8 +113,12 @@ def webhook_url(token):
 # --- Submit ------------------------------------------------------------------------------------
 
 
-def submit_job(job_id, token):
-    """Submit the job's next prediction, once: the id is saved before anything else happens."""
+def submit_job(job_id, token, *, in_turn=False):
+    """Submit the job's next prediction, once: the id is saved before anything else happens.
+
+    ``in_turn``: a freed slot was just handed to this job as the first in line, so its turn is
+    not asked again (the fair order's query is most of a hand-over's time).
+    """
     job = transitions.claim_step(job_id, token, [JobStatus.QUEUED])
     if job is None:
         return
@@ -129,7 +133,8 @@ def submit_job(job_id, token):
     limits = fashn_limits()
     # The slot first: a job that finds none costs a query and a Redis call, not reading its
     # images. Only in its turn: a job waiting before it is owed the next free slot.
-    if not fair_share.has_turn(job) or not limits.in_flight.acquire(job.pk, slot_lease_seconds()):
+    in_turn = in_turn or fair_share.has_turn(job)
+    if not in_turn or not limits.in_flight.acquire(job.pk, slot_lease_seconds()):
         _wait_for_slot(job, limits)
         return
     try:
@@ -336,7 +341,7 @@ def _wake_waiting_job(*, submit_now=False):
         if submit_now:
             # The woken step's own message is sent too; whichever claims the token first
             # submits, the other finds it taken and does nothing.
-            submit_job(waiting.pk, token)
+            submit_job(waiting.pk, token, in_turn=True)
         return
 
 
