@@ -22,16 +22,18 @@ def cpu_model() -> str:
     return "unknown CPU"
 
 
-def ensure_bench_database() -> None:
-    """Create the benchmarks' own database on the local PostgreSQL (never a developer's)."""
+def ensure_bench_database(name: str | None = None) -> None:
+    """Create a benchmark's own database (``name``, by default the benchmarks' shared one) on
+    the local PostgreSQL: never a developer's."""
+    name = name or BENCH_DB_NAME
     listed = subprocess.run(
         ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "SELECT datname FROM pg_database"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
-    if BENCH_DB_NAME not in listed:
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", BENCH_DB_NAME], check=True)
+    if name not in listed:
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
 
 
 # --- Multi-process pipeline benchmarks (saturation, tracking, latency) ------------------------

@@ -20,14 +20,13 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from machine import cpu_model, load_average  # noqa: E402  (bench/)
+from machine import cpu_model, ensure_bench_database, load_average  # noqa: E402  (bench/)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,18 +49,7 @@ os.environ.update(
 TARGET_MS = 100
 
 
-def ensure_database() -> None:
-    listed = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "SELECT datname FROM pg_database"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    if DB_NAME not in listed:
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB_NAME], check=True)
-
-
-ensure_database()
+ensure_bench_database(DB_NAME)
 
 import django  # noqa: E402
 
