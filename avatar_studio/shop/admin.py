@@ -226,20 +226,7 @@ class TryOnJobAdmin(JobAdminBase):
     def _avatar_worn(self, job, height):
         """The avatar image worn, linked to the avatar's own admin page, with its owner's name."""
         result = job.model_result
-        if result is None:
-            return "—"
-        avatar_owner = result.job.owner
-        image = thumbnail_html(
-            reverse("avatars:result-thumbnail", args=[result.job_id, result.index]),
-            f"{avatar_owner}'s avatar {str(result.job_id)[:8]}",
-            height=height,
-        )
-        return format_html(
-            '<a href="{}">{}</a><span class="job-caption">{}</span>',
-            reverse("admin:avatars_avatarjob_change", args=[result.job_id]),
-            image,
-            avatar_owner,
-        )
+        return "—" if result is None else _avatar_image(result, height)
 
     def _garment(self, job, height):
         tryon = _tryon(job)
@@ -297,7 +284,8 @@ OUTFIT_SHOPPER_LOOKUP = "shopper__id__exact"
 
 
 def _avatar_image(result, height):
-    """The avatar image an outfit dresses, linked to the avatar's admin page."""
+    """The avatar image a try-on or an outfit dresses, linked to the avatar's admin page, with
+    its owner's name."""
     image = thumbnail_html(
         reverse("avatars:result-thumbnail", args=[result.job_id, result.index]),
         f"{result.job.owner}'s avatar {str(result.job_id)[:8]}",
