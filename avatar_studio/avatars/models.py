@@ -278,6 +278,12 @@ class PredictionAttempt(models.Model):
     submitted_at = models.DateTimeField()
     last_polled_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When the prediction really ended lies between these two: the last status call that found it
+    # still running was sent at ``running_seen_at`` (None if the first one found it ended), and
+    # the first that found it ended answered at ``end_seen_at``. The poll cadence learns from
+    # them, not from ``finished_at``, which adds our own detection and storage time.
+    running_seen_at = models.DateTimeField(null=True, blank=True)
+    end_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["job", "number"]

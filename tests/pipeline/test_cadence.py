@@ -1,5 +1,6 @@
 """The poll cadence: learnt from recent predictions, aimed at their end, within budget."""
 
+import statistics
 import uuid
 from datetime import timedelta
 
@@ -30,12 +31,16 @@ def plan(median=10.0, high=None, *, in_flight=6, status=5.0, webhooks=False, **l
 # --- learning ----------------------------------------------------------------------------------
 
 
+def ended_by(*seconds):
+    return [cadence.Sample(ended_by=s) for s in seconds]
+
+
 def test_too_few_samples_give_no_estimate():
-    assert cadence.learn([3.0] * (cadence.MIN_SAMPLES - 1)) is None
+    assert cadence.learn(ended_by(*[3.0] * (cadence.MIN_SAMPLES - 1))) is None
 
 
 def test_the_estimate_is_the_median_and_the_90th_percentile():
-    expected = cadence.learn([float(n) for n in range(1, 21)])
+    expected = cadence.learn(ended_by(*[float(n) for n in range(1, 21)]))
 
     assert expected.median == 10.5
     assert expected.high == 19.0
@@ -43,17 +48,47 @@ def test_the_estimate_is_the_median_and_the_90th_percentile():
 
 
 def test_negative_durations_are_ignored():
-    assert cadence.learn([-1.0] * 10) is None
+    assert cadence.learn(ended_by(*[-1.0] * 10)) is None
+
+
+def test_a_prediction_ended_in_the_middle_of_its_bracket():
+    # Still running when asked at 5.8 s, ended by the answer at 6.4 s: not 6.4 s, which would
+    # learn our own detection delay as the prediction's.
+    assert cadence.Sample(ended_by=6.4, running_at=5.8).duration == pytest.approx(6.1)
+    assert cadence.Sample(ended_by=6.4).duration == 6.4  # only an upper bound
+    # A "running" answer after the end was seen (a stale poll) is no bracket.
+    assert not cadence.Sample(ended_by=6.4, running_at=7.0).bracketed
+
+
+def test_the_share_of_first_polls_that_came_too_late_is_learnt():
+    samples = ended_by(6.5, 6.6, 6.7) + [cadence.Sample(6.3, 5.9)] * 7
+
+    assert cadence.learn(samples).late_share == pytest.approx(0.3)
 
 
 # --- the plan ----------------------------------------------------------------------------------
 
 
-def test_the_first_poll_comes_just_before_the_usual_end():
+def test_the_first_poll_comes_one_short_step_before_the_usual_end():
     p = plan(median=12.0, high=14.0)
 
-    assert p.first == pytest.approx(0.9 * 12.0)
+    assert p.first == pytest.approx(12.0 - p.step)
     assert p.until == 14.0
+
+
+def test_the_first_poll_comes_no_earlier_than_a_tenth_before_the_usual_end():
+    # A wide step (little budget) must not pull the first poll far ahead of the end.
+    p = plan(median=3.0, high=4.0, in_flight=1000, status=5.0)
+
+    assert p.first == pytest.approx(0.9 * 3.0)
+
+
+def test_when_most_first_polls_came_too_late_the_first_poll_comes_earlier():
+    expected = cadence.Expected(median=7.5, high=7.8, samples=40, late_share=0.8)
+
+    p = cadence.make_plan(expected, in_flight_limit=6, status_per_second=5.0)
+
+    assert p.first == pytest.approx(cadence.PROBE_FRACTION * 7.5)
 
 
 def test_short_polls_are_a_twentieth_of_the_usual_time_when_the_budget_allows():
@@ -99,19 +134,20 @@ def test_with_webhooks_polling_is_only_a_safety_net_after_the_usual_end():
 # --- the waits ---------------------------------------------------------------------------------
 
 
-def test_the_first_delay_is_the_plan_spread_only_later():
+def test_the_first_delay_is_the_plan_spread_only_later_by_up_to_half_a_step():
     p = plan(median=10.0)
 
     delays = [cadence.first_delay(p) for _ in range(200)]
 
-    assert min(delays) >= 9.0
-    assert max(delays) <= 9.0 * 1.1
+    assert min(delays) >= p.first
+    assert max(delays) <= p.first + p.step / 2
+    assert max(delays) - min(delays) > p.step / 4  # spread, not all in one instant
 
 
 def test_an_early_poll_waits_for_the_plan_again():
     p = plan(median=10.0)
 
-    assert cadence.next_delay(p, age=2.0, jitter=0) == pytest.approx(7.0)
+    assert cadence.next_delay(p, age=2.0, jitter=0) == pytest.approx(p.first - 2.0)
 
 
 def test_around_the_expected_end_polls_are_short():
@@ -136,41 +172,77 @@ def test_no_wait_outlives_the_slot_lease():
     assert cadence.next_delay(p, age=1.0) <= 60.0
 
 
-def test_a_poll_schedule_catches_a_fixed_time_prediction_soon_and_within_budget():
-    # Predictions of exactly 3 s on a full account (6 slots, 5 status calls/s): simulate polls.
-    T = 3.0
-    p = plan(median=T + 0.2, high=T + 0.3, in_flight=6, status=5.0)
-    lags, calls = [], []
-    for _ in range(500):
-        age, n = cadence.first_delay(p), 1
-        while age < T:
-            age += cadence.next_delay(p, age)
-            n += 1
-        lags.append(age - T)
-        calls.append(n)
+def _poll_rounds(T, expected, rounds, jobs=40):
+    """Rounds of predictions of exactly T seconds on a full account (6 slots, 5 status calls/s),
+    each polled by the plan learnt from the round before. Per round: the learnt median, the mean
+    time from each end to the poll that saw it, the mean status calls per prediction."""
+    history = []
+    for _ in range(rounds):
+        p = cadence.make_plan(expected, in_flight_limit=6, status_per_second=5.0)
+        samples, lags, calls = [], [], []
+        for _ in range(jobs):
+            age, running_at, n = cadence.first_delay(p), None, 1
+            while age < T:
+                running_at = age
+                age += cadence.next_delay(p, age)
+                n += 1
+            samples.append(cadence.Sample(ended_by=age, running_at=running_at))
+            lags.append(age - T)
+            calls.append(n)
+        expected = cadence.learn(samples)
+        history.append((expected.median, statistics.mean(lags), statistics.mean(calls)))
+    return history
 
-    assert sum(lags) / len(lags) < 0.3
-    assert sum(calls) / len(calls) <= 0.8 * 5.0 * (T + 0.2) / 6 + 0.5
+
+def test_a_fixed_time_prediction_is_learnt_as_its_own_time_not_as_when_we_saw_it_end():
+    T = 6.0
+    # Where a busy start leaves it: first polls came late, so they saw nothing running.
+    too_high = cadence.Expected(median=T + 1.5, high=T + 1.7, samples=40, late_share=1.0)
+
+    history = _poll_rounds(T, too_high, rounds=8)
+
+    settled = history[2:]
+    # Learning when the end was seen instead settles about 0.2 s above T (detection delay).
+    assert statistics.mean(median for median, _, _ in settled) == pytest.approx(T, abs=0.1)
+    assert statistics.mean(lag for _, lag, _ in settled) < 0.2
+    budget = 0.8 * 5.0 * T / 6
+    assert all(calls <= budget for _, _, calls in settled)
+
+
+def test_a_too_high_estimate_comes_down_in_one_round():
+    T = 6.0
+    too_high = cadence.Expected(median=T + 1.5, high=T + 1.7, samples=40, late_share=1.0)
+
+    (median, _, _), *_ = _poll_rounds(T, too_high, rounds=1)
+
+    assert median == pytest.approx(T, abs=0.3)
 
 
 # --- from the database, through services ---------------------------------------------------
 
 
-def _completed_attempts(job, durations, *, ago=timedelta(0)):
+def _completed_attempts(job, durations, *, ago=timedelta(0), bracket=None):
+    """Attempts that ended ``durations`` seconds after submission. With ``bracket``, their
+    status calls saw them running that long before the end and ended that long after it (then
+    0.2 s to store the outputs); without, only when the job finished is known (older rows)."""
     now = timezone.now() - ago
     for number, seconds in enumerate(durations, start=1):
+        submitted = now - timedelta(seconds=seconds + (bracket + 0.2 if bracket else 0))
+        end = submitted + timedelta(seconds=seconds)
         PredictionAttempt.objects.create(
             job=job,
             number=number,
             prediction_id=str(uuid.uuid4()),
             status="completed",
-            submitted_at=now - timedelta(seconds=seconds),
+            submitted_at=submitted,
+            running_seen_at=end - timedelta(seconds=bracket) if bracket else None,
+            end_seen_at=end + timedelta(seconds=bracket) if bracket else None,
             finished_at=now,
         )
 
 
 @pytest.mark.django_db
-def test_durations_come_from_recent_completed_attempts_of_the_model(alice):
+def test_samples_come_from_recent_completed_attempts_of_the_model(alice):
     job = make_job(alice)
     _completed_attempts(job, [4.0, 5.0, 6.0])
     PredictionAttempt.objects.create(
@@ -183,8 +255,21 @@ def test_durations_come_from_recent_completed_attempts_of_the_model(alice):
     old = make_job(alice)
     _completed_attempts(old, [50.0], ago=cadence.LOOKBACK + timedelta(minutes=1))
 
-    assert sorted(cadence.recent_durations(job.model_name)) == pytest.approx([4.0, 5.0, 6.0])
-    assert cadence.recent_durations("tryon-v1.6") == []
+    samples = cadence.recent_samples(job.model_name)
+    assert sorted(sample.ended_by for sample in samples) == pytest.approx([4.0, 5.0, 6.0])
+    assert cadence.recent_samples("tryon-v1.6") == []
+
+
+@pytest.mark.django_db
+def test_a_sample_is_bracketed_by_the_last_running_answer_and_the_first_ended_one(alice):
+    job = make_job(alice)
+    _completed_attempts(job, [6.0], bracket=0.3)
+
+    (sample,) = cadence.recent_samples(job.model_name)
+
+    assert sample.running_at == pytest.approx(5.7)
+    assert sample.ended_by == pytest.approx(6.3)  # not 6.5, when the job finished
+    assert sample.duration == pytest.approx(6.0)
 
 
 @pytest.mark.django_db
@@ -202,10 +287,26 @@ def test_with_no_history_the_fixed_schedule_is_kept(alice, settings):
 def test_with_history_the_first_poll_is_near_the_usual_end(alice, settings):
     settings.AVATAR_FIRST_POLL_SECONDS = 1.0
     settings.PUBLIC_BASE_URL = ""
+    settings.FASHN_STATUS_RATE = "50/10"
+    settings.FASHN_MAX_IN_FLIGHT = 6
+    job = make_job(alice)
+    _completed_attempts(job, [12.0] * 10, bracket=0.3)
+
+    # One short step (a twentieth of 12 s) before the end, spread by up to half a step.
+    assert 12.0 - 0.6 <= cadence.first_poll_delay(job.model_name) <= 12.0 - 0.3
+
+
+@pytest.mark.django_db
+def test_history_from_before_ends_were_bracketed_brings_the_first_poll_earlier(alice, settings):
+    # Rows from before the end was recorded only say when the job finished: an upper bound,
+    # so the first poll comes early enough to see the prediction running and bracket its end.
+    settings.PUBLIC_BASE_URL = ""
     job = make_job(alice)
     _completed_attempts(job, [12.0] * 10)
 
-    assert 0.9 * 12.0 <= cadence.first_poll_delay(job.model_name) <= 0.9 * 12.0 * 1.1
+    delay = cadence.first_poll_delay(job.model_name)
+
+    assert cadence.PROBE_FRACTION * 12.0 <= delay < 0.9 * 12.0
 
 
 @pytest.mark.django_db
@@ -215,13 +316,13 @@ def test_with_history_a_running_prediction_is_polled_shortly_around_its_end(alic
     settings.FASHN_STATUS_RATE = "50/10"
     settings.FASHN_MAX_IN_FLIGHT = 6
     job = make_job(alice)
-    _completed_attempts(job, [12.0] * 10)
+    _completed_attempts(job, [12.0] * 10, bracket=0.3)
     running = PredictionAttempt.objects.create(
         job=job,
         number=20,
         prediction_id="running",
         status="processing",
-        submitted_at=timezone.now() - timedelta(seconds=11.0),
+        submitted_at=timezone.now() - timedelta(seconds=11.5),
     )
 
     delay = cadence.poll_delay(1, attempt=running, model_name=job.model_name)

@@ -79,3 +79,30 @@ def test_a_completed_job_records_each_image_size_so_pages_never_open_the_file(cl
     default_storage.delete(result.image.name)  # gone from storage, e.g. by hand
     client.force_login(alice)
     assert client.get(reverse("avatars:gallery")).status_code == 200
+
+
+def test_polls_record_when_the_prediction_last_ran_and_when_its_end_was_seen(engine, alice):
+    """The cadence learns a prediction's duration from these two, not from when the job finished
+    (which adds our detection and storage time)."""
+    from avatar_studio.avatars.pipeline import cadence
+
+    from ..support.waiting import wait_for
+
+    engine.configure(processing_seconds=1.0)
+    job = make_job(alice)
+    steps.submit_job(job.pk, job.step_token)
+
+    def poll_once():
+        fresh = AvatarJob.objects.get(pk=job.pk)
+        steps.poll_job(fresh.pk, fresh.step_token)
+        return AvatarJob.objects.get(pk=job.pk).status == JobStatus.COMPLETED
+
+    assert not poll_once()  # a second's prediction is still running when first asked
+    wait_for(poll_once, interval=0.2, message="the prediction to be seen completed")
+
+    attempt = AvatarJob.objects.get(pk=job.pk).attempts.get()
+    assert attempt.submitted_at < attempt.running_seen_at < attempt.end_seen_at
+    assert attempt.end_seen_at <= attempt.finished_at  # the outputs were stored after it
+    [sample] = cadence.recent_samples(job.model_name)
+    assert sample.bracketed
+    assert sample.running_at < 1.0

@@ -5,15 +5,19 @@ every second between its end and that poll is a second of the slot wasted.
 Polling from the start with a backoff (1, 2.5, 4.75 s ...) overshoots the end by up to half the
 current step and spends status calls on a prediction that cannot be done yet. Instead:
 
-- **Learn**: the median and 90th percentile of ``finished_at - submitted_at`` of the model's
-  recently completed attempts (the last ``SAMPLE_SIZE`` within ``LOOKBACK``), cached for
-  ``CACHE_SECONDS`` in Django's cache. Fewer than ``MIN_SAMPLES``: no plan, and the caller keeps
-  its fixed schedule (``AVATAR_FIRST_POLL_SECONDS``, then a backoff).
-- **Plan**: the first poll at ``FIRST_POLL_FRACTION`` of the median (a little before the usual
-  end: the samples include our own detection and storage time, so aiming below them keeps the
-  estimate from creeping up); then short polls every ``step`` until the 90th percentile; then a
-  backoff (each wait half the time already overdue, at least ``step``, at most
-  ``AVATAR_POLL_MAX_SECONDS``).
+- **Learn**: when the model's recently completed predictions really ended (the last
+  ``SAMPLE_SIZE`` within ``LOOKBACK``, cached for ``CACHE_SECONDS`` in Django's cache). Each one
+  ended between its last "still running" answer and its first "ended" one (``Sample``): the
+  middle of that bracket, not when we happened to see the end, so our own detection delay is not
+  learnt as the prediction's. A prediction whose first poll already found it ended only says it
+  took at most that long. Fewer than ``MIN_SAMPLES``: no plan, and the caller keeps its fixed
+  schedule (``AVATAR_FIRST_POLL_SECONDS``, then a backoff).
+- **Plan**: the first poll one short step before the usual end (at least ``FIRST_POLL_FRACTION``
+  of it); then short polls every ``step`` until the 90th percentile; then a backoff (each wait
+  half the time already overdue, at least ``step``, at most ``AVATAR_POLL_MAX_SECONDS``). When
+  most recent first polls came too late to see the prediction running (the estimate is too high,
+  or a busy queue ran the polls late), the first poll comes earlier (``PROBE_FRACTION``) until
+  the brackets are back: otherwise a too-high estimate would only come down a little per round.
 - **Budget**: the step is never shorter than the account's status rate allows when every
   in-flight slot is busy: a typical job (ending at the median) may spend ``BUDGET_SHARE`` ×
   (status calls per second / ``FASHN_MAX_IN_FLIGHT``) × median calls, one of which is the
@@ -47,6 +51,8 @@ RECENT_ATTEMPTS = 5000  # how far back (by id) to look for completed attempts: b
 CACHE_SECONDS = 10.0
 
 FIRST_POLL_FRACTION = 0.9
+PROBE_FRACTION = 0.7
+LATE_SHARE = 0.5  # more first polls than this finding the prediction ended: aim earlier
 STEP_FRACTION = 0.05
 MIN_STEP_SECONDS = 0.2
 BUDGET_SHARE = 0.8
@@ -56,12 +62,35 @@ MIN_WAIT_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
+class Sample:
+    """When one completed prediction ended, in seconds after its submission, as far as its status
+    calls tell: after ``running_at`` (when the last call that found it still running was sent;
+    None if the first call already found it ended) and by ``ended_by`` (when the first call that
+    found it ended answered)."""
+
+    ended_by: float
+    running_at: float | None = None
+
+    @property
+    def bracketed(self):
+        return self.running_at is not None and 0 <= self.running_at <= self.ended_by
+
+    @property
+    def duration(self):
+        """The best guess: the bracket's middle, or its end when there is no bracket."""
+        if self.bracketed:
+            return (self.running_at + self.ended_by) / 2
+        return self.ended_by
+
+
+@dataclass(frozen=True)
 class Expected:
-    """What recent predictions of a model took, from submission to completion seen (seconds)."""
+    """What recent predictions of a model took, from submission to their end (seconds)."""
 
     median: float
     high: float  # 90th percentile
     samples: int
+    late_share: float = 0.0  # of the samples, those whose first poll already found them ended
 
 
 @dataclass(frozen=True)
@@ -75,13 +104,20 @@ class Plan:
     max_wait: float  # no wait is ever longer (the slot lease must outlive it)
 
 
-def learn(durations):
-    """Expected durations from a list of seconds; None when there are too few to trust."""
-    durations = sorted(d for d in durations if d >= 0)
-    if len(durations) < MIN_SAMPLES:
+def learn(samples):
+    """Expected durations from a list of ``Sample``; None when there are too few to trust."""
+    samples = [sample for sample in samples if sample.ended_by >= 0]
+    if len(samples) < MIN_SAMPLES:
         return None
+    durations = sorted(sample.duration for sample in samples)
     high = durations[min(len(durations) - 1, int(0.9 * len(durations)))]
-    return Expected(median=statistics.median(durations), high=high, samples=len(durations))
+    late = sum(1 for sample in samples if not sample.bracketed)
+    return Expected(
+        median=statistics.median(durations),
+        high=high,
+        samples=len(samples),
+        late_share=late / len(samples),
+    )
 
 
 def make_plan(
@@ -102,20 +138,25 @@ def make_plan(
         first = high + WEBHOOK_SAFETY_FRACTION * median
         step = max(MIN_STEP_SECONDS, STEP_FRACTION * median)
         return Plan(first, min(step, max_backoff), first, max_backoff, max_wait)
-    first = FIRST_POLL_FRACTION * median
-    window = high - first  # where completions usually fall, after the first poll
+    late = expected.late_share > LATE_SHARE
+    earliest = (PROBE_FRACTION if late else FIRST_POLL_FRACTION) * median
+    window = high - earliest  # where completions usually fall, after the first poll
     # A typical job makes the first poll and (median - first) / step short ones: within the
     # allowance on average (the status window is a sliding average too). With no room for short
     # polls, one more poll covers the window.
-    budget_step = (median - first) / (allowed - 1) if allowed > 1 else window
-    step = max(MIN_STEP_SECONDS, STEP_FRACTION * median, budget_step)
-    return Plan(first, min(step, max_backoff), high, max_backoff, max_wait)
+    budget_step = (median - earliest) / (allowed - 1) if allowed > 1 else window
+    step = min(max(MIN_STEP_SECONDS, STEP_FRACTION * median, budget_step), max_backoff)
+    # One step before the usual end: the next poll then lands within a step after it. Earlier
+    # would only spend status calls on a prediction that cannot have ended yet.
+    first = earliest if late else max(earliest, median - step)
+    return Plan(first, step, high, max_backoff, max_wait)
 
 
-def first_delay(plan, jitter=0.1):
-    """The wait before a prediction's first poll: the plan's, spread only later (an early first
-    poll is a wasted call; the plan already aims a tenth below the usual end)."""
-    return _bounded(plan, plan.first * random.uniform(1.0, 1.0 + jitter))
+def first_delay(plan):
+    """The wait before a prediction's first poll: the plan's, spread later by up to half a step
+    (an early first poll is a wasted call), so that predictions started together are not all
+    polled in the same instant."""
+    return _bounded(plan, plan.first + random.uniform(0.0, plan.step / 2))
 
 
 def next_delay(plan, age, jitter=0.1):
@@ -144,17 +185,16 @@ def jittered(seconds, spread=0.2):
 
 def expected_for(model_name):
     """``Expected`` for ``model_name`` from recent completed attempts (cached briefly), or None."""
-    key = f"avatars:cadence:{settings.FASHN_BASE_URL}:{model_name}"
+    key = f"avatars:cadence:v2:{settings.FASHN_BASE_URL}:{model_name}"
     cached = cache.get(key)
     if cached is None:
-        durations = recent_durations(model_name)
-        cached = {"durations": durations}
+        cached = {"samples": [(s.ended_by, s.running_at) for s in recent_samples(model_name)]}
         cache.set(key, cached, CACHE_SECONDS)
-    return learn(cached["durations"])
+    return learn([Sample(ended_by, running_at) for ended_by, running_at in cached["samples"]])
 
 
-def recent_durations(model_name, now=None):
-    """Seconds from submission to completion of the model's last completed attempts."""
+def recent_samples(model_name, now=None):
+    """``Sample`` of each of the model's last completed attempts."""
     from ..models import PredictionAttempt
 
     now = now or timezone.now()
@@ -169,9 +209,20 @@ def recent_durations(model_name, now=None):
             finished_at__gte=now - LOOKBACK,
         )
         .order_by("-pk")
-        .values_list("submitted_at", "finished_at")[:SAMPLE_SIZE]
+        .values_list("submitted_at", "running_seen_at", "end_seen_at", "finished_at")[:SAMPLE_SIZE]
     )
-    return [(finished - submitted).total_seconds() for submitted, finished in rows]
+    return [
+        Sample(
+            # Attempts completed before the end was recorded: when the job finished.
+            ended_by=_seconds(submitted, end_seen or finished),
+            running_at=_seconds(submitted, running_seen) if running_seen else None,
+        )
+        for submitted, running_seen, end_seen, finished in rows
+    ]
+
+
+def _seconds(start, end):
+    return (end - start).total_seconds()
 
 
 def plan_for(model_name):

@@ -235,6 +235,7 @@ def poll_job(job_id, token):
         transitions.postpone_poll(job, delay=cadence.after_rate_limit(wait))
         return
 
+    asked_at = timezone.now()
     try:
         prediction = fashn_client().status(attempt.prediction_id)
     except fashn.NotFoundError:
@@ -251,12 +252,13 @@ def poll_job(job_id, token):
         transitions.postpone_poll(job, delay=delay)
         return
 
+    answered_at = timezone.now()
     status = prediction.status
     if status == fashn.PredictionStatus.COMPLETED:
         # The prediction no longer counts against FASHN's in-flight limit: hand the slot on now,
         # submitting the next job from here, rather than after the outputs are copied.
         _release_slot(job, limits, hand_over=True)
-        _store_results(job, attempt, prediction)
+        _store_results(job, attempt, prediction, end_seen_at=answered_at)
     elif status.is_terminal:
         error = prediction.error
         transitions.record_attempt_failure(
@@ -270,10 +272,10 @@ def poll_job(job_id, token):
     else:
         limits.in_flight.refresh(job.pk, slot_lease_seconds())
         delay = cadence.poll_delay(attempt.poll_count, attempt=attempt, model_name=job.model_name)
-        transitions.record_progress(job, attempt, str(status), delay=delay)
+        transitions.record_progress(job, attempt, str(status), asked_at=asked_at, delay=delay)
 
 
-def _store_results(job, attempt, prediction):
+def _store_results(job, attempt, prediction, *, end_seen_at):
     try:
         stored = outputs.store_outputs(job, attempt, prediction.outputs)
     except fashn.FashnError as error:
@@ -284,7 +286,11 @@ def _store_results(job, attempt, prediction):
         transitions.fail_job(job, RESULT_UNAVAILABLE, from_statuses=PREDICTING_STATUSES)
         return
     completed = transitions.complete_job(
-        job, attempt, stored_outputs=stored, credits_used=prediction.credits_used
+        job,
+        attempt,
+        stored_outputs=stored,
+        credits_used=prediction.credits_used,
+        end_seen_at=end_seen_at,
     )
     if not completed:
         # Another run of this step (the sweeper re-issued it while this one was still

@@ -201,11 +201,18 @@ def record_submission(job, prediction_id):
     return attempt
 
 
-def record_progress(job, attempt, fashn_status, *, delay):
-    """A running prediction: note its status and schedule the next poll."""
+def record_progress(job, attempt, fashn_status, *, asked_at, delay):
+    """A running prediction: note its status and schedule the next poll.
+
+    ``asked_at`` is when the status call that found it running was sent: the prediction ends
+    after it (the cadence learns from that, see ``cadence.Sample``).
+    """
     now = _now()
     PredictionAttempt.objects.filter(pk=attempt.pk).update(
-        status=fashn_status, poll_count=attempt.poll_count + 1, last_polled_at=now
+        status=fashn_status,
+        poll_count=attempt.poll_count + 1,
+        last_polled_at=now,
+        running_seen_at=asked_at,
     )
     job_status = _FASHN_TO_JOB_STATUS.get(fashn_status, job.status)
     guard = {"status__in": PREDICTING_STATUSES}
@@ -280,13 +287,15 @@ def fail_job(job, error_name, *, from_statuses=ACTIVE_STATUSES, message=None):
     return bool(matched)
 
 
-def complete_job(job, attempt, *, stored_outputs, credits_used):
+def complete_job(job, attempt, *, stored_outputs, credits_used, end_seen_at=None):
     """Record the stored images and end the job as completed, in one transaction.
 
     ``stored_outputs`` is a list of ``outputs.StoredOutput`` for files already written to
-    storage. Returns False (and writes nothing) if the job moved on.
+    storage; ``end_seen_at`` is when the status call that found the prediction ended answered
+    (now, if not given). Returns False (and writes nothing) if the job moved on.
     """
     now = _now()
+    end_seen_at = end_seen_at or now
     with transaction.atomic():
         matched = AvatarJob.objects.filter(pk=job.pk, status__in=PREDICTING_STATUSES).update(
             status=JobStatus.COMPLETED,
@@ -302,10 +311,11 @@ def complete_job(job, attempt, *, stored_outputs, credits_used):
             credits_used=credits_used,
             finished_at=now,
             last_polled_at=now,
+            end_seen_at=end_seen_at,
             poll_count=attempt.poll_count + 1,
         )
         counters.prediction_completed(
-            job.model_name, (now - attempt.submitted_at).total_seconds(), credits_used
+            job.model_name, (end_seen_at - attempt.submitted_at).total_seconds(), credits_used
         )
         for output in stored_outputs:
             result = AvatarResult(
