@@ -235,15 +235,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "avatars.sweep_overdue_jobs",
         "schedule": schedule(env.float("AVATAR_SWEEP_INTERVAL_SECONDS", default=15.0)),
     },
-    # Selfies past their retention (see the privacy block below and avatars.retention).
     # API webhook deliveries whose task message was lost (api.deliveries).
     "sweep-webhook-deliveries": {
         "task": "api.sweep_webhook_deliveries",
         "schedule": schedule(env.float("API_WEBHOOK_SWEEP_INTERVAL_SECONDS", default=60.0)),
     },
+    # Selfies past their retention (see the privacy block below and avatars.retention).
     "purge-expired-files": {
         "task": "avatars.purge_expired_files",
         "schedule": schedule(env.float("AVATAR_PURGE_INTERVAL_SECONDS", default=3600.0)),
+    },
+    # Stored files no row points to, older than an hour (avatars.orphans). Relative: due at the
+    # interval's boundaries (a daily one at midnight), so that a beat restarted more often than
+    # the interval (a deploy that does not keep the Procfile's /tmp schedule file) still runs it.
+    "purge-orphan-files": {
+        "task": "avatars.purge_orphan_files",
+        "schedule": schedule(
+            env.float("AVATAR_ORPHAN_PURGE_INTERVAL_SECONDS", default=24 * 3600.0), relative=True
+        ),
     },
 }
 

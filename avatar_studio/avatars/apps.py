@@ -9,7 +9,7 @@ class AvatarsConfig(AppConfig):
     def ready(self):
         # Importing the task modules registers their Celery tasks in every process that loads
         # the app (web, worker, beat): the pipeline sends its steps by task name.
-        from . import files, options, retention
+        from . import files, options, orphans, retention  # noqa: F401
         from .models import AvatarJob, AvatarResult
         from .pipeline import tasks  # noqa: F401
         from .pipeline.signals import job_finished

@@ -10,6 +10,8 @@ covered without a change here), and deletes the files no row names.
 A file must be older than a minimum age to go: an upload or a completed prediction writes its
 file before the row that points to it commits. The storage is listed before the rows are read,
 so a row committed meanwhile protects its file.
+
+Beat runs it daily (``purge_orphan_files_task``, the entry ``purge-orphan-files``).
 """
 
 import logging
@@ -17,12 +19,13 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from celery import shared_task
 from django.apps import apps
 from django.core.files.storage import default_storage
 from django.db import models
 from django.utils import timezone
 
-from .files import delete_files
+from .files import STORAGE_ERRORS, delete_files
 
 logger = logging.getLogger(__name__)
 
@@ -123,3 +126,19 @@ def purge_orphan_files(
         report.failed = delete_files([stored.name for stored in report.orphans], storage)
         logger.info("%s orphan file(s) deleted", len(report.orphans) - len(report.failed))
     return report
+
+
+@shared_task(name="avatars.purge_orphan_files", ignore_result=True)
+def purge_orphan_files_task():
+    """Beat's sweep: delete the orphans older than the default minimum age, which leaves alone
+    the files being written now (their rows commit within a step's lease, far less than that).
+    Returns how many were deleted."""
+    try:
+        report = purge_orphan_files(min_age_minutes=DEFAULT_MIN_AGE_MINUTES)
+    except STORAGE_ERRORS as error:
+        # Nothing was deleted; the next run finds the same files.
+        logger.warning("orphan files not purged: the media storage could not be listed: %r", error)
+        return 0
+    if report.failed:
+        logger.warning("%s orphan file(s) could not be deleted", len(report.failed))
+    return len(report.orphans) - len(report.failed)

@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from avatar_studio import celery_app
 from avatar_studio.avatars.models import AvatarJob, AvatarResult
 from avatar_studio.avatars.orphans import file_fields, purge_orphan_files
 from avatar_studio.avatars.retention import purge_selfie
@@ -196,4 +197,48 @@ def test_a_storage_out_of_reach_stops_the_command_deleting_nothing(s3_storage, s
         _purge()
 
     assert s3_proxy.refused > 0
+    assert len(bucket_keys(s3_storage)) == 3
+
+
+def test_beat_runs_the_orphan_purge_daily(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-orphan-files"]
+
+    assert entry["task"] == "avatars.purge_orphan_files"
+    assert entry["schedule"].run_every == timedelta(days=1)
+    assert entry["task"] in celery_app.tasks
+
+
+def test_the_beat_task_removes_an_old_orphan_and_keeps_a_young_one_and_files_in_use(
+    media_root, alice, eager_tasks
+):
+    job = make_finished_job(alice)
+    in_use = _files_under(media_root)
+    assert job.selfie.name in in_use and len(in_use) == 3  # the selfie, the avatar, its thumbnail
+    old_orphan = f"avatars/{alice.pk}/gone-job/1-0.png"
+    young_orphan = f"selfies/{alice.pk}/being-uploaded.jpg"  # its row is not committed yet
+    for name in (old_orphan, young_orphan):
+        (media_root / name).parent.mkdir(parents=True, exist_ok=True)
+        (media_root / name).write_bytes(b"orphan")
+    two_hours_ago = time.time() - 2 * 60 * 60
+    # Files in use are as old as the orphan: only the rows protect them.
+    for name in (old_orphan, *in_use):
+        os.utime(media_root / name, (two_hours_ago, two_hours_ago))
+
+    result = celery_app.tasks["avatars.purge_orphan_files"].delay()
+
+    assert result.get() == 1
+    assert _files_under(media_root) == sorted([*in_use, young_orphan])
+
+
+def test_the_beat_task_deletes_nothing_while_the_storage_is_out_of_reach(
+    s3_storage, s3_proxy, alice, eager_tasks, caplog
+):
+    make_finished_job(alice)
+    s3_proxy.cut()
+
+    result = celery_app.tasks["avatars.purge_orphan_files"].delay()
+
+    assert result.get() == 0
+    assert s3_proxy.refused > 0
+    assert "orphan files not purged: the media storage could not be listed" in caplog.text
     assert len(bucket_keys(s3_storage)) == 3

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from avatar_studio.avatars.models import PREDICTING_STATUSES, AvatarJob, JobStatus
-from avatar_studio.avatars.pipeline import steps
+from avatar_studio.avatars.pipeline.limits import fashn_limits
 from avatar_studio.avatars.refusals import Refused
 
 from ..support.faces import astronaut_jpeg
@@ -70,12 +70,44 @@ def test_an_uploaded_selfie_becomes_an_avatar_stored_in_the_bucket(
     assert requests.get(signed, timeout=10).content[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+# The lease production runs with: the sweeper could re-send a step only this long after it
+# was claimed, far later than a step that re-schedules itself runs again.
+PRODUCTION_LEASE_SECONDS = 90
+# How long a job may take to complete once S3 is back: far inside the lease, so only the step
+# itself can have sent it again.
+BACK_WITHIN_SECONDS = 30
+
+
+def _worker_log(worker):
+    return worker.log_path.read_text(errors="replace")
+
+
+def _sweeper_ran(worker):
+    """Whether the worker was sent the sweeper (by beat: the tests never run it themselves)."""
+    return "Task avatars.sweep_overdue_jobs[" in _worker_log(worker)
+
+
+def _storage_warnings(worker, job):
+    """The worker's WARNING lines that name the job and a storage error."""
+    return [
+        line
+        for line in _worker_log(worker).splitlines()
+        if "WARNING" in line and f"job {job.pk}: media storage failed (" in line
+    ]
+
+
+def _finished(job):
+    fresh = AvatarJob.objects.get(pk=job.pk)
+    return fresh if fresh.is_terminal else None
+
+
 def test_s3_out_of_reach_for_a_while_loses_nothing_and_leaves_no_orphan(
     start_worker, worker_env, engine, s3_storage, s3_proxy, alice, bob
 ):
     worker_env.update(s3_proxy.env)
+    worker_env["AVATAR_STEP_LEASE_SECONDS"] = str(PRODUCTION_LEASE_SECONDS)
     engine.configure(processing_seconds=2)
-    start_worker()
+    worker = start_worker()
     job = make_job(alice)
     wait_for(
         lambda: AvatarJob.objects.get(pk=job.pk).status in PREDICTING_STATUSES,
@@ -92,15 +124,17 @@ def test_s3_out_of_reach_for_a_while_loses_nothing_and_leaves_no_orphan(
     assert not AvatarJob.objects.filter(owner=bob).exists()
 
     s3_proxy.restore()
-    # The sweeper sends the step again once its lease has passed.
+    # The poll step re-schedules itself: the job completes long before its lease would let the
+    # sweeper send the step again.
     job = wait_for(
-        lambda: _finished_after_sweeping(job),
-        timeout=60,
-        interval=0.5,
-        message="the job to complete once S3 is back",
+        lambda: _finished(job),
+        timeout=BACK_WITHIN_SECONDS,
+        message="the job to complete by itself once S3 is back",
     )
 
     assert job.status == JobStatus.COMPLETED
+    assert not _sweeper_ran(worker)
+    assert _storage_warnings(worker, job), "no WARNING naming the job and the storage error"
     assert engine.stats()["runs_accepted"] == 1  # stored late, never sent to FASHN twice
     result = job.results.get()
     # Then its selfie goes (retention 0): the bucket holds exactly what the rows point to.
@@ -112,33 +146,35 @@ def test_s3_out_of_reach_for_a_while_loses_nothing_and_leaves_no_orphan(
     )
 
 
-def _finished_after_sweeping(job):
-    """Run the sweeper, as beat does every AVATAR_SWEEP_INTERVAL_SECONDS; the job if it ended."""
-    steps.sweep_overdue_jobs()
-    fresh = AvatarJob.objects.get(pk=job.pk)
-    return fresh if fresh.is_terminal else None
-
-
 def test_a_job_whose_selfie_cannot_be_read_is_submitted_once_s3_is_back(
     start_worker, worker_env, engine, s3_proxy, alice
 ):
     worker_env.update(s3_proxy.env)
+    worker_env["AVATAR_STEP_LEASE_SECONDS"] = str(PRODUCTION_LEASE_SECONDS)
     job = make_job(alice)  # stored while S3 answers; its submit step waits in the queue
     s3_proxy.cut()
 
-    start_worker()
+    worker = start_worker()
     # The submit step cannot read the selfie: nothing is sent to FASHN, the job stays queued.
     wait_for(lambda: s3_proxy.refused >= 1, message="the worker to try to read the selfie")
     assert AvatarJob.objects.get(pk=job.pk).status == JobStatus.QUEUED
     assert engine.stats()["runs_accepted"] == 0
 
+    # It holds no FASHN slot while it waits for S3 (each try takes one only for a moment).
+    wait_for(
+        lambda: str(job.pk) not in fashn_limits().in_flight.holders(),
+        timeout=5,
+        message="the job to hold no FASHN slot",
+    )
+
     s3_proxy.restore()
     job = wait_for(
-        lambda: _finished_after_sweeping(job),
-        timeout=60,
-        interval=0.5,
-        message="the job to complete once S3 is back",
+        lambda: _finished(job),
+        timeout=BACK_WITHIN_SECONDS,
+        message="the job to complete by itself once S3 is back",
     )
 
     assert job.status == JobStatus.COMPLETED
+    assert not _sweeper_ran(worker)
+    assert _storage_warnings(worker, job), "no WARNING naming the job and the storage error"
     assert engine.stats()["runs_accepted"] == 1

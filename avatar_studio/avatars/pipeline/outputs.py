@@ -29,6 +29,7 @@ from PIL import Image
 
 from avatar_studio import fashn
 
+from ..files import delete_files
 from ..models import result_path
 
 logger = logging.getLogger(__name__)
@@ -51,8 +52,10 @@ class StoredOutput:
 def store_outputs(job, attempt, outputs):
     """Download every output and store it. Returns a ``StoredOutput`` for each.
 
-    Raises ``fashn.FashnError`` (retryable or not) when an output cannot be had; files written
-    before the failure are removed.
+    Raises ``fashn.FashnError`` (retryable or not) when an output cannot be had, or one of
+    ``files.STORAGE_ERRORS`` when the storage fails; files written before the failure are
+    removed if the storage lets them be (else the next try writes over them, as their names are
+    the attempt's own, or ``purge_orphan_files`` finds them).
     """
     if not outputs:
         raise fashn.OutputUnavailableError("the prediction completed without any output")
@@ -152,7 +155,7 @@ def _store_one(job, attempt, index, downloaded):
     try:
         thumbnail_name = _save(f"{stem}-thumb.jpg", make_thumbnail(marked))
     except Exception:
-        default_storage.delete(image_name)
+        delete_files([image_name])
         raise
     return StoredOutput(index, image_name, thumbnail_name, downloaded.content_type, width, height)
 
@@ -192,9 +195,9 @@ def _save(name, data):
 
 
 def delete_stored(stored):
-    for output in stored:
-        default_storage.delete(output.image_name)
-        default_storage.delete(output.thumbnail_name)
+    """Delete the outputs' files as far as the storage lets (a failure is logged), so that the
+    error that made them unwanted is the one raised."""
+    delete_files(name for output in stored for name in (output.image_name, output.thumbnail_name))
 
 
 # --- AI-generated marking and metadata stripping -------------------------------------------------

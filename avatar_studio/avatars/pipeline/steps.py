@@ -19,6 +19,7 @@ from django.utils import timezone
 from avatar_studio import fashn
 
 from .. import received_selfies, selectors
+from ..files import STORAGE_ERRORS
 from ..models import PREDICTING_STATUSES, AvatarResult, JobStatus
 from . import cadence, fair_share, outputs, transitions
 from .failures import (
@@ -124,7 +125,12 @@ def submit_job(job_id, token, *, in_turn=False):
         return
     # An uploaded HEIC is decoded here, not in the upload request, and before a slot is taken:
     # a slot must not idle through a decode. First of all, so no job keeps one as received.
-    if not received_selfies.normalise_received(job):
+    try:
+        normalised = received_selfies.normalise_received(job)
+    except STORAGE_ERRORS as error:
+        _storage_out_of_reach(job, error, transitions.requeue)
+        return
+    if not normalised:
         transitions.fail_job(job, SELFIE_DAMAGED)
         return
     if timezone.now() >= job.deadline_at:
@@ -141,6 +147,11 @@ def submit_job(job_id, token, *, in_turn=False):
         inputs = prediction_inputs(job)
     except (FileNotFoundError, ValueError):  # a file is gone, or the job never had one
         transitions.fail_job(job, TRYON_INPUT_MISSING if job.is_tryon else SELFIE_MISSING)
+        _release_slot(job, limits)
+        return
+    except STORAGE_ERRORS as error:  # after FileNotFoundError, an OSError too
+        # Requeued before the slot is handed on: the wake-up must not find this job waiting.
+        _storage_out_of_reach(job, error, transitions.requeue)
         _release_slot(job, limits)
         return
     wait = limits.run_rate.take()
@@ -285,6 +296,10 @@ def _store_results(job, attempt, prediction, *, end_seen_at):
         logger.error("job %s: outputs of %s unavailable: %r", job.pk, attempt.prediction_id, error)
         transitions.fail_job(job, RESULT_UNAVAILABLE, from_statuses=PREDICTING_STATUSES)
         return
+    except STORAGE_ERRORS as error:
+        # The next poll sees the prediction completed again and stores its outputs then.
+        _storage_out_of_reach(job, error, transitions.postpone_poll)
+        return
     completed = transitions.complete_job(
         job,
         attempt,
@@ -297,6 +312,23 @@ def _store_results(job, attempt, prediction, *, end_seen_at):
         # downloading) completed the job first. Both wrote the same file names, so remove only
         # what the job's results do not point to: never the files of the completed job.
         outputs.delete_stored(_not_kept(job, stored))
+
+
+def _storage_out_of_reach(job, error, reschedule):
+    """The media storage failed the step (S3 out of reach or refusing, the disk failing): a
+    transient condition, retried like a request FASHN refused for now.
+
+    ``reschedule`` (``transitions.requeue`` or ``postpone_poll``) sends the same step again
+    after the transient wait, long before its lease would let the sweeper do it. Nothing is left
+    half-done: a submit has sent nothing to FASHN yet, and a store has removed what it wrote
+    (its file names are the attempt's own, so the next try writes over anything left). The job's
+    deadline ends the retries: a step rescheduled in time is never overdue for the sweeper.
+    """
+    logger.warning("job %s: media storage failed (%r), the step runs again", job.pk, error)
+    if timezone.now() >= job.deadline_at:
+        transitions.fail_job(job, DEADLINE_EXCEEDED)
+        return
+    reschedule(job, delay=cadence.after_refusal(error))
 
 
 def _not_kept(job, stored):
