@@ -141,9 +141,9 @@ def make_plan(
     late = expected.late_share > LATE_SHARE
     earliest = (PROBE_FRACTION if late else FIRST_POLL_FRACTION) * median
     window = high - earliest  # where completions usually fall, after the first poll
-    # A typical job makes the first poll and (median - first) / step short ones: within the
-    # allowance on average (the status window is a sliding average too). With no room for short
-    # polls, one more poll covers the window.
+    # A typical job makes the first poll and at most (median - earliest) / step short ones:
+    # within the allowance on average (the status window is a sliding average too). With no
+    # room for short polls, one more poll covers the window.
     budget_step = (median - earliest) / (allowed - 1) if allowed > 1 else window
     step = min(max(MIN_STEP_SECONDS, STEP_FRACTION * median, budget_step), max_backoff)
     # One step before the usual end: the next poll then lands within a step after it. Earlier
