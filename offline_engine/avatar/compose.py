@@ -608,24 +608,71 @@ def finish_at_full_size(
 
     Every pass here touches three million values, so the canvas is rounded to bytes at work
     size and scaled up as bytes (OpenCV's fastest path; the grain dithers any step that leaves),
-    the grain added with a saturating add, and only the head's box is worked in floats.
+    the grain added with a saturating add (fine grain a tile at a time, with no full-size
+    noise made), and only the head's box is worked in floats.
     """
     small = cv2.convertScaleAbs(canvas)  # values are never negative: this rounds and saturates
     out = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
     coarse = max(1.0, head.placement.scale)
-    noise = shading.grain((height, width), head.grain, seed, coarse)
-    grain = np.rint(noise).astype(np.int16)
-    out = cv2.add(out, cv2.merge([grain, grain, grain]), dtype=cv2.CV_8U)
+    if coarse <= shading.FINE_GRAIN:
+        tile = shading.grain_tile((height, width), head.grain, seed)
+        _add_tiled(out, _rounded_rgb(tile))
+
+        def noise_at(rows: slice, cols: slice) -> np.ndarray:
+            th, tw = tile.shape
+            return tile[
+                np.ix_(np.arange(rows.start, rows.stop) % th, np.arange(cols.start, cols.stop) % tw)
+            ]
+
+    else:
+        noise = shading.grain((height, width), head.grain, seed, coarse)
+        out = cv2.add(out, _rounded_rgb(noise), dtype=cv2.CV_8U)
+
+        def noise_at(rows: slice, cols: slice) -> np.ndarray:
+            return noise[rows, cols]
+
     hx, hy = head.placement.origin
-    region, alpha = _region(out, head.alpha, hx, hy)
+    # Where the head's alpha is 0 nothing of it is pasted (the box of the rest is enough).
+    inside = _bounding_box_of(head.alpha > 0.0)
+    if inside is None:
+        return out
+    (r0, r1), (c0, c1) = inside
+    region, alpha = _region(out, head.alpha[r0:r1, c0:c1], hx + c0, hy + r0)
     if region is not None:
         (y0, y1), (x0, x1) = region
         src = head.rgb[y0 - hy : y1 - hy, x0 - hx : x1 - hx]
         # Under the head the grain is not wanted: the body's pixel without it, then the head.
-        dst = out[y0:y1, x0:x1].astype(np.float32) - (noise[y0:y1, x0:x1] * alpha)[..., None]
-        dst += (src - dst) * alpha[..., None]
+        # (Alpha and grain as three channels: numpy broadcasts over a last axis of 3 slowly.)
+        alpha3 = cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB)
+        lifted = cv2.cvtColor(noise_at(slice(y0, y1), slice(x0, x1)) * alpha, cv2.COLOR_GRAY2RGB)
+        dst = out[y0:y1, x0:x1].astype(np.float32) - lifted
+        dst += (src - dst) * alpha3
         out[y0:y1, x0:x1] = cv2.convertScaleAbs(dst)
     return out
+
+
+def _rounded_rgb(noise: np.ndarray) -> np.ndarray:
+    """Grain rounded to whole levels, the same on the three channels."""
+    grain = np.rint(noise).astype(np.int16)
+    return cv2.merge([grain, grain, grain])
+
+
+def _add_tiled(out: np.ndarray, tile: np.ndarray) -> None:
+    """``tile`` repeated from (0, 0) added to ``out`` in place, saturating."""
+    th, tw = tile.shape[:2]
+    h, w = out.shape[:2]
+    for y in range(0, h, th):
+        for x in range(0, w, tw):
+            block = out[y : y + th, x : x + tw]
+            bh, bw = block.shape[:2]
+            block[:] = cv2.add(block, tile[:bh, :bw], dtype=cv2.CV_8U)
+
+
+def _bounding_box_of(mask: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    return (int(rows[0]), int(rows[-1]) + 1), (int(cols[0]), int(cols[-1]) + 1)
 
 
 def body_skin(cheeks: np.ndarray, jaw: np.ndarray | None) -> np.ndarray:
