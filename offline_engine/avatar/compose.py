@@ -516,14 +516,22 @@ def paint_torso(
     fly = 1.0 - 0.1 * np.exp(-(((xx - fig.cx) / 0.6) ** 2)) * (yy > hem_y + 0.1 * wu) * (
         yy < fig.y(fig.CROTCH) - 0.3 * wu
     )
-    colour = (
-        skin_shade(palette.skin, sh)
-        / np.maximum(sh, 1e-3)[..., None]
-        * (f_skin * (1.0 - 0.28 * shadows.neckline[r, c]))[..., None]
-        + palette.top * (f_top * rib * hem)[..., None]
-        + palette.trousers * (f_tr * fly * (1.0 - 0.3 * shadows.hem[r, c]))[..., None]
-    ) / np.maximum(cov, 1e-4)[..., None]
-    _over(canvas, torso, colour * sh[..., None])
+    lit = np.maximum(sh, 1e-3)
+    skin_w = f_skin * (1.0 - 0.28 * shadows.neckline[r, c])
+    top_w = f_top * rib * hem
+    trousers_w = f_tr * fly * (1.0 - 0.3 * shadows.hem[r, c])
+    total = np.maximum(cov, 1e-4)
+    # Channel by channel (numpy broadcasts over a last axis of three slowly), then shaded.
+    skin = cv2.split(skin_shade(palette.skin, sh))
+    colour = cv2.merge(
+        [
+            (skin[k] / lit * skin_w + palette.top[k] * top_w + palette.trousers[k] * trousers_w)
+            / total
+            * sh
+            for k in range(3)
+        ]
+    )
+    _over(canvas, torso, colour)
 
 
 def paint_legs(canvas: np.ndarray, legs: list[Part | None], light: Light, palette: Palette) -> None:
@@ -717,7 +725,9 @@ def _faded(part: Part | None, rows: float) -> Part | None:
 def _over(canvas: np.ndarray, part: Part, colour: np.ndarray, weight=None) -> None:
     cov = part.coverage if weight is None else part.coverage * weight
     region = canvas[part.rows, part.cols]
-    region += (colour - region) * cov[..., None]
+    # The coverage as three channels: numpy broadcasts over a last axis of three slowly.
+    cov3 = cv2.cvtColor(cov, cv2.COLOR_GRAY2RGB) if cov.dtype == np.float32 else cov[..., None]
+    region += (colour - region) * cov3
 
 
 def _region(canvas: np.ndarray, alpha: np.ndarray, x0: int, y0: int):

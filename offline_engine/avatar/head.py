@@ -253,7 +253,7 @@ def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: fl
         alpha[box] = alpha_in * w_in + np.maximum(alpha_in * cap, dome) * (1.0 - w_in)
         # The made hair is a volume: a little darker towards its rim, as the crown turns away.
         rim = 0.2 * smoothstep(0.45, 1.0, rim_d) * (1.0 - w_in)
-        rgbf[box] = rgbf[box] * (1.0 - rim)[..., None]
+        rgbf[box] = rgbf[box] * cv2.cvtColor((1.0 - rim).astype(np.float32), cv2.COLOR_GRAY2RGB)
 
     alpha = _joined_to_face(alpha, (anchor[0] - x0, anchor[1] - y0))
     rows = np.flatnonzero(alpha.max(axis=1) > 0.5)
@@ -565,16 +565,22 @@ def _fill_beyond_photo(patch, valid, photo_w, a, person, anchor, origin, unit):
     edge_y[bys, bxs] = edges[:, 0] + (bys - edges[:, 0]) / tb * inward
     edge_x[bys, bxs] = edges[:, 1] + (bxs - edges[:, 1]) / tb * inward
 
-    base, grain = _made_hair(half, inside, d_in, a, person, anchor, origin, unit)
+    base, shade, hue = _made_hair(half, inside, d_in, a, person, anchor, origin, unit)
     # The colour turns from the hair's at the cut to the hair's median over 0.2 face widths
     # (no dark or light band along the cut); the grain is whole from the photo's edge.
     # The grain is already whole at the photo's edge, under the blend band below: a smooth
     # stripe of the cut's colour along the edge read as a line between made and real hair.
-    turn = smoothstep(0.0, 0.1 * unit, dist)[..., None]
-    fade = smoothstep(-0.05 * unit, 0.0, dist - d_in)[..., None]
-    colour = at_cut * (1.0 - turn) + base * turn
-    filled = colour + grain * fade
-    up = cv2.resize(np.clip(filled, 0, 255), (w, h), interpolation=cv2.INTER_LINEAR)
+    turn = smoothstep(0.0, 0.1 * unit, dist)
+    fade = smoothstep(-0.05 * unit, 0.0, dist - d_in)
+    # Channel by channel: numpy broadcasts over a last axis of three slowly.
+    cut = cv2.split(at_cut)
+    filled = cv2.merge(
+        [
+            np.clip(cut[k] * (1.0 - turn) + base[k] * turn + shade * hue[k] * fade, 0, 255)
+            for k in range(3)
+        ]
+    )
+    up = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
     carried = (inside == 0) | (d_in < inward)
     carried = cv2.resize(carried.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
     # Outside this box the photo's pixels and alpha stay as they are: only it is worked on.
@@ -589,7 +595,7 @@ def _fill_beyond_photo(patch, valid, photo_w, a, person, anchor, origin, unit):
     )
     # The made hair reaches a band into the photo and fades into it there: switching from one
     # to the other at the edge drew a seam (the photo's last rows are often paler or darker).
-    w_in = photo_w[box][..., None]
+    w_in = cv2.cvtColor(photo_w[box], cv2.COLOR_GRAY2RGB)
     blended = patch[box].astype(np.float32) * w_in + up[box] * (1.0 - w_in)
     filled_patch = patch.copy()
     filled_patch[box] = np.clip(blended + 0.5, 0, 255).astype(patch.dtype)
@@ -631,7 +637,8 @@ def _hair_extent(row: np.ndarray, us: np.ndarray, face_half: float) -> tuple[flo
 def _made_hair(half, inside, d_in, a, person, anchor, origin, unit):
     """Hair of the colour seen at the photo's cut, on the half grid: the hair pixels' median
     colour, and a shading (added, in levels) from their own spread at two scales (broad locks,
-    fine grain), the same in every direction: no pattern."""
+    fine grain), the same in every direction: no pattern. Returns the colour (RGB), the shading
+    (the half grid's shape) and the hue (RGB per level of shading)."""
     hh, hw = inside.shape
     # The colour is sampled on a quarter grid: a median needs no detail.
     qw, qh = max(1, hw // 2), max(1, hh // 2)
@@ -659,7 +666,7 @@ def _made_hair(half, inside, d_in, a, person, anchor, origin, unit):
     shade = 0.6 * spread * locks + 0.6 * spread * field((hh, hw), 0.7)
     # In the hair's own hue: levels of brightness times its colour over its brightness.
     level = max(float(base @ LUMA), 1.0)
-    return base[None, None, :], shade[..., None] * (base / level)[None, None, :]
+    return base, shade, base / level
 
 
 def _skin_like(rgbf: np.ndarray, skin: np.ndarray, unit: float) -> np.ndarray:
