@@ -106,7 +106,9 @@ def backdrop(
     level = (1.0 + glow) * vignette
     if shadow is not None:
         level = level * (1.0 - shadow)
-    return (top * (1 - t) + bottom * t) * level[..., None]
+    paper = top * (1 - t) + bottom * t  # one colour per row
+    # Channel by channel: numpy broadcasts over a last axis of three slowly.
+    return cv2.merge([paper[:, :, k] * level for k in range(3)])
 
 
 GRAIN_TILE = 512
