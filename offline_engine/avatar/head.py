@@ -605,12 +605,17 @@ def _fill_beyond_photo(patch, valid, photo_w, a, person, anchor, origin, unit):
     return filled_patch, from_edge, box
 
 
-def _bounding_box(mask: np.ndarray) -> tuple[slice, slice]:
-    """The rows and columns (slices) that hold every true pixel of ``mask``."""
+def _bounding_box(mask: np.ndarray, grow: int = 0) -> tuple[slice, slice]:
+    """The rows and columns (slices) that hold every true pixel of ``mask``, and ``grow``
+    pixels more on each side (within the mask's shape)."""
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:
         return slice(0, 0), slice(0, 0)
-    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+    h, w = mask.shape
+    return (
+        slice(max(0, int(rows[0]) - grow), min(h, int(rows[-1]) + 1 + grow)),
+        slice(max(0, int(cols[0]) - grow), min(w, int(cols[-1]) + 1 + grow)),
+    )
 
 
 def _identity(box: tuple[slice, slice]) -> tuple[np.ndarray, np.ndarray]:
@@ -624,8 +629,16 @@ def _identity(box: tuple[slice, slice]) -> tuple[np.ndarray, np.ndarray]:
 def _into_photo(valid: np.ndarray, unit: float) -> np.ndarray:
     """0 at the photo's edge to 1 a band (0.1 face widths) inside it: where the made hair
     fades into the photo's."""
-    d_photo = cv2.distanceTransform((valid > 0.5).astype(np.uint8), cv2.DIST_L2, 5)
-    return smoothstep(0.0, 0.1 * unit, d_photo).astype(np.float32)
+    inside = (valid > 0.5).astype(np.uint8)
+    band = 0.1 * unit
+    out = np.ones(inside.shape, np.float32)
+    # Only near the pixels outside the photo is anything under 1: the distances are taken in
+    # their box grown by the band (and a margin for the chamfer's error), the same there as
+    # over the whole patch.
+    near = _bounding_box(inside == 0, grow=math.ceil(band * 1.1) + 2)
+    d_photo = cv2.distanceTransform(inside[near], cv2.DIST_L2, 5)
+    out[near] = smoothstep(0.0, band, d_photo)
+    return out
 
 
 def _hair_extent(row: np.ndarray, us: np.ndarray, face_half: float) -> tuple[float, float]:
