@@ -366,8 +366,9 @@ def coverage_maps(parts: Parts, fig: Figure, outfit: Outfit, shape: tuple[int, i
     sleeves = _coverage(shape, *parts.sleeves)
     hands = _coverage(shape, *parts.hands, *parts.thumbs)
     bare_arms = np.clip(_coverage(shape, *parts.arms) - sleeves, 0, 1)
-    skin = np.maximum.reduce([torso * (1 - below_neckline), neck, bare_arms, hands])
-    body = np.maximum.reduce([torso, trousers, arms, hands, neck])
+    # Pairwise: np.maximum.reduce over a list first copies it all into one stacked array.
+    skin = np.maximum(np.maximum(np.maximum(torso * (1 - below_neckline), neck), bare_arms), hands)
+    body = np.maximum(np.maximum(np.maximum(np.maximum(torso, trousers), arms), hands), neck)
     thumbs = _coverage(shape, *parts.thumbs)
     return Coverage(
         neckline_y, hem_y, rows, fabric, top, trousers, arms, sleeves, thumbs, skin, body
