@@ -119,15 +119,12 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -
     def box(x: np.ndarray) -> np.ndarray:
         return cv2.boxFilter(x, -1, k, borderType=cv2.BORDER_REFLECT)
 
-    # The means filtered together as channels of one image: one pass instead of four.
-    means = box(cv2.merge([guide, src, guide * src, guide * guide]))
-    mean_i, mean_p, mean_ip, mean_ii = cv2.split(means)
-    cov = mean_ip - mean_i * mean_p
-    var = mean_ii - mean_i * mean_i
+    mean_i, mean_p = box(guide), box(src)
+    cov = box(guide * src) - mean_i * mean_p
+    var = box(guide * guide) - mean_i * mean_i
     a = cov / (var + eps)
     b = mean_p - a * mean_i
-    box_a, box_b = cv2.split(box(cv2.merge([a, b])))
-    return box_a * guide + box_b
+    return box(a) * guide + box(b)
 
 
 def _grain(rgb: np.ndarray, a: Analysis, placement: Placement, unit: float) -> float:
