@@ -97,6 +97,19 @@ def blur(image: np.ndarray, sigma: float, shrink: int = 4) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def bounding_box(mask: np.ndarray, grow: int = 0) -> tuple[slice, slice] | None:
+    """The rows and columns (slices) that hold every true pixel of ``mask``, and ``grow``
+    pixels more on each side (within the mask's shape); None when nothing is true."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    h, w = mask.shape
+    return (
+        slice(max(0, int(rows[0]) - grow), min(h, int(rows[-1]) + 1 + grow)),
+        slice(max(0, int(cols[0]) - grow), min(w, int(cols[-1]) + 1 + grow)),
+    )
+
+
 def smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
     t = np.subtract(x, edge0)
     if t.ndim == 0 or t.dtype.kind != "f":

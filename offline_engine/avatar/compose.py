@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..imaging import smoothstep
+from ..imaging import bounding_box, smoothstep
 from . import shading
 from .analysis import FRAME_SIDE, SEGMENT_SIZE, Analysis
 from .body import BodyMasks, Build, Figure, Part, build_from_prompt, profile, tube
@@ -642,11 +642,11 @@ def finish_at_full_size(
 
     hx, hy = head.placement.origin
     # Where the head's alpha is 0 nothing of it is pasted (the box of the rest is enough).
-    inside = _bounding_box_of(head.alpha > 0.0)
+    inside = bounding_box(head.alpha > 0.0)
     if inside is None:
         return out
-    (r0, r1), (c0, c1) = inside
-    region, alpha = _region(out, head.alpha[r0:r1, c0:c1], hx + c0, hy + r0)
+    rows, cols = inside
+    region, alpha = _region(out, head.alpha[inside], hx + cols.start, hy + rows.start)
     if region is not None:
         (y0, y1), (x0, x1) = region
         src = head.rgb[y0 - hy : y1 - hy, x0 - hx : x1 - hx]
@@ -675,13 +675,6 @@ def _add_tiled(out: np.ndarray, tile: np.ndarray) -> None:
             block = out[y : y + th, x : x + tw]
             bh, bw = block.shape[:2]
             block[:] = cv2.add(block, tile[:bh, :bw], dtype=cv2.CV_8U)
-
-
-def _bounding_box_of(mask: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]] | None:
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if rows.size == 0:
-        return None
-    return (int(rows[0]), int(rows[-1]) + 1), (int(cols[0]), int(cols[-1]) + 1)
 
 
 def body_skin(cheeks: np.ndarray, jaw: np.ndarray | None) -> np.ndarray:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..imaging import blur, downscale, smoothstep, warp_region
+from ..imaging import blur, bounding_box, downscale, smoothstep, warp_region
 from ..vision.person_segmentation import INPUT_SIZE as SEGMENT_SIZE
 from .analysis import FRAME_HALF_WIDTH, FRAME_SIDE, Analysis, Landmarks
 
@@ -181,6 +181,8 @@ def cut_out(a: Analysis, unit: float, anchor: tuple[float, float], neck_half: fl
         patch, from_edge, box = _fill_beyond_photo(
             patch, valid > 0.5, photo_w, a, person, anchor, (x0, y0), unit
         )
+        # The photo's edge only grazes the patch's border: nothing is made, carried or cut.
+        beyond_photo = box is not None
     rgbf = patch.astype(np.float32)
     guide = (rgbf @ LUMA) / 255.0
     radius = max(2, round(unit * 0.035))
@@ -529,17 +531,17 @@ def _fill_beyond_photo(patch, valid, photo_w, a, person, anchor, origin, unit):
     half size: the fill is soft anyway.
 
     ``photo_w`` is ``_into_photo``'s band. Returns the filled patch, the box (row and column
-    slices) outside which nothing of the photo is changed or carried, and the maps (x, y) from
-    each of the box's pixels to a point just inside the photo's edge nearest to it, for carrying
-    the alpha out.
+    slices) outside which nothing of the photo is changed or carried (None: nothing is), and
+    the maps (x, y) from each of the box's pixels to a point just inside the photo's edge
+    nearest to it, for carrying the alpha out.
     """
     h, w = valid.shape
     hw, hh = w // 2, h // 2
     half = cv2.resize(patch, (hw, hh), interpolation=cv2.INTER_AREA).astype(np.float32)
     inside = np.ascontiguousarray(valid[: hh * 2 : 2, : hw * 2 : 2]).astype(np.uint8)
     if inside.all() or not inside.any():
-        box = _bounding_box(photo_w < 1.0)
-        return patch, _identity(box), box
+        box = bounding_box(photo_w < 1.0)
+        return patch, None if box is None else _identity(box), box
     dist, labels = cv2.distanceTransformWithLabels(
         inside ^ 1, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
     )
@@ -584,7 +586,7 @@ def _fill_beyond_photo(patch, valid, photo_w, a, person, anchor, origin, unit):
     carried = (inside == 0) | (d_in < inward)
     carried = cv2.resize(carried.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
     # Outside this box the photo's pixels and alpha stay as they are: only it is worked on.
-    box = _bounding_box(carried | (photo_w < 1.0))
+    box = bounding_box(carried | (photo_w < 1.0))
     from_edge = tuple(
         np.where(
             carried[box],
@@ -600,19 +602,6 @@ def _fill_beyond_photo(patch, valid, photo_w, a, person, anchor, origin, unit):
     filled_patch = patch.copy()
     filled_patch[box] = np.clip(blended + 0.5, 0, 255).astype(patch.dtype)
     return filled_patch, from_edge, box
-
-
-def _bounding_box(mask: np.ndarray, grow: int = 0) -> tuple[slice, slice]:
-    """The rows and columns (slices) that hold every true pixel of ``mask``, and ``grow``
-    pixels more on each side (within the mask's shape)."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if rows.size == 0:
-        return slice(0, 0), slice(0, 0)
-    h, w = mask.shape
-    return (
-        slice(max(0, int(rows[0]) - grow), min(h, int(rows[-1]) + 1 + grow)),
-        slice(max(0, int(cols[0]) - grow), min(w, int(cols[-1]) + 1 + grow)),
-    )
 
 
 def _identity(box: tuple[slice, slice]) -> tuple[np.ndarray, np.ndarray]:
@@ -632,7 +621,9 @@ def _into_photo(valid: np.ndarray, unit: float) -> np.ndarray:
     # Only near the pixels outside the photo is anything under 1: the distances are taken in
     # their box grown by the band (and a margin for the chamfer's error), the same there as
     # over the whole patch.
-    near = _bounding_box(inside == 0, grow=math.ceil(band * 1.1) + 2)
+    near = bounding_box(inside == 0, grow=math.ceil(band * 1.1) + 2)
+    if near is None:
+        return out
     d_photo = cv2.distanceTransform(inside[near], cv2.DIST_L2, 5)
     out[near] = smoothstep(0.0, band, d_photo)
     return out

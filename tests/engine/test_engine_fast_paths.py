@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from offline_engine.avatar import head, shading
+from offline_engine.avatar.analysis import analyse
 from offline_engine.avatar.compose import finish_at_full_size
 from offline_engine.avatar.head import HeadLayer, Placement
 from offline_engine.imaging import blur, smoothstep
@@ -116,3 +117,27 @@ def test_the_finish_adds_the_same_grain_and_head_as_a_full_size_grain_field(scal
     )
     expected = _finished_with_a_full_size_grain(canvas, layer, width, height, 42)
     assert np.array_equal(finish_at_full_size(canvas, layer, width, height, 42), expected)
+
+
+def test_a_photo_edge_that_only_grazes_the_patch_changes_nothing(grace_hopper, monkeypatch):
+    """The photo's edge softened into the patch's border row but never below half: nothing is
+    outside the photo, so the head is cut out as if the photo went on (no made hair, no box)."""
+    analysis = analyse(grace_hopper)
+    unit, anchor = 170.0, (416.0, 300.0)
+    real = head._valid_mask
+
+    def everywhere(a, placement, size):
+        return np.ones_like(real(a, placement, size))
+
+    def grazed(a, placement, size):
+        valid = everywhere(a, placement, size)
+        valid[0, :] = 0.8  # the top row half inside the photo
+        return valid
+
+    monkeypatch.setattr(head, "_valid_mask", everywhere)
+    whole = head.cut_out(analysis, unit, anchor, 0.3)
+    monkeypatch.setattr(head, "_valid_mask", grazed)
+    grazing = head.cut_out(analysis, unit, anchor, 0.3)
+    assert head._into_photo(grazed(analysis, whole.placement, (40, 30)), unit).min() == 1.0
+    assert np.array_equal(grazing.alpha, whole.alpha)
+    assert np.array_equal(grazing.rgb, whole.rgb)
