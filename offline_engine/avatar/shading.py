@@ -106,7 +106,9 @@ def backdrop(
     level = (1.0 + glow) * vignette
     if shadow is not None:
         level = level * (1.0 - shadow)
-    return (top * (1 - t) + bottom * t) * level[..., None]
+    paper = top * (1 - t) + bottom * t  # one colour per row
+    # Channel by channel: numpy broadcasts over a last axis of three slowly.
+    return cv2.merge([paper[:, :, k] * level for k in range(3)])
 
 
 GRAIN_TILE = 512
@@ -124,12 +126,21 @@ def _seeded_tile(seed: int, sigma: float) -> np.ndarray:
     return np.roll(_unit_noise(), (int(dy), int(dx)), axis=(0, 1)) * np.float32(sigma)
 
 
+FINE_GRAIN = 1.25  # the most ``coarse`` that is drawn as fine grain: one tile repeated
+
+
+def grain_tile(shape: tuple[int, int], sigma: float, seed: int) -> np.ndarray:
+    """The tile that fine grain (``coarse`` <= FINE_GRAIN) of ``shape`` repeats from (0, 0)."""
+    h, w = shape
+    return _seeded_tile(seed, sigma)[: min(h, GRAIN_TILE), : min(w, GRAIN_TILE)]
+
+
 def grain(shape: tuple[int, int], sigma: float, seed: int, coarse: float = 1.0) -> np.ndarray:
     """Seeded photo noise; ``coarse`` > 1 makes it blotchier (an upscaled photo's grain)."""
     h, w = shape
-    if coarse <= 1.25:
+    if coarse <= FINE_GRAIN:
         # A 512-pixel tile repeated: grain this faint shows no repeat, and it is 10x cheaper.
-        tile = _seeded_tile(seed, sigma)[: min(h, GRAIN_TILE), : min(w, GRAIN_TILE)]
+        tile = grain_tile(shape, sigma, seed)
         reps = (-(-h // tile.shape[0]), -(-w // tile.shape[1]))
         return np.tile(tile, reps)[:h, :w]
     sh, sw = max(1, round(h / coarse)), max(1, round(w / coarse))
