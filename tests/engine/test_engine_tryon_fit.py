@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import io
 
+import cv2
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from offline_engine.avatar.renderer import render_avatar
 from offline_engine.tryon.renderer import render_tryon, render_tryon_max
@@ -129,3 +130,92 @@ def test_a_light_top_on_a_light_backdrop_leaves_the_backdrop_alone(face_jpeg):
         before = avatar.rgb[y0:y1, x - 10 : x + 10].astype(int)
         after = out[y0:y1, x - 10 : x + 10].astype(int)
         assert np.abs(after - before).max() <= 2
+
+
+def shorts(colour) -> Image.Image:
+    """Flared shorts: a waistband, then wider down to the hems, two legs from mid-height."""
+    image = Image.new("RGB", (500, 420), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    shape = [(120, 30), (380, 30), (430, 380), (265, 380), (250, 190), (235, 380), (70, 380)]
+    draw.polygon(shape, fill=colour)
+    draw.rectangle((120, 30, 380, 65), fill=tuple(int(0.8 * c) for c in colour))
+    return image
+
+
+def _near(pixels: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """Pixels of ``colour`` at any shading of it (scaled to their brightness), as a mask."""
+    scale = (pixels @ colour) / max(float(colour @ colour), 1.0)
+    close = np.abs(pixels - colour * scale[..., None]).max(axis=-1) < 18
+    return close & (scale > 0.3) & (scale < 1.4)
+
+
+def _worn(avatar, mask: np.ndarray, shape) -> np.ndarray:
+    """A work-size coverage mask of the avatar at the output's size, as booleans."""
+    return np.asarray(Image.fromarray((mask * 255).astype(np.uint8)).resize(shape[1::-1])) > 128
+
+
+@pytest.mark.parametrize("render", ["v1.6", "max"])
+@pytest.mark.parametrize("drawing", [garments.skirt, shorts], ids=["skirt", "shorts"])
+def test_bottoms_narrower_than_the_old_trousers_leave_none_of_them_at_the_hips(
+    face_jpeg, drawing, render
+):
+    """A curvy avatar's black trousers are wider at the hips than the new bottoms go on (her
+    hips are measured between her arms): beside the new garment is the backdrop, not them."""
+    avatar = render_avatar(face_jpeg, "2:3", 28, "curvy figure")
+    model = png(Image.fromarray(avatar.rgb))
+    garment = png(drawing(RED))
+    if render == "v1.6":
+        out, _ = render_tryon(model, garment, "bottoms", 42)
+    else:
+        out, _ = render_tryon_max(model, garment, 42, None)
+    fig = avatar.figure
+    band = slice(_full(fig, fig.y(fig.BELT + 0.3)), _full(fig, fig.y(fig.HIP + 0.3)))
+    wore = _worn(avatar, avatar.masks.trousers, out.shape)[band]
+    # The old trousers' colour as the model image shows it there (its median), and how much
+    # of the band it covered: the check can fail.
+    before = avatar.rgb[band].astype(np.float32)
+    old = np.median(before[wore], axis=0)
+    assert _near(before, old)[wore].mean() > 0.9
+    left = _near(out[band].astype(np.float32), old)
+    assert left.sum() == 0, left.sum()
+    # ... where the new garment is not, the backdrop shows: as light as the backdrop's far ends.
+    red = _near(out[band].astype(np.float32), np.array(RED, np.float32))
+    red = cv2.dilate(red.astype(np.uint8), np.ones((1, 15), np.uint8)) > 0  # and its soft edge
+    beside = wore & ~red & ~_worn(avatar, avatar.masks.arms, out.shape)[band]
+    assert beside.sum() > 2000  # the new garment is narrower than the old trousers were
+    luma = out[band].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    assert np.percentile(luma[beside], 5) > 150
+
+
+def test_the_legs_below_shorts_are_bare(face_jpeg):
+    """Below the shorts' hems, where the old trousers went on down the legs, is skin."""
+    avatar = render_avatar(face_jpeg, "9:16", 9, "petite")  # navy trousers, a long frame
+    out, _ = render_tryon(png(Image.fromarray(avatar.rgb)), png(shorts(RED)), "bottoms", 42)
+    red = _near(out.astype(np.float32), np.array(RED, np.float32))
+    fig = avatar.figure
+    leg = _full(fig, fig.cx - 0.5 * fig.build.hip * fig.unit)  # the middle of a leg
+    hem = np.flatnonzero(red[:, leg - 5 : leg + 5].all(axis=1))[-1]
+    below = slice(hem + 10, out.shape[0])
+    wore = _worn(avatar, avatar.masks.trousers, out.shape)[below]
+    assert wore.sum() > 20_000  # the trousers went on down the legs
+    old = np.array(avatar.outfit.trousers, np.float32)
+    assert _near(avatar.rgb[below].astype(np.float32), old)[wore].mean() > 0.9
+    after = out[below].astype(np.float32)
+    assert _near(after, old)[wore].sum() == 0
+    # Skin's hue (red over green over blue) at some shading, on nearly all of it.
+    hue = after / np.maximum(after.sum(axis=-1, keepdims=True), 1.0)
+    warm = (hue[..., 0] > hue[..., 1]) & (hue[..., 1] > hue[..., 2])
+    assert warm[wore].mean() > 0.9
+
+
+def test_a_flared_skirt_goes_on_as_wide_as_the_hips_under_it(face_jpeg):
+    """A skirt's drawing is narrow at the waistband and wide at the hem; worn, it covers the
+    body from the belt line down, not a waistband's width with the backdrop beside it."""
+    avatar = render_avatar(face_jpeg, "2:3", 11, "athletic build")
+    out, _ = render_tryon(png(Image.fromarray(avatar.rgb)), png(garments.skirt(RED)), "bottoms", 42)
+    fig = avatar.figure
+    for level in (fig.BELT, fig.BELT + 0.3, fig.HIP):
+        row = _full(fig, fig.y(level))
+        red = np.flatnonzero(_near(out[row].astype(np.float32), np.array(RED, np.float32)))
+        body = 2 * fig.torso_half(np.array([fig.y(level)]))[0]  # work size: half of full
+        assert red[0] <= _full(fig, fig.cx) - body and red[-1] >= _full(fig, fig.cx) + body
