@@ -85,6 +85,8 @@ def bare_legs(person: Person, out: np.ndarray, layer, top: float, noise: float, 
     same = same * near * (1.0 - skin_likeness(rgbf, person.skin))
     if keep is not None:
         same = same * (1.0 - keep)
+    # Under the new garment nothing shows: most of the region, left as it is (half the work).
+    same = same * (1.0 - _covered(layer, xs, ys))
     if not same.any():
         return
     bare, across = _bare_legs_region(person, layer, xs, ys)
@@ -99,18 +101,38 @@ def bare_legs(person: Person, out: np.ndarray, layer, top: float, noise: float, 
     to_back = cv2.resize(to_back, full, interpolation=cv2.INTER_LINEAR)
     level = cv2.resize(level, full, interpolation=cv2.INTER_LINEAR)
     grain = shading.grain(to_skin.shape, noise, seed)
-    region = out[y0:y1, x0:x1].astype(np.float32)
+    region = out[y0:y1, x0:x1]  # a view: only the pixels that change are read and written
     back = to_back > 0.004
     if back.any():
         yy, xx = np.nonzero(back)
-        colour = backdrop_at(out, y0 + yy, x0 + xx) + grain[back][:, None]
-        region[back] += (colour - region[back]) * to_back[back][:, None]
+        colour = backdrop_at(out, y0 + yy, x0 + xx) + grain[yy, xx][:, None]
+        _blend(region, yy, xx, colour, to_back[yy, xx])
     paint = to_skin > 0.004
     if paint.any():
-        index = np.rint((np.clip(level[paint], 0.35, 1.2) - 0.35) * (255 / 0.85)).astype(np.intp)
-        colour = skin_table[index] + grain[paint][:, None]
-        region[paint] += (colour - region[paint]) * to_skin[paint][:, None]
-    out[y0:y1, x0:x1] = cv2.convertScaleAbs(region)  # rounds and saturates
+        yy, xx = np.nonzero(paint)
+        index = np.rint((np.clip(level[yy, xx], 0.35, 1.2) - 0.35) * (255 / 0.85)).astype(np.intp)
+        colour = skin_table[index] + grain[yy, xx][:, None]
+        _blend(region, yy, xx, colour, to_skin[yy, xx])
+
+
+def _blend(region: np.ndarray, yy, xx, colour: np.ndarray, share: np.ndarray) -> None:
+    """``colour`` over the pixels (yy, xx) of ``region`` (uint8, in place) by ``share``."""
+    pixels = region[yy, xx].astype(np.float32)
+    pixels += (colour - pixels) * share[:, None]
+    region[yy, xx] = cv2.convertScaleAbs(pixels)  # rounds and saturates
+
+
+def _covered(layer, xs, ys) -> np.ndarray:
+    """1 on the grid ``xs`` x ``ys`` where the new garment hides what is under it, 0 elsewhere
+    and a couple of grid pixels inside its edge (its soft edge shows what lies under it)."""
+    x0, y0, alpha = layer
+    ix = (xs.ravel() - x0).astype(np.intp)
+    iy = (ys.ravel() - y0).astype(np.intp)
+    inx = (ix >= 0) & (ix < alpha.shape[1])
+    iny = (iy >= 0) & (iy < alpha.shape[0])
+    solid = alpha[iy.clip(0, alpha.shape[0] - 1)][:, ix.clip(0, alpha.shape[1] - 1)] > 0.99
+    solid = (solid & iny[:, None] & inx[None, :]).astype(np.uint8)
+    return cv2.erode(solid, np.ones((5, 5), np.uint8)).astype(np.float32)
 
 
 def _bare_legs_region(person: Person, layer, xs, ys) -> tuple[np.ndarray, np.ndarray]:
