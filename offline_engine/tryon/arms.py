@@ -15,7 +15,7 @@ from ..avatar import shading
 from ..avatar.body import Figure
 from ..avatar.compose import skin_shade
 from ..avatar.shading import Light
-from .person import Person
+from .person import Person, skin_likeness
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
@@ -199,16 +199,6 @@ def _arm_region(person: Person, side: int, xs, ys, silhouette: np.ndarray):
     across = np.clip((xs - centre) / np.maximum(tight, 1.0), -1.0, 1.0).astype(np.float32)
     f32 = np.float32
     return (tube * below).astype(f32), (arm * below).astype(f32), whole.astype(f32), across
-
-
-def skin_likeness(rgb: np.ndarray, skin: np.ndarray) -> np.ndarray:
-    """0..1: how much a pixel is the body's skin colour at some brightness (hue compared)."""
-    total = np.maximum(rgb.sum(axis=2, keepdims=True), 1.0)
-    ref = skin / max(float(skin.sum()), 1.0)
-    hue = np.abs(rgb / total - ref).sum(axis=2)
-    level = (rgb @ LUMA) / max(float(skin @ LUMA), 1.0)
-    like = np.clip((0.07 - hue) / 0.03, 0.0, 1.0) * np.clip((level - 0.3) / 0.15, 0.0, 1.0)
-    return like.astype(np.float32)
 
 
 def same_colour(rgb: np.ndarray, old: np.ndarray, skin: np.ndarray, darkest: float = 0.35):
