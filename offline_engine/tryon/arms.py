@@ -15,12 +15,12 @@ from ..avatar import shading
 from ..avatar.body import Figure
 from ..avatar.compose import skin_shade
 from ..avatar.shading import Light
-from .person import Person
+from .person import Person, skin_likeness
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
-def _old_top_colour(person: Person) -> np.ndarray | None:
+def old_top_colour(person: Person) -> np.ndarray | None:
     """The colour the person wore on the chest (median), or None when there is no chest."""
     fig = person.figure
     u = fig.unit
@@ -47,7 +47,7 @@ def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
     than the arm in it, and its edge pixels are half sleeve, half backdrop) the backdrop comes
     back, taken from the row's far ends. Worked out at half size: colour and light are smooth.
     """
-    old = _old_top_colour(person)
+    old = old_top_colour(person)
     if old is None:
         return
     h, w = out.shape[:2]
@@ -69,8 +69,8 @@ def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
         )
         tube, arm, whole, across = _arm_region(person, side, xs, ys, silhouette)
         rgbf = rgb.astype(np.float32)
-        same, ratio = _old_sleeve(rgbf, old, person.skin)
-        skin_like = _skin_like(rgbf, person.skin)
+        same, ratio = same_colour(rgbf, old, person.skin)
+        skin_like = skin_likeness(rgbf, person.skin)
         # Grown by a pixel or two: the old sleeve's edge pixels, half sleeve and half backdrop,
         # would otherwise stay as a dark or light outline round the new bare arm.
         grow = 2 * max(1, round(0.015 * u)) + 1
@@ -108,7 +108,7 @@ def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
         back = to_back > 0.004
         if back.any():
             yy, xx = np.nonzero(back)
-            colour = _backdrop_at(out, y0 + yy, x0 + xx) + grain[back][:, None]
+            colour = backdrop_at(out, y0 + yy, x0 + xx) + grain[back][:, None]
             region[back] += (colour - region[back]) * to_back[back][:, None]
         paint = to_skin > 0.004
         if paint.any():
@@ -122,7 +122,7 @@ def bare_arms(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
 def bare_chest(person: Person, out: np.ndarray, noise: float, seed: int) -> None:
     """Skin, in place, over the old top round the neck and down the chest, where a new neckline
     cut lower than the old one (a V, a strapped dress) would show it; lit like the old top."""
-    old = _old_top_colour(person)
+    old = old_top_colour(person)
     if old is None:
         return
     fig = person.figure
@@ -137,7 +137,7 @@ def bare_chest(person: Person, out: np.ndarray, noise: float, seed: int) -> None
     full = (x1 - x0, y1 - y0)
     small = (max(2, full[0] // 2), max(2, full[1] // 2))
     rgbs = cv2.resize(person.rgb[y0:y1, x0:x1], small, interpolation=cv2.INTER_AREA)
-    same, ratio = _old_sleeve(rgbs.astype(np.float32), old, person.skin)
+    same, ratio = same_colour(rgbs.astype(np.float32), old, person.skin)
     # Only on the body below the shoulders: a light top's colour is also the backdrop's.
     sil = cv2.resize(person.silhouette[y0:y1, x0:x1], small, interpolation=cv2.INTER_AREA)
     xs = x0 + (np.arange(small[0], dtype=np.float64) + 0.5) * full[0] / small[0]
@@ -159,7 +159,7 @@ def bare_chest(person: Person, out: np.ndarray, noise: float, seed: int) -> None
     out[y0:y1, x0:x1] = cv2.convertScaleAbs(rgbf)  # rounds and saturates (never negative)
 
 
-def _backdrop_at(rgb: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+def backdrop_at(rgb: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     """The backdrop behind pixels (ys, xs), from their rows' far ends (a studio backdrop is
     smooth across: interpolated between the left end's colour and the right end's)."""
     edge = max(2, rgb.shape[1] // 40)
@@ -201,29 +201,25 @@ def _arm_region(person: Person, side: int, xs, ys, silhouette: np.ndarray):
     return (tube * below).astype(f32), (arm * below).astype(f32), whole.astype(f32), across
 
 
-def _skin_like(rgb: np.ndarray, skin: np.ndarray) -> np.ndarray:
-    """0..1: how much a pixel is the body's skin colour at some brightness (hue compared)."""
-    total = np.maximum(rgb.sum(axis=2, keepdims=True), 1.0)
-    ref = skin / max(float(skin.sum()), 1.0)
-    hue = np.abs(rgb / total - ref).sum(axis=2)
-    level = (rgb @ LUMA) / max(float(skin @ LUMA), 1.0)
-    like = np.clip((0.07 - hue) / 0.03, 0.0, 1.0) * np.clip((level - 0.3) / 0.15, 0.0, 1.0)
-    return like.astype(np.float32)
-
-
-def _old_sleeve(rgb: np.ndarray, old: np.ndarray, skin: np.ndarray):
-    """(0..1 where a pixel is the old top's colour and not skin, its light relative to the top).
+def same_colour(rgb: np.ndarray, old: np.ndarray, skin: np.ndarray, darkest: float = 0.35):
+    """(0..1 where a pixel is an old garment's colour ``old`` and not skin, its light relative
+    to that colour): the old top here, the old bottoms in ``legs.py``.
 
     Colours are compared scaled to each pixel's brightness (grain, equal in all channels,
-    cancels), relative to a floor so that a black top's noise does not count as colour.
+    cancels), relative to a floor so that a black top's noise does not count as colour; a pixel
+    darker than ``darkest`` of the colour is a shadow, not the colour.
     """
     old_luma = max(float(old @ LUMA), 1.0)
     skin_luma = max(float(skin @ LUMA), 60.0)
     luma = rgb @ LUMA
     ratio = luma / old_luma
     distance = np.abs(rgb - old * ratio[..., None]).max(axis=2) / max(old_luma, 60.0)
-    same = np.clip((0.12 - distance) / 0.05, 0.0, 1.0) * ((ratio > 0.35) & (ratio < 1.3))
-    # A top close to skin colour (camel, beige): what is nearer the skin already is skin.
+    same = np.clip((0.12 - distance) / 0.05, 0.0, 1.0) * ((ratio > darkest) & (ratio < 1.3))
+    # A top close to skin colour (camel, beige): what is nearer the skin already is skin. Not in
+    # the dark (a black top, its shadows): below a fifth of the skin's level every colour is
+    # near a darkened skin, and that guard would leave half of a black garment's pixels.
     to_skin = np.abs(rgb - skin * (luma / skin_luma)[..., None]).max(axis=2) / skin_luma
-    same = same * np.clip((to_skin - distance - 0.03) / 0.03 + 0.5, 0.0, 1.0)
+    guard = np.clip((to_skin - distance - 0.03) / 0.03 + 0.5, 0.0, 1.0)
+    lit = np.clip((luma / skin_luma - 0.2) / 0.1, 0.0, 1.0)
+    same = same * (1.0 - lit * (1.0 - guard))
     return same.astype(np.float32), ratio.astype(np.float32)

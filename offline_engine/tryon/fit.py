@@ -30,6 +30,7 @@ from ..avatar.shading import Light
 from ..imaging import blur
 from .arms import bare_arms, bare_chest
 from .garment import Garment
+from .legs import bare_legs
 from .person import Person
 
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
@@ -43,6 +44,8 @@ SHOULDER_LIFT = 0.45  # face widths a garment's top edge may be raised onto the 
 DRAPE = 0.35  # how far a skirt's sides move from the drawing's towards the body's
 FITTED = 0.85  # the same from the armpits to the hips: a worn garment follows the waist
 LIFT_FADE = 0.6  # face widths below the shoulders over which the lift onto them fades out
+WIDEN = (0.75, 1.5)  # how far a row of the drawing may be stretched across to fit the body
+BOTTOMS_WIDEN = (0.75, 3.0)  # a skirt's waistband may go on hips twice as wide as its hem
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,18 @@ def _row_runs(alpha: np.ndarray, centre: float) -> np.ndarray:
     return np.minimum(to_left, to_right).astype(np.float32)
 
 
+def _row_extents(alpha: np.ndarray, centre: float) -> np.ndarray:
+    """Half width of each row from ``centre`` to its outermost garment pixel, the nearer side's
+    (0 where the row is empty)."""
+    solid = alpha > 0.5
+    w = solid.shape[1]
+    c = int(np.clip(centre, 0, w - 1))
+    cols = np.arange(w)
+    to_left = np.where(solid[:, : c + 1], c - cols[: c + 1] + 1, 0).max(axis=1)
+    to_right = np.where(solid[:, c:], cols[c:] - c + 1, 0).max(axis=1)
+    return np.minimum(to_left, to_right).astype(np.float32)
+
+
 def _remap(layer: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, interpolation: int):
     """A garment layer (uint8 RGBA) sampled through the maps: float32 RGB and alpha 0..1."""
     out = cv2.remap(
@@ -145,7 +160,8 @@ def _body_layer(person: Person, g: Garment, category: str, fit: Fit, finish: Fin
     gy = g_top + (ys - top_y) / sy
     # Across, each row drapes a little towards the body under it (a flat drawing is boxier
     # than a garment worn), and is widened wherever the torso would peek out at its sides.
-    runs = _row_runs(body_alpha, g_cx)
+    # Bottoms by the row's whole width: a pair of trousers' legs are one row, gap and all.
+    runs = (_row_extents if category == "bottoms" else _row_runs)(body_alpha, g_cx)
     run_at = np.interp(gy, np.arange(g.height) + 0.5, runs) * sx
     need = fig.torso_half(ys) * 1.04  # above the armpits this includes the deltoids
     # Over the deltoids' tops only: lower down, the sleeves cover the arms, and stretching the
@@ -160,7 +176,12 @@ def _body_layer(person: Person, g: Garment, category: str, fit: Fit, finish: Fin
     drape = np.maximum(need, follow * need * fit.ease + (1 - follow) * run_at)
     target = np.where(below_arms, drape, np.maximum(need, run_at))
     widen = np.where(run_at > 0, target / np.maximum(run_at, 1.0), 1.0)
-    widen = np.clip(widen, 0.75, 1.5)  # a row that is nearly empty in the drawing stays so
+    widen = np.clip(widen, *(BOTTOMS_WIDEN if category == "bottoms" else WIDEN))
+    if category == "bottoms" and (run_at > 0).any():
+        # Rows off the drawing take the nearest drawn row's stretch: blurred with 1s, the
+        # waistband's top corners would come out narrower than the hips under them.
+        drawn = np.flatnonzero(run_at > 0)
+        widen = np.interp(np.arange(len(widen)), drawn, widen[drawn])
     widen = cv2.GaussianBlur(widen.astype(np.float32)[:, None], (1, 0), max(1.0, 0.25 * u)).ravel()
     widest = float(np.max(g.width / 2 * sx * widen)) + 2
     x0 = max(0, int(math.floor(fig.cx - widest)))
@@ -407,6 +428,11 @@ def fit_garment(
     if category != "bottoms":
         bare_arms(person, out, sigma, fit.grain_seed)
         bare_chest(person, out, sigma, fit.grain_seed)
+    if category != "tops" and body is not None:
+        x0, y0, _, body_alpha, _ = body
+        first = y0 + int(np.argmax(body_alpha.max(axis=1) > 0.5))
+        top = max(first, fig.y(BOTTOMS_WAIST))  # a dress: only where the old bottoms were
+        bare_legs(person, out, (x0, y0, body_alpha), top, sigma, fit.grain_seed)
     region = out[by0:by1, bx0:bx1].astype(np.float32)
     region *= (1.0 - 0.15 * np.clip(shadow - alpha, 0.0, 1.0) * keep)[..., None]
     region += (rgb - region) * alpha[..., None]

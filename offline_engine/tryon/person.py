@@ -27,6 +27,7 @@ from ..vision.face_landmarks import face_geometry
 from ..vision.networks import SELFIE_SEGMENTER, run
 from ..vision.person_segmentation import INPUT_SIZE as SEGMENT_SIZE
 
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 WORK_MAX_SIDE = 2048  # bigger model images are fitted at this size and scaled back at the end
 
 UNREADABLE_MESSAGE = "The model image could not be read as an image (JPEG, PNG or WebP expected)."
@@ -163,7 +164,9 @@ def find_person(data: bytes) -> Person:
     # Where the arms hang, then the waist and the hips between them: a run of person pixels
     # that reaches an arm is the torso and the arm run together and is cut at the arm.
     scaled = Figure(build, cx=cx, unit=unit, chin=float(chin[1]), notch=notch, neck_top_x=cx)
-    arms = {side: _arm_on_silhouette(silhouette, scaled, side) for side in (-1, 1)}
+    skin = body_skin(skin_tone(rgb, geometry), None)
+    hands = (rgb, skin)
+    arms = {side: _arm_on_silhouette(silhouette, scaled, side, hands) for side in (-1, 1)}
     widths = {}
     for name, level in (("waist", Figure.WAIST), ("hip", Figure.HIP)):
         y = scaled.y(level)
@@ -178,7 +181,7 @@ def find_person(data: bytes) -> Person:
     # Wide hips push the forearms out (as the avatars draw them): look for the arms again where
     # this build says they hang, or an arm the segmenter lost stays guessed inside the body.
     arms = _mirrored_where_lost(
-        {side: _arm_on_silhouette(silhouette, figure, side) for side in (-1, 1)}, figure
+        {side: _arm_on_silhouette(silhouette, figure, side, hands) for side in (-1, 1)}, figure
     )
     return Person(
         rgb=rgb,
@@ -188,18 +191,21 @@ def find_person(data: bytes) -> Person:
         head=head_mask(silhouette, figure),
         near_body=grown(silhouette, 0.08 * unit),
         light=light_side(rgb, geometry),
-        skin=body_skin(skin_tone(rgb, geometry), None),
+        skin=skin,
         arms=arms,
     )
 
 
-def _arm_on_silhouette(silhouette: np.ndarray, fig: Figure, side: int) -> tuple[np.ndarray, ...]:
+def _arm_on_silhouette(
+    silhouette: np.ndarray, fig: Figure, side: int, hands: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, ...]:
     """Shoulder joint, elbow and wrist of one arm, moved onto the arm the silhouette shows.
 
     The figure places the arms from the build; the silhouette's outer edge at the elbow and the
     wrist says where they hang. An arm seen apart from the body is trusted; an edge running on
     into the body only when it is close to the guess (the segmenter may have lost a thin arm
-    and be showing the hip); otherwise the figure's guess stands.
+    and be showing the hip); else a wrist is looked for over the hand below it (``hands``: the
+    image and the skin colour); otherwise the figure's guess stands.
     """
     joint, elbow, wrist = fig.arm_axis(side)
     h, w = silhouette.shape
@@ -219,8 +225,43 @@ def _arm_on_silhouette(silhouette: np.ndarray, fig: Figure, side: int) -> tuple[
                 centre = edge - side * half
                 if apart or abs(centre - point[0]) < 0.25 * u:
                     found = np.array([centre, point[1]])
+        if found is None and point is wrist:
+            found = _wrist_over_hand(hands, fig, side, wrist)
         moved.append(point if found is None else found)
     return joint, moved[0], moved[1]
+
+
+def _wrist_over_hand(hands, fig: Figure, side: int, wrist: np.ndarray) -> np.ndarray | None:
+    """The wrist found from the hand hanging under it, or None: the outermost run of skin a
+    hand's width across, a little below the figure's wrist, from there outwards. For an arm the
+    silhouette runs into the body at the wrist (a light sleeve by a light backdrop beside wide
+    hips): its edge there may be the hip's, the hand's colour is its own."""
+    rgb, skin = hands
+    u = fig.unit
+    h, w = rgb.shape[:2]
+    y0, y1 = int(wrist[1] + 0.15 * u), int(wrist[1] + 0.35 * u)
+    ends = sorted((wrist[0] - side * 0.3 * u, wrist[0] + side * 1.0 * u))
+    x0, x1 = max(0, int(ends[0])), min(w, int(ends[1]))
+    if y0 < 0 or y1 > h or x1 - x0 < 4:
+        return None
+    like = skin_likeness(rgb[y0:y1, x0:x1].astype(np.float32), skin).mean(axis=0) > 0.5
+    runs = np.flatnonzero(np.diff(np.r_[0, like.astype(np.int8), 0])).reshape(-1, 2)
+    widths = runs[:, 1] - runs[:, 0]
+    runs = runs[(widths > 0.15 * u) & (widths < 0.7 * u)]
+    if not len(runs):
+        return None
+    start, stop = runs[-1] if side > 0 else runs[0]
+    return np.array([x0 + (start + stop) / 2, wrist[1]])
+
+
+def skin_likeness(rgb: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """0..1: how much a pixel is the body's skin colour at some brightness (hue compared)."""
+    total = np.maximum(rgb.sum(axis=2, keepdims=True), 1.0)
+    ref = skin / max(float(skin.sum()), 1.0)
+    hue = np.abs(rgb / total - ref).sum(axis=2)
+    level = (rgb @ LUMA) / max(float(skin @ LUMA), 1.0)
+    like = np.clip((0.07 - hue) / 0.03, 0.0, 1.0) * np.clip((level - 0.3) / 0.15, 0.0, 1.0)
+    return like.astype(np.float32)
 
 
 def _mirrored_where_lost(arms: dict, fig: Figure) -> dict:

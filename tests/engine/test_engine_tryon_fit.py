@@ -11,9 +11,13 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
+from offline_engine.avatar.body import Figure
 from offline_engine.avatar.renderer import render_avatar
+from offline_engine.tryon.fit import BOTTOMS_WAIST
+from offline_engine.tryon.legs import bare_legs
+from offline_engine.tryon.person import find_person
 from offline_engine.tryon.renderer import render_tryon, render_tryon_max
 from tests.support import garments
 
@@ -129,3 +133,114 @@ def test_a_light_top_on_a_light_backdrop_leaves_the_backdrop_alone(face_jpeg):
         before = avatar.rgb[y0:y1, x - 10 : x + 10].astype(int)
         after = out[y0:y1, x - 10 : x + 10].astype(int)
         assert np.abs(after - before).max() <= 2
+
+
+def shorts(colour) -> Image.Image:
+    """Flared shorts: a waistband, then wider down to the hems, two legs from mid-height."""
+    image = Image.new("RGB", (500, 420), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    shape = [(120, 30), (380, 30), (430, 380), (265, 380), (250, 190), (235, 380), (70, 380)]
+    draw.polygon(shape, fill=colour)
+    draw.rectangle((120, 30, 380, 65), fill=tuple(int(0.8 * c) for c in colour))
+    return image
+
+
+def _near(pixels: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """Pixels of ``colour`` at any shading of it (scaled to their brightness), as a mask."""
+    scale = (pixels @ colour) / max(float(colour @ colour), 1.0)
+    close = np.abs(pixels - colour * scale[..., None]).max(axis=-1) < 18
+    return close & (scale > 0.3) & (scale < 1.4)
+
+
+def _worn(avatar, mask: np.ndarray, shape) -> np.ndarray:
+    """A work-size coverage mask of the avatar at the output's size, as booleans."""
+    return np.asarray(Image.fromarray((mask * 255).astype(np.uint8)).resize(shape[1::-1])) > 128
+
+
+@pytest.mark.parametrize("render", ["v1.6", "max"])
+@pytest.mark.parametrize("drawing", [garments.skirt, shorts], ids=["skirt", "shorts"])
+def test_bottoms_leave_none_of_the_old_trousers_at_the_hips(face_jpeg, drawing, render):
+    """A curvy avatar in wide black trousers (her light sleeves merge with the backdrop and her
+    hips in the silhouette) dressed in a flared skirt or shorts, narrow at the waistband: none
+    of the black shows beside the new garment, at the belt line or over the hips."""
+    avatar = render_avatar(face_jpeg, "2:3", 28, "curvy figure")
+    model = png(Image.fromarray(avatar.rgb))
+    garment = png(drawing(RED))
+    if render == "v1.6":
+        out, _ = render_tryon(model, garment, "bottoms", 42)
+    else:
+        out, _ = render_tryon_max(model, garment, 42, None)
+    fig = avatar.figure
+    band = slice(_full(fig, fig.y(fig.BELT + 0.3)), _full(fig, fig.y(fig.HIP + 0.3)))
+    wore = _worn(avatar, avatar.masks.trousers, out.shape)[band]
+    # The old trousers' colour as the model image shows it there (its median), and the model
+    # image had it all over the band: the check can fail.
+    before = avatar.rgb[band].astype(np.float32)
+    old = np.median(before[wore], axis=0)
+    assert _near(before, old)[wore].mean() > 0.9
+    left = _near(out[band].astype(np.float32), old)
+    assert left.sum() == 0, left.sum()
+
+
+def test_old_bottoms_outside_a_narrow_garment_become_backdrop_and_bare_legs(face_jpeg):
+    """The clearing itself, under a garment narrower than the old trousers (a band over the
+    middle of the hips, down to the frame): beside it the backdrop, on the legs skin."""
+    avatar = render_avatar(face_jpeg, "2:3", 11, "athletic build")  # grey trousers
+    person = find_person(png(Image.fromarray(avatar.rgb)))
+    fig = person.figure  # full size: the model image is its own working image
+    top = int(fig.y(BOTTOMS_WAIST))
+    half = int(0.3 * fig.build.hip * fig.unit)
+    x0 = int(fig.cx) - half
+    alpha = np.ones((person.rgb.shape[0] - top, 2 * half), np.float32)
+    out = person.rgb.copy()
+    bare_legs(person, out, (x0, top, alpha), top, 0.0, 1)
+    band = slice(int(fig.y(Figure.BELT + 0.3)), person.rgb.shape[0])
+    wore = _worn(avatar, avatar.masks.trousers, out.shape)[band]
+    outside = np.ones(out.shape[1], bool)
+    outside[x0 - 4 : x0 + 2 * half + 4] = False  # the garment and its soft edge
+    wore &= outside[None, :]
+    before = avatar.rgb[band].astype(np.float32)
+    old = np.median(before[wore], axis=0)
+    assert wore.sum() > 20_000 and _near(before, old)[wore].mean() > 0.9
+    after = out[band].astype(np.float32)
+    assert _near(after, old)[wore].sum() == 0
+    # Where the old trousers were: skin (red over green over blue) or the light backdrop.
+    hue = after / np.maximum(after.sum(axis=-1, keepdims=True), 1.0)
+    warm = (hue[..., 0] > hue[..., 1] + 0.01) & (hue[..., 1] > hue[..., 2] + 0.01)
+    light = after @ np.array([0.299, 0.587, 0.114], np.float32) > 150
+    assert (warm | light)[wore].mean() > 0.99
+    assert warm[wore].mean() > 0.3 and light[wore].mean() > 0.1  # both: legs and beside them
+
+
+def test_the_legs_below_shorts_are_bare(face_jpeg):
+    """Below the shorts' hems, where the old trousers went on down the legs, is skin."""
+    avatar = render_avatar(face_jpeg, "9:16", 9, "petite")  # navy trousers, a long frame
+    out, _ = render_tryon(png(Image.fromarray(avatar.rgb)), png(shorts(RED)), "bottoms", 42)
+    red = _near(out.astype(np.float32), np.array(RED, np.float32))
+    fig = avatar.figure
+    leg = _full(fig, fig.cx - 0.5 * fig.build.hip * fig.unit)  # the middle of a leg
+    hem = np.flatnonzero(red[:, leg - 5 : leg + 5].all(axis=1))[-1]
+    below = slice(hem + 10, out.shape[0])
+    wore = _worn(avatar, avatar.masks.trousers, out.shape)[below]
+    assert wore.sum() > 20_000  # the trousers went on down the legs
+    old = np.array(avatar.outfit.trousers, np.float32)
+    assert _near(avatar.rgb[below].astype(np.float32), old)[wore].mean() > 0.9
+    after = out[below].astype(np.float32)
+    assert _near(after, old)[wore].sum() == 0
+    # Skin's hue (red over green over blue) at some shading, on nearly all of it.
+    hue = after / np.maximum(after.sum(axis=-1, keepdims=True), 1.0)
+    warm = (hue[..., 0] > hue[..., 1]) & (hue[..., 1] > hue[..., 2])
+    assert warm[wore].mean() > 0.9
+
+
+def test_a_flared_skirt_goes_on_as_wide_as_the_hips_under_it(face_jpeg):
+    """A skirt's drawing is narrow at the waistband and wide at the hem; worn, it covers the
+    body from the belt line down, not a waistband's width with the backdrop beside it."""
+    avatar = render_avatar(face_jpeg, "2:3", 11, "athletic build")
+    out, _ = render_tryon(png(Image.fromarray(avatar.rgb)), png(garments.skirt(RED)), "bottoms", 42)
+    fig = avatar.figure
+    for level in (fig.BELT, fig.BELT + 0.3, fig.HIP):
+        row = _full(fig, fig.y(level))
+        red = np.flatnonzero(_near(out[row].astype(np.float32), np.array(RED, np.float32)))
+        body = 2 * fig.torso_half(np.array([fig.y(level)]))[0]  # work size: half of full
+        assert red[0] <= _full(fig, fig.cx) - body and red[-1] >= _full(fig, fig.cx) + body
