@@ -156,3 +156,26 @@ def test_a_freed_slot_goes_to_the_other_owner_before_the_bulk_owners_queue(
     assert stats["run_calls"] == stats["runs_accepted"] == 5
     assert stats["max_in_flight_seen"] <= 1
     assert stats["rejected"].get("ConcurrencyLimitExceeded", 0) == 0
+
+
+def test_a_job_that_finds_every_slot_taken_waits_without_asking_the_fair_order(
+    engine, alice, bob, settings
+):
+    """Hundreds of waiting jobs recheck now and then: with no slot free, whose turn it is does
+    not matter, and the fair order's query is the costly part of a recheck."""
+    settings.FASHN_MAX_IN_FLIGHT = 1
+    slots = fashn_limits().in_flight
+    slots.client.delete(slots.key)
+    holder = make_job(alice, seed=0)
+    _in_flight(holder)
+    assert slots.acquire(holder.pk, 60)  # the one slot is taken
+    bobs = make_job(bob)
+
+    with CaptureQueriesContext(connection) as queries:
+        steps.submit_job(bobs.pk, bobs.step_token)
+
+    bobs = AvatarJob.objects.get(pk=bobs.pk)
+    assert (bobs.status, bobs.waiting_for_slot) == (JobStatus.QUEUED, True)
+    assert not [q for q in queries.captured_queries if "NULLS FIRST" in q["sql"]]
+    assert engine.stats()["run_calls"] == 0
+    assert slots.holders() == [str(holder.pk)]

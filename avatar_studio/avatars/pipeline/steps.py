@@ -137,8 +137,13 @@ def submit_job(job_id, token, *, in_turn=False):
         transitions.fail_job(job, DEADLINE_EXCEEDED)
         return
     limits = fashn_limits()
-    # The slot first: a job that finds none costs a query and a Redis call, not reading its
-    # images. Only in its turn: a job waiting before it is owed the next free slot.
+    # The slot first: a job that finds none costs a Redis call and an update, not reading its
+    # images, nor the fair order's query (no slot is free, so whose turn it is does not matter;
+    # a slot freed since is handed on by _wait_for_slot). Only in its turn: a job waiting
+    # before it is owed the next free slot.
+    if not in_turn and limits.in_flight.free() == 0:
+        _wait_for_slot(job, limits)
+        return
     in_turn = in_turn or fair_share.has_turn(job)
     if not in_turn or not limits.in_flight.acquire(job.pk, slot_lease_seconds()):
         _wait_for_slot(job, limits)
