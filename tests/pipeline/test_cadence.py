@@ -60,6 +60,13 @@ def test_a_prediction_ended_in_the_middle_of_its_bracket():
     assert not cadence.Sample(ended_by=6.4, running_at=7.0).bracketed
 
 
+def test_how_far_off_the_median_may_be_is_half_a_typical_bracket():
+    # Polled on the fixed schedule (1, 2.5, 4.75, 8.1 s): ended somewhere in 3.35 s.
+    samples = [cadence.Sample(ended_by=8.1, running_at=4.75)] * 6
+
+    assert cadence.learn(samples).uncertainty == pytest.approx(1.675)
+
+
 def test_the_share_of_first_polls_that_came_too_late_is_learnt():
     samples = ended_by(6.5, 6.6, 6.7) + [cadence.Sample(6.3, 5.9)] * 7
 
@@ -81,6 +88,15 @@ def test_the_first_poll_comes_no_earlier_than_a_tenth_before_the_usual_end():
     p = plan(median=3.0, high=4.0, in_flight=1000, status=5.0)
 
     assert p.first == pytest.approx(0.9 * 3.0)
+
+
+def test_wide_brackets_bring_the_first_poll_as_far_before_the_end_as_the_median_may_be_off():
+    expected = cadence.Expected(median=6.4, high=6.4, samples=6, uncertainty=0.5)
+
+    p = cadence.make_plan(expected, in_flight_limit=6, status_per_second=5.0)
+
+    assert p.step < 0.5
+    assert p.first == pytest.approx(6.4 - 0.5)
 
 
 def test_when_most_first_polls_came_too_late_the_first_poll_comes_earlier():
@@ -294,6 +310,23 @@ def test_with_history_the_first_poll_is_near_the_usual_end(alice, settings):
 
     # One short step (a twentieth of 12 s) before the end, spread by up to half a step.
     assert 12.0 - 0.6 <= cadence.first_poll_delay(job.model_name) <= 12.0 - 0.3
+
+
+@pytest.mark.django_db
+def test_too_few_samples_are_not_kept_so_the_next_job_learns_from_the_ones_stored_since(
+    alice, settings
+):
+    # The first predictions of a burst end together: the job handed the first freed slot asks
+    # before the others are stored, and the jobs after it must not keep its empty answer.
+    settings.AVATAR_FIRST_POLL_SECONDS = 1.0
+    settings.PUBLIC_BASE_URL = ""
+    job = make_job(alice)
+    _completed_attempts(job, [12.0] * (cadence.MIN_SAMPLES - 1), bracket=0.3)
+    assert cadence.first_poll_delay(job.model_name) <= 1.1  # the fixed schedule
+
+    _completed_attempts(make_job(alice), [12.0], bracket=0.3)
+
+    assert cadence.first_poll_delay(job.model_name) >= 0.9 * 12.0
 
 
 @pytest.mark.django_db

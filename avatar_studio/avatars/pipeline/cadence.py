@@ -91,6 +91,8 @@ class Expected:
     high: float  # 90th percentile
     samples: int
     late_share: float = 0.0  # of the samples, those whose first poll already found them ended
+    uncertainty: float = 0.0  # half the width of a typical bracket (median): how far off the
+    # median may be when brackets are wide (polls seconds apart, before there was a plan)
 
 
 @dataclass(frozen=True)
@@ -111,12 +113,14 @@ def learn(samples):
         return None
     durations = sorted(sample.duration for sample in samples)
     high = durations[min(len(durations) - 1, int(0.9 * len(durations)))]
-    late = sum(1 for sample in samples if not sample.bracketed)
+    bracketed = [sample for sample in samples if sample.bracketed]
+    half_widths = [(sample.ended_by - sample.running_at) / 2 for sample in bracketed]
     return Expected(
         median=statistics.median(durations),
         high=high,
         samples=len(samples),
-        late_share=late / len(samples),
+        late_share=1 - len(bracketed) / len(samples),
+        uncertainty=statistics.median(half_widths) if half_widths else 0.0,
     )
 
 
@@ -146,9 +150,10 @@ def make_plan(
     # room for short polls, one more poll covers the window.
     budget_step = (median - earliest) / (allowed - 1) if allowed > 1 else window
     step = min(max(MIN_STEP_SECONDS, STEP_FRACTION * median, budget_step), max_backoff)
-    # One step before the usual end: the next poll then lands within a step after it. Earlier
-    # would only spend status calls on a prediction that cannot have ended yet.
-    first = earliest if late else max(earliest, median - step)
+    # One step before the usual end (or as far before it as the median may be off): the next
+    # poll then lands within a step after it. Earlier would only spend status calls on a
+    # prediction that cannot have ended yet.
+    first = earliest if late else max(earliest, median - max(step, expected.uncertainty))
     return Plan(first, step, high, max_backoff, max_wait)
 
 
@@ -189,7 +194,11 @@ def expected_for(model_name):
     cached = cache.get(key)
     if cached is None:
         cached = {"samples": [(s.ended_by, s.running_at) for s in recent_samples(model_name)]}
-        cache.set(key, cached, CACHE_SECONDS)
+        # Too few to learn from is not kept: the first predictions of a burst end together, and
+        # the jobs handed their slots must not be polled on the fixed schedule for the next
+        # CACHE_SECONDS because the first of them asked a moment before the others were stored.
+        if len(cached["samples"]) >= MIN_SAMPLES:
+            cache.set(key, cached, CACHE_SECONDS)
     return learn([Sample(ended_by, running_at) for ended_by, running_at in cached["samples"]])
 
 
