@@ -13,8 +13,9 @@ current step and spends status calls on a prediction that cannot be done yet. In
   took at most that long. Fewer than ``MIN_SAMPLES``: no plan, and the caller keeps its fixed
   schedule (``AVATAR_FIRST_POLL_SECONDS``, then a backoff).
 - **Plan**: the first poll one short step before the usual end, or as far before it as the
-  median may be off when brackets are wide (at least ``FIRST_POLL_FRACTION`` of it); then short polls every ``step`` until the 90th percentile; then a backoff (each wait
-  half the time already overdue, at least ``step``, at most ``AVATAR_POLL_MAX_SECONDS``). When
+  median may be off when brackets are wide (at least ``FIRST_POLL_FRACTION`` of it); then
+  short polls every ``step`` until the 90th percentile; then a backoff (each wait half the time
+  already overdue, at least ``step``, at most ``AVATAR_POLL_MAX_SECONDS``). When
   most recent first polls came too late to see the prediction running (the estimate is too high,
   or a busy queue ran the polls late), the first poll comes earlier (``PROBE_FRACTION``) until
   the brackets are back: otherwise a too-high estimate would only come down a little per round.
