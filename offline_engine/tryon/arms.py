@@ -26,9 +26,15 @@ def old_top_colour(person: Person) -> np.ndarray | None:
     u = fig.unit
     y0, y1 = int(fig.y(Figure.BUST - 0.3)), int(fig.y(Figure.BUST + 0.3))
     x0, x1 = int(fig.cx - 0.4 * u), int(fig.cx + 0.4 * u)
+    return worn_colour(person, y0, y1, x0, x1, min_side=2)
+
+
+def worn_colour(person: Person, y0, y1, x0, x1, *, min_side) -> np.ndarray | None:
+    """The median colour of the person's pixels in the box (clipped to the image), or None when
+    the box is thinner than ``min_side`` or holds too little of the person."""
     h, w = person.rgb.shape[:2]
     y0, y1, x0, x1 = max(0, y0), min(h, y1), max(0, x0), min(w, x1)
-    if y1 - y0 < 2 or x1 - x0 < 2:
+    if y1 - y0 < min_side or x1 - x0 < min_side:
         return None
     inside = person.silhouette[y0:y1, x0:x1] > 0.5
     if inside.sum() < 16:

@@ -16,7 +16,7 @@ from ..avatar import shading
 from ..avatar.body import Figure
 from ..avatar.compose import skin_shade
 from ..avatar.shading import Light
-from .arms import backdrop_at, old_top_colour, same_colour, skin_likeness
+from .arms import backdrop_at, old_top_colour, same_colour, skin_likeness, worn_colour
 from .person import Person
 
 LEG_TOP = 0.7  # face widths above the crotch where the legs part (as the avatars draw them)
@@ -26,17 +26,10 @@ LEG_TAPER = 3.5  # face widths over which a leg narrows from half the hips to 0.
 def old_bottoms_colour(person: Person) -> np.ndarray | None:
     """The colour the person wore on the hips (median), or None when the hips are not in view."""
     fig = person.figure
-    h, w = person.rgb.shape[:2]
     y0, y1 = int(fig.y(Figure.HIP - 0.2)), int(fig.y(Figure.HIP + 0.3))
     half = 0.5 * fig.build.hip * fig.unit  # the middle only: the hands hang beside the hips
     x0, x1 = int(fig.cx - half), int(fig.cx + half)
-    y0, y1, x0, x1 = max(0, y0), min(h, y1), max(0, x0), min(w, x1)
-    if y1 - y0 < 4 or x1 - x0 < 4:
-        return None
-    inside = person.silhouette[y0:y1, x0:x1] > 0.5
-    if inside.sum() < 16:
-        return None
-    return np.median(person.rgb[y0:y1, x0:x1][inside].astype(np.float32), axis=0)
+    return worn_colour(person, y0, y1, x0, x1, min_side=4)
 
 
 def bare_legs(person: Person, out: np.ndarray, layer, top: float, noise: float, seed: int) -> None:
