@@ -102,7 +102,7 @@ def test_a_late_step_does_not_remove_a_completed_result(engine, alice, case):
     attempt = job.attempts.get()
     prediction = steps.fashn_client().status(attempt.prediction_id)
 
-    steps._store_results(job, attempt, prediction)
+    steps._store_results(job, attempt, prediction, end_seen_at=attempt.end_seen_at)
 
     expect_outcome(item, jobs, engine, statuses=DONE, runs_accepted=1)
     assert job.results.count() == 1
