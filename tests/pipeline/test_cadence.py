@@ -1,5 +1,6 @@
 """The poll cadence: learnt from recent predictions, aimed at their end, within budget."""
 
+import functools
 import statistics
 import uuid
 from datetime import timedelta
@@ -234,6 +235,52 @@ def test_a_too_high_estimate_comes_down_in_one_round():
     assert median == pytest.approx(T, abs=0.3)
 
 
+def _unlearnt_round(T, jobs=40):
+    """One round of predictions of exactly T seconds of a model with no history (first poll at
+    1 s), on a full account: the samples, and the mean time from each end to the poll that saw
+    it."""
+    samples, lags = [], []
+    for _ in range(jobs):
+        age = cadence.unlearnt_first_delay(1.0, in_flight_limit=6, status_per_second=5.0)
+        running_at = None
+        while age < T:
+            running_at = age
+            age += cadence.unlearnt_delay(
+                age, in_flight_limit=6, status_per_second=5.0, min_wait=1.0, max_wait=15.0
+            )
+        samples.append(cadence.Sample(ended_by=age, running_at=running_at))
+        lags.append(age - T)
+    return samples, statistics.mean(lags)
+
+
+def test_with_no_history_a_prediction_is_polled_as_often_as_the_budget_allows():
+    # 6 slots sharing 80 % of 5 status calls a second: one call every 1.5 s per prediction.
+    assert cadence.budget_interval(6, 5.0) == pytest.approx(1.5)
+    wait = functools.partial(
+        cadence.unlearnt_delay, in_flight_limit=6, status_per_second=5.0, max_wait=15.0, jitter=0
+    )
+
+    assert wait(2.0, min_wait=1.0) == pytest.approx(1.5)
+    assert wait(2.0, min_wait=2.5) == pytest.approx(2.5)
+    assert wait(20.0, min_wait=1.0) == pytest.approx(5.0)  # a quarter of its age, once longer
+    assert wait(200.0, min_wait=1.0) == 15.0
+
+
+def test_with_no_history_the_end_is_seen_within_a_budget_interval_and_learnt_at_once():
+    T = 6.0
+
+    samples, lag = _unlearnt_round(T)
+    # The backoff used before (1, 2.5, 4.75, 8.1 s) saw a 6 s prediction 2.1 s late, and every
+    # bracket was the same 3.35 s.
+    assert lag < 1.0
+    expected = cadence.learn(samples)
+    assert expected.median == pytest.approx(T, abs=0.3)
+    assert expected.uncertainty <= 0.85
+
+    (_, next_lag, _), *_ = _poll_rounds(T, expected, rounds=1)
+    assert next_lag < 0.4
+
+
 # --- from the database, through services ---------------------------------------------------
 
 
@@ -288,15 +335,46 @@ def test_a_sample_is_bracketed_by_the_last_running_answer_and_the_first_ended_on
     assert sample.duration == pytest.approx(6.0)
 
 
+def _running_attempt(job, age):
+    return PredictionAttempt.objects.create(
+        job=job,
+        number=20,
+        prediction_id=str(uuid.uuid4()),
+        status="processing",
+        submitted_at=timezone.now() - timedelta(seconds=age),
+    )
+
+
 @pytest.mark.django_db
-def test_with_no_history_the_fixed_schedule_is_kept(alice, settings):
+def test_with_no_history_polls_come_as_often_as_the_status_budget_allows(alice, settings):
     settings.AVATAR_FIRST_POLL_SECONDS = 8.0
     settings.AVATAR_POLL_MIN_SECONDS = 1.0
     settings.AVATAR_POLL_MAX_SECONDS = 15.0
+    settings.PUBLIC_BASE_URL = ""
+    settings.FASHN_STATUS_RATE = "50/10"
+    settings.FASHN_MAX_IN_FLIGHT = 6
     job = make_job(alice)
 
-    assert 7.2 <= cadence.first_poll_delay(job.model_name) <= 8.8
-    assert 0.8 * 2.25 <= cadence.poll_delay(2) <= 1.2 * 2.25
+    assert 8.0 <= cadence.first_poll_delay(job.model_name) <= 8.0 + 1.5  # one budget interval
+    young = cadence.poll_delay(1, attempt=_running_attempt(job, 9.0), model_name=job.model_name)
+    assert 0.9 * 2.25 <= young <= 1.1 * 2.25  # a quarter of 9 s: longer than 1.5 s
+    settings.FASHN_MAX_IN_FLIGHT = 2  # fewer slots share the budget: polled more often
+    other = make_job(alice)
+    early = cadence.poll_delay(1, attempt=_running_attempt(other, 3.0), model_name=job.model_name)
+    assert 0.9 * 1.0 <= early <= 1.1 * 1.0  # AVATAR_POLL_MIN_SECONDS, not the 0.5 s budget
+
+
+@pytest.mark.django_db
+def test_with_webhooks_on_and_no_history_polls_back_off(alice, settings):
+    settings.AVATAR_POLL_MIN_SECONDS = 1.0
+    settings.AVATAR_POLL_MAX_SECONDS = 15.0
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+    job = make_job(alice)
+
+    delay = cadence.poll_delay(2, attempt=_running_attempt(job, 9.0), model_name=job.model_name)
+
+    assert 0.8 * 2.25 <= delay <= 1.2 * 2.25
+    assert 0.8 * 2.25 <= cadence.poll_delay(2) <= 1.2 * 2.25  # a retry after a refused call
 
 
 @pytest.mark.django_db
@@ -320,9 +398,11 @@ def test_too_few_samples_are_not_kept_so_the_next_job_learns_from_the_ones_store
     # before the others are stored, and the jobs after it must not keep its empty answer.
     settings.AVATAR_FIRST_POLL_SECONDS = 1.0
     settings.PUBLIC_BASE_URL = ""
+    settings.FASHN_STATUS_RATE = "50/10"
+    settings.FASHN_MAX_IN_FLIGHT = 6
     job = make_job(alice)
     _completed_attempts(job, [12.0] * (cadence.MIN_SAMPLES - 1), bracket=0.3)
-    assert cadence.first_poll_delay(job.model_name) <= 1.1  # the fixed schedule
+    assert cadence.first_poll_delay(job.model_name) <= 1.0 + 1.5  # no history
 
     _completed_attempts(make_job(alice), [12.0], bracket=0.3)
 
@@ -350,13 +430,7 @@ def test_with_history_a_running_prediction_is_polled_shortly_around_its_end(alic
     settings.FASHN_MAX_IN_FLIGHT = 6
     job = make_job(alice)
     _completed_attempts(job, [12.0] * 10, bracket=0.3)
-    running = PredictionAttempt.objects.create(
-        job=job,
-        number=20,
-        prediction_id="running",
-        status="processing",
-        submitted_at=timezone.now() - timedelta(seconds=11.5),
-    )
+    running = _running_attempt(job, 11.5)
 
     delay = cadence.poll_delay(1, attempt=running, model_name=job.model_name)
 

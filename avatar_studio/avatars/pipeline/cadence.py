@@ -10,8 +10,7 @@ current step and spends status calls on a prediction that cannot be done yet. In
   ended between its last "still running" answer and its first "ended" one (``Sample``): the
   middle of that bracket, not when we happened to see the end, so our own detection delay is not
   learnt as the prediction's. A prediction whose first poll already found it ended only says it
-  took at most that long. Fewer than ``MIN_SAMPLES``: no plan, and the caller keeps its fixed
-  schedule (``AVATAR_FIRST_POLL_SECONDS``, then a backoff).
+  took at most that long. Fewer than ``MIN_SAMPLES``: no plan (see "No history" below).
 - **Plan**: the first poll one short step before the usual end, or as far before it as the
   median may be off when brackets are wide (at least ``FIRST_POLL_FRACTION`` of it); then
   short polls every ``step`` until the 90th percentile; then a backoff (each wait half the time
@@ -24,16 +23,23 @@ current step and spends status calls on a prediction that cannot be done yet. In
   (status calls per second / ``FASHN_MAX_IN_FLIGHT``) × median calls, one of which is the
   first poll.
   ``limits.status_rate`` still guards every call; this only keeps us from leaning on it.
+- **No history** (a model's first predictions, or none in ``LOOKBACK``): the first poll at
+  ``AVATAR_FIRST_POLL_SECONDS`` (spread over one budget interval), then as often as the same
+  budget allows (``unlearnt_delay``), each wait growing to ``UNLEARNT_AGE_FRACTION`` of the
+  prediction's age once that is longer: the end is seen within an interval (or that share of
+  its age), and its bracket is narrow enough for the next round to aim well. A backoff from
+  ``AVATAR_POLL_MIN_SECONDS`` would see a 6 s prediction 2 s late and teach the next rounds
+  from brackets 3 s wide.
 - **Webhooks on** (``PUBLIC_BASE_URL`` set): FASHN tells us when a prediction ends, so polls are
   only the safety net: the first at the 90th percentile plus a quarter of the median, then the
-  backoff, with no short polls.
+  backoff, with no short polls (with no history too).
 
 No wait is longer than ``AVATAR_POLL_MAX_SECONDS + AVATAR_STEP_LEASE_SECONDS / 2``, so a slot's
 lease (``steps.slot_lease_seconds``, refreshed by each poll) always outlives the gap.
 
 Every other wait of the pipeline lives here too, so that all of its timing reads in one place:
-the fixed schedule used until a model has history, the retry backoff and the wait after a
-refused request. Each is spread by ``jittered`` so that many jobs never fire at once.
+the retry backoff and the wait after a refused request. Each is spread by ``jittered`` so that
+many jobs never fire at once.
 """
 
 import random
@@ -59,6 +65,7 @@ MIN_STEP_SECONDS = 0.2
 BUDGET_SHARE = 0.8
 WEBHOOK_SAFETY_FRACTION = 0.25
 BACKOFF_FRACTION = 0.5  # an overdue prediction waits half the time it is already overdue
+UNLEARNT_AGE_FRACTION = 0.25  # with no history, a wait grows to this share of the age
 MIN_WAIT_SECONDS = 0.05
 
 
@@ -138,7 +145,7 @@ def make_plan(
     median = max(expected.median, 0.0)
     high = max(expected.high, median)
     # Status calls one job may spend when every slot is busy, at most.
-    allowed = BUDGET_SHARE * status_per_second * median / max(1, in_flight_limit)
+    allowed = median / budget_interval(in_flight_limit, status_per_second)
     if webhooks:
         first = high + WEBHOOK_SAFETY_FRACTION * median
         step = max(MIN_STEP_SECONDS, STEP_FRACTION * median)
@@ -156,6 +163,28 @@ def make_plan(
     # prediction that cannot have ended yet.
     first = earliest if late else max(earliest, median - max(step, expected.uncertainty))
     return Plan(first, step, high, max_backoff, max_wait)
+
+
+def budget_interval(in_flight_limit, status_per_second):
+    """Seconds between two polls of one prediction that keep every slot's polls, together,
+    within ``BUDGET_SHARE`` of the account's status rate."""
+    return max(1, in_flight_limit) / (BUDGET_SHARE * status_per_second)
+
+
+def unlearnt_first_delay(first, *, in_flight_limit, status_per_second):
+    """The first poll of a prediction whose model has no history: ``first`` spread later by
+    up to one budget interval. Predictions started together are then polled at different
+    phases, so the middles of their brackets average to the true end instead of sharing one
+    bias."""
+    return first + random.uniform(0.0, budget_interval(in_flight_limit, status_per_second))
+
+
+def unlearnt_delay(age, *, in_flight_limit, status_per_second, min_wait, max_wait, jitter=0.1):
+    """The wait before the next poll of a prediction ``age`` seconds old whose model has no
+    history: one budget interval (at least ``min_wait``) while the prediction is young, then a
+    share of its age, so that a long one costs a few calls per doubling of its age."""
+    interval = budget_interval(in_flight_limit, status_per_second)
+    return jittered(min(max_wait, max(min_wait, interval, UNLEARNT_AGE_FRACTION * age)), jitter)
 
 
 def first_delay(plan):
@@ -235,18 +264,22 @@ def _seconds(start, end):
     return (end - start).total_seconds()
 
 
-def plan_for(model_name):
-    """The configured account's poll plan for ``model_name``, or None until it has history."""
+def _account():
+    """The configured FASHN account's limits, as the plans take them."""
     from .limits import parse_rate
 
+    calls, window = parse_rate(settings.FASHN_STATUS_RATE)
+    return {"in_flight_limit": settings.FASHN_MAX_IN_FLIGHT, "status_per_second": calls / window}
+
+
+def plan_for(model_name):
+    """The configured account's poll plan for ``model_name``, or None until it has history."""
     expected = expected_for(model_name)
     if expected is None:
         return None
-    calls, window = parse_rate(settings.FASHN_STATUS_RATE)
     return make_plan(
         expected,
-        in_flight_limit=settings.FASHN_MAX_IN_FLIGHT,
-        status_per_second=calls / window,
+        **_account(),
         webhooks=bool(settings.PUBLIC_BASE_URL),
         max_backoff=settings.AVATAR_POLL_MAX_SECONDS,
         max_wait=settings.AVATAR_POLL_MAX_SECONDS + settings.AVATAR_STEP_LEASE_SECONDS / 2,
@@ -265,6 +298,8 @@ def first_poll_delay(model_name=None):
     plan = plan_for(model_name) if model_name else None
     if plan is not None:
         return first_delay(plan)
+    if model_name and not settings.PUBLIC_BASE_URL:
+        return unlearnt_first_delay(settings.AVATAR_FIRST_POLL_SECONDS, **_account())
     return jittered(settings.AVATAR_FIRST_POLL_SECONDS, spread=0.1)
 
 
@@ -272,11 +307,21 @@ def poll_delay(poll_count, *, attempt=None, model_name=None):
     """Wait before the next status call of a running prediction.
 
     Around its expected end when recent predictions of ``model_name`` tell us when that is;
-    otherwise short at first, then backing off to the cap.
+    with no history, as often as the status budget allows (``unlearnt_delay``). With webhooks on,
+    or for a retry after a refused call (no ``attempt``), short at first, then backing off to
+    the cap.
     """
-    plan = plan_for(model_name) if attempt is not None and model_name else None
-    if plan is not None:
-        return next_delay(plan, age_of(attempt))
+    if attempt is not None and model_name:
+        plan = plan_for(model_name)
+        if plan is not None:
+            return next_delay(plan, age_of(attempt))
+        if not settings.PUBLIC_BASE_URL:
+            return unlearnt_delay(
+                age_of(attempt),
+                **_account(),
+                min_wait=settings.AVATAR_POLL_MIN_SECONDS,
+                max_wait=settings.AVATAR_POLL_MAX_SECONDS,
+            )
     base = settings.AVATAR_POLL_MIN_SECONDS * 1.5**poll_count
     return jittered(min(base, settings.AVATAR_POLL_MAX_SECONDS))
 

@@ -5,7 +5,8 @@ reading Redis's own clock so that workers on hosts with skewed clocks still agre
 
 - ``InFlightSlots``: at most N predictions in flight. A slot is held by a job from submit until
   its prediction ends; it is a lease that the poller refreshes, so a slot held by a crashed
-  worker frees itself.
+  worker frees itself. A slot may also be held for a while by a stand-in, for a prediction the
+  provider counts and we do not know of.
 - ``SlidingWindowRate``: at most N requests in any window of W seconds; when full it says how
   long to wait, so the caller re-schedules instead of sleeping.
 """
@@ -31,6 +32,16 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
   return 1
 end
 return 0
+"""
+
+_HAND_TO_STAND_IN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+return 1
 """
 
 _COUNT_SLOTS = """
@@ -59,6 +70,7 @@ class InFlightSlots:
         self.client, self.key, self.limit = client, key, limit
         self._acquire = client.register_script(_ACQUIRE_SLOT)
         self._count = client.register_script(_COUNT_SLOTS)
+        self._hand_to_stand_in = client.register_script(_HAND_TO_STAND_IN)
 
     def acquire(self, holder, ttl_seconds):
         """Take a slot for ``holder`` (or extend the one it has). False when all are taken."""
@@ -68,6 +80,14 @@ class InFlightSlots:
 
     def release(self, holder):
         self.client.zrem(self.key, str(holder))
+
+    def hand_to_stand_in(self, holder, ttl_seconds):
+        """Keep ``holder``'s slot taken for ``ttl_seconds`` more by a stand-in, a member of its
+        own that frees itself: for a prediction the provider counts and we do not know of.
+        False (and nothing added) when ``holder`` held no slot."""
+        stand_in = f"stand-in:{uuid.uuid4().hex}"
+        args = [str(holder), stand_in, ttl_seconds]
+        return bool(self._hand_to_stand_in(keys=[self.key], args=args))
 
     def in_use(self):
         """Slots held now: leases that have not expired by Redis's clock (read only)."""

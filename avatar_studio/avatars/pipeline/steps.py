@@ -216,6 +216,9 @@ def _handle_submit_error(job, error, limits):
         transitions.fail_job(job, SUBMISSION_UNCONFIRMED)
         # Keep the slot until its lease ends: the unseen prediction may be running.
         return
+    if isinstance(error, fashn.ConcurrencyLimitError):
+        _yield_slot_to_unknown_prediction(job, error, limits)
+        return
     limits.in_flight.release(job.pk)
     if error.retryable:
         logger.info("job %s: submission refused for now (%r), requeued", job.pk, error)
@@ -230,6 +233,22 @@ def _handle_submit_error(job, error, limits):
     else:
         transitions.fail_job(job, REQUEST_REFUSED)
     _wake_waiting_job()
+
+
+def _yield_slot_to_unknown_prediction(job, error, limits):
+    """FASHN counts more predictions in flight than our slots do: one we do not know of holds
+    a slot (the slot set was lost with Redis, another client shares the account, a lease ran
+    out while a poll was late).
+
+    Released, as for other refusals, the slot would wake the next waiting job only for it to be
+    refused too, and the next, until that prediction ends: dozens of refused runs for one slot
+    miscounted. Instead a stand-in keeps the slot taken until this job tries again, when FASHN
+    says one may end (its Retry-After) or after the usual wait.
+    """
+    delay = cadence.after_refusal(error)
+    logger.info("job %s: FASHN has no slot free (%r), requeued; its slot kept taken", job.pk, error)
+    limits.in_flight.hand_to_stand_in(job.pk, delay)
+    transitions.requeue(job, delay=delay)
 
 
 # --- Poll --------------------------------------------------------------------------------------
