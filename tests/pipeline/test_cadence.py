@@ -23,7 +23,8 @@ def _fresh_cache():
 
 
 def plan(median=10.0, high=None, *, in_flight=6, status=5.0, webhooks=False, **limits):
-    expected = cadence.Expected(median=median, high=high or median, samples=20)
+    high = high or median
+    expected = cadence.Expected(median=median, high=high, samples=20, spread=high - median)
     return cadence.make_plan(
         expected, in_flight_limit=in_flight, status_per_second=status, webhooks=webhooks, **limits
     )
@@ -50,6 +51,15 @@ def test_the_estimate_is_the_median_and_the_90th_percentile():
 
 def test_negative_durations_are_ignored():
     assert cadence.learn(ended_by(*[-1.0] * 10)) is None
+
+
+def test_how_far_the_ends_lay_from_the_median_is_read_from_their_brackets():
+    # Wide brackets around the median are not far ends; a bracket wholly after it is.
+    wide = [cadence.Sample(ended_by=7.0, running_at=5.4)] * 8
+    far = [cadence.Sample(ended_by=7.4, running_at=7.0)] * 2
+
+    assert cadence.learn(wide).spread == 0.0
+    assert cadence.learn(wide + far).spread == pytest.approx(7.0 - 6.2)
 
 
 def test_a_first_poll_that_found_the_end_is_learnt_half_a_typical_bracket_earlier():

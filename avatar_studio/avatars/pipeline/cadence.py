@@ -98,6 +98,12 @@ class Sample:
             return (self.running_at + self.ended_by) / 2
         return self.ended_by
 
+    def distance_from(self, seconds):
+        """How far from ``seconds`` the end was at least: 0 when the bracket (or, with none, the
+        time before ``ended_by``) holds it."""
+        earliest = self.running_at if self.bracketed else seconds
+        return max(0.0, earliest - seconds, seconds - self.ended_by)
+
 
 @dataclass(frozen=True)
 class Expected:
@@ -109,6 +115,8 @@ class Expected:
     late_share: float = 0.0  # of the samples, those whose first poll already found them ended
     uncertainty: float = 0.0  # half the width of a typical bracket (median): how far off the
     # median may be when brackets are wide (polls seconds apart, before there was a plan)
+    spread: float = 0.0  # how far from the median the ends lay, as far as their brackets tell
+    # (90th percentile): a wide bracket is not a far end
 
 
 @dataclass(frozen=True)
@@ -136,14 +144,20 @@ def learn(samples):
     durations = sorted(
         sample.duration if sample.bracketed else sample.ended_by - uncertainty for sample in samples
     )
-    high = durations[min(len(durations) - 1, int(0.9 * len(durations)))]
+    median = statistics.median(durations)
+    distances = sorted(sample.distance_from(median) for sample in samples)
     return Expected(
-        median=statistics.median(durations),
-        high=high,
+        median=median,
+        high=_ninetieth(durations),
         samples=len(samples),
         late_share=1 - len(bracketed) / len(samples),
         uncertainty=uncertainty,
+        spread=_ninetieth(distances),
     )
+
+
+def _ninetieth(ordered):
+    return ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
 
 
 def make_plan(
@@ -176,7 +190,7 @@ def make_plan(
     if late:
         return Plan(earliest, step / 2, step, high, max_backoff, max_wait)
     half = max(MIN_STEP_SECONDS, step / 2)
-    if high - median <= step and expected.uncertainty <= half and allowed >= 2:
+    if expected.spread <= step and expected.uncertainty <= half and allowed >= 2:
         # The end is known to within a step: the first poll anywhere across it, half a step
         # either side, then half steps (half the jobs make one call, most others two).
         return Plan(max(earliest, median - half), 2 * half, half, high, max_backoff, max_wait)
