@@ -23,7 +23,8 @@ def _fresh_cache():
 
 
 def plan(median=10.0, high=None, *, in_flight=6, status=5.0, webhooks=False, **limits):
-    expected = cadence.Expected(median=median, high=high or median, samples=20)
+    high = high or median
+    expected = cadence.Expected(median=median, high=high, samples=20, spread=high - median)
     return cadence.make_plan(
         expected, in_flight_limit=in_flight, status_per_second=status, webhooks=webhooks, **limits
     )
@@ -50,6 +51,25 @@ def test_the_estimate_is_the_median_and_the_90th_percentile():
 
 def test_negative_durations_are_ignored():
     assert cadence.learn(ended_by(*[-1.0] * 10)) is None
+
+
+def test_how_far_the_ends_lay_from_the_median_is_read_from_their_brackets():
+    # Wide brackets around the median are not far ends; a bracket wholly after it is.
+    wide = [cadence.Sample(ended_by=7.0, running_at=5.4)] * 8
+    far = [cadence.Sample(ended_by=7.4, running_at=7.0)] * 2
+
+    assert cadence.learn(wide).spread == 0.0
+    assert cadence.learn(wide + far).spread == pytest.approx(7.0 - 6.2)
+
+
+def test_a_first_poll_that_found_the_end_is_learnt_half_a_typical_bracket_earlier():
+    # Five bracketed within 0.4 s, five whose first poll found them ended by 6.3 s.
+    samples = [cadence.Sample(ended_by=6.2, running_at=5.8)] * 5 + ended_by(*[6.3] * 5)
+
+    expected = cadence.learn(samples)
+
+    assert expected.uncertainty == pytest.approx(0.2)
+    assert expected.median == pytest.approx((6.0 + 6.1) / 2)  # not 6.15: no creeping up
 
 
 def test_a_prediction_ended_in_the_middle_of_its_bracket():
@@ -101,7 +121,7 @@ def test_wide_brackets_bring_the_first_poll_as_far_before_the_end_as_the_median_
 
 
 def test_when_most_first_polls_came_too_late_the_first_poll_comes_earlier():
-    expected = cadence.Expected(median=7.5, high=7.8, samples=40, late_share=0.8)
+    expected = cadence.Expected(median=7.5, high=7.8, samples=40, late_share=0.95)
 
     p = cadence.make_plan(expected, in_flight_limit=6, status_per_second=5.0)
 
@@ -109,9 +129,29 @@ def test_when_most_first_polls_came_too_late_the_first_poll_comes_earlier():
 
 
 def test_short_polls_are_a_twentieth_of_the_usual_time_when_the_budget_allows():
-    p = plan(median=12.0, high=12.5, in_flight=6, status=5.0)
+    p = plan(median=12.0, high=13.0, in_flight=6, status=5.0)
 
     assert p.step == pytest.approx(0.6)
+
+
+def test_when_durations_are_regular_the_first_poll_is_spread_across_the_end():
+    # All within a step (0.6 s) of the median: half a step either side of it, then half steps.
+    p = plan(median=12.0, high=12.5, in_flight=6, status=5.0)
+
+    assert (p.first, p.spread, p.step) == pytest.approx((12.0 - 0.3, 0.6, 0.3))
+    delays = [cadence.first_delay(p) for _ in range(200)]
+    assert min(delays) >= 11.7 and max(delays) <= 12.3
+    assert sum(delay > 12.0 for delay in delays) > 50  # many see the end with one call
+
+
+def test_regular_durations_learnt_from_wide_brackets_are_aimed_before_the_end_first():
+    # The median may be off by more than the spread: first bracket the end closely again.
+    expected = cadence.Expected(median=12.0, high=12.0, samples=40, uncertainty=0.5)
+
+    p = cadence.make_plan(expected, in_flight_limit=6, status_per_second=5.0)
+
+    assert p.first == pytest.approx(12.0 - 0.6)
+    assert p.spread == pytest.approx(p.step / 2)
 
 
 def test_short_polls_never_go_below_the_floor():
@@ -152,7 +192,7 @@ def test_with_webhooks_polling_is_only_a_safety_net_after_the_usual_end():
 
 
 def test_the_first_delay_is_the_plan_spread_only_later_by_up_to_half_a_step():
-    p = plan(median=10.0)
+    p = plan(median=10.0, high=12.0)
 
     delays = [cadence.first_delay(p) for _ in range(200)]
 
@@ -224,6 +264,9 @@ def test_a_fixed_time_prediction_is_learnt_as_its_own_time_not_as_when_we_saw_it
     assert statistics.mean(lag for _, lag, _ in settled) < 0.2
     budget = 0.8 * 5.0 * T / 6
     assert all(calls <= budget for _, _, calls in settled)
+    # Half the predictions seen ended by their first poll: aiming just before the end, with
+    # a second poll after it, took 2.3.
+    assert statistics.mean(calls for _, _, calls in settled) < 1.8
 
 
 def test_a_too_high_estimate_comes_down_in_one_round():
@@ -384,10 +427,10 @@ def test_with_history_the_first_poll_is_near_the_usual_end(alice, settings):
     settings.FASHN_STATUS_RATE = "50/10"
     settings.FASHN_MAX_IN_FLIGHT = 6
     job = make_job(alice)
-    _completed_attempts(job, [12.0] * 10, bracket=0.3)
+    _completed_attempts(job, [12.0] * 10, bracket=0.2)
 
-    # One short step (a twentieth of 12 s) before the end, spread by up to half a step.
-    assert 12.0 - 0.6 <= cadence.first_poll_delay(job.model_name) <= 12.0 - 0.3
+    # Regular durations: within half a short step (a fortieth of 12 s) of the end.
+    assert 12.0 - 0.3 <= cadence.first_poll_delay(job.model_name) <= 12.0 + 0.3
 
 
 @pytest.mark.django_db

@@ -10,14 +10,19 @@ current step and spends status calls on a prediction that cannot be done yet. In
   ended between its last "still running" answer and its first "ended" one (``Sample``): the
   middle of that bracket, not when we happened to see the end, so our own detection delay is not
   learnt as the prediction's. A prediction whose first poll already found it ended only says it
-  took at most that long. Fewer than ``MIN_SAMPLES``: no plan (see "No history" below).
+  took at most that long: it is learnt as ended half a typical bracket before. Fewer than
+  ``MIN_SAMPLES``: no plan (see "No history" below).
 - **Plan**: the first poll one short step before the usual end, or as far before it as the
   median may be off when brackets are wide (at least ``FIRST_POLL_FRACTION`` of it); then
   short polls every ``step`` until the 90th percentile; then a backoff (each wait half the time
-  already overdue, at least ``step``, at most ``AVATAR_POLL_MAX_SECONDS``). When
-  most recent first polls came too late to see the prediction running (the estimate is too high,
-  or a busy queue ran the polls late), the first poll comes earlier (``PROBE_FRACTION``) until
-  the brackets are back: otherwise a too-high estimate would only come down a little per round.
+  already overdue, at least ``step``, at most ``AVATAR_POLL_MAX_SECONDS``). When the model's
+  predictions take the same time to within a step, the end is known that well: the first poll
+  is spread across it, a step either side, so that about half of them are seen ended by their
+  first poll (one status call) while the other half bracket the end, which keeps the learning
+  honest. When most recent first polls came too late to see the prediction running (the
+  estimate is too high, or a busy queue ran the polls late), the first poll comes earlier
+  (``PROBE_FRACTION``) until the brackets are back: otherwise a too-high estimate would only
+  come down a little per round.
 - **Budget**: the step is never shorter than the account's status rate allows when every
   in-flight slot is busy: a typical job (ending at the median) may spend ``BUDGET_SHARE`` ×
   (status calls per second / ``FASHN_MAX_IN_FLIGHT``) × median calls, one of which is the
@@ -59,7 +64,9 @@ CACHE_SECONDS = 10.0
 
 FIRST_POLL_FRACTION = 0.9
 PROBE_FRACTION = 0.7
-LATE_SHARE = 0.5  # more first polls than this finding the prediction ended: aim earlier
+# More first polls than this finding the prediction ended: aim earlier. Above a half, which is
+# what spreading the first poll across a well-known end gives by design.
+LATE_SHARE = 0.9
 STEP_FRACTION = 0.05
 MIN_STEP_SECONDS = 0.2
 BUDGET_SHARE = 0.8
@@ -85,10 +92,17 @@ class Sample:
 
     @property
     def duration(self):
-        """The best guess: the bracket's middle, or its end when there is no bracket."""
+        """The best guess: the bracket's middle, or its end when there is no bracket (``learn``
+        moves that back by half a typical bracket)."""
         if self.bracketed:
             return (self.running_at + self.ended_by) / 2
         return self.ended_by
+
+    def distance_from(self, seconds):
+        """How far from ``seconds`` the end was at least: 0 when the bracket (or, with none, the
+        time before ``ended_by``) holds it."""
+        earliest = self.running_at if self.bracketed else seconds
+        return max(0.0, earliest - seconds, seconds - self.ended_by)
 
 
 @dataclass(frozen=True)
@@ -101,13 +115,16 @@ class Expected:
     late_share: float = 0.0  # of the samples, those whose first poll already found them ended
     uncertainty: float = 0.0  # half the width of a typical bracket (median): how far off the
     # median may be when brackets are wide (polls seconds apart, before there was a plan)
+    spread: float = 0.0  # how far from the median the ends lay, as far as their brackets tell
+    # (90th percentile): a wide bracket is not a far end
 
 
 @dataclass(frozen=True)
 class Plan:
     """A prediction's poll schedule, in seconds of its age (time since submission)."""
 
-    first: float  # the first poll
+    first: float  # the first poll, at the earliest
+    spread: float  # how much later than ``first`` it may come
     step: float  # then every step ...
     until: float  # ... up to this age, then backing off
     max_backoff: float  # the longest wait once overdue
@@ -119,17 +136,28 @@ def learn(samples):
     samples = [sample for sample in samples if sample.ended_by >= 0]
     if len(samples) < MIN_SAMPLES:
         return None
-    durations = sorted(sample.duration for sample in samples)
-    high = durations[min(len(durations) - 1, int(0.9 * len(durations)))]
     bracketed = [sample for sample in samples if sample.bracketed]
     half_widths = [(sample.ended_by - sample.running_at) / 2 for sample in bracketed]
+    uncertainty = statistics.median(half_widths) if half_widths else 0.0
+    # A first poll that found the prediction ended came, on average, as long after its end as
+    # the middle of a bracket is from its ends: learnt at its end, the median would creep up.
+    durations = sorted(
+        sample.duration if sample.bracketed else sample.ended_by - uncertainty for sample in samples
+    )
+    median = statistics.median(durations)
+    distances = sorted(sample.distance_from(median) for sample in samples)
     return Expected(
-        median=statistics.median(durations),
-        high=high,
+        median=median,
+        high=_ninetieth(durations),
         samples=len(samples),
         late_share=1 - len(bracketed) / len(samples),
-        uncertainty=statistics.median(half_widths) if half_widths else 0.0,
+        uncertainty=uncertainty,
+        spread=_ninetieth(distances),
     )
+
+
+def _ninetieth(ordered):
+    return ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
 
 
 def make_plan(
@@ -149,7 +177,8 @@ def make_plan(
     if webhooks:
         first = high + WEBHOOK_SAFETY_FRACTION * median
         step = max(MIN_STEP_SECONDS, STEP_FRACTION * median)
-        return Plan(first, min(step, max_backoff), first, max_backoff, max_wait)
+        step = min(step, max_backoff)
+        return Plan(first, step / 2, step, first, max_backoff, max_wait)
     late = expected.late_share > LATE_SHARE
     earliest = (PROBE_FRACTION if late else FIRST_POLL_FRACTION) * median
     window = high - earliest  # where completions usually fall, after the first poll
@@ -158,11 +187,18 @@ def make_plan(
     # room for short polls, one more poll covers the window.
     budget_step = (median - earliest) / (allowed - 1) if allowed > 1 else window
     step = min(max(MIN_STEP_SECONDS, STEP_FRACTION * median, budget_step), max_backoff)
+    if late:
+        return Plan(earliest, step / 2, step, high, max_backoff, max_wait)
+    half = max(MIN_STEP_SECONDS, step / 2)
+    if expected.spread <= step and expected.uncertainty <= half and allowed >= 2:
+        # The end is known to within a step: the first poll anywhere across it, half a step
+        # either side, then half steps (half the jobs make one call, most others two).
+        return Plan(max(earliest, median - half), 2 * half, half, high, max_backoff, max_wait)
     # One step before the usual end (or as far before it as the median may be off): the next
     # poll then lands within a step after it. Earlier would only spend status calls on a
     # prediction that cannot have ended yet.
-    first = earliest if late else max(earliest, median - max(step, expected.uncertainty))
-    return Plan(first, step, high, max_backoff, max_wait)
+    first = max(earliest, median - max(step, expected.uncertainty))
+    return Plan(first, step / 2, step, high, max_backoff, max_wait)
 
 
 def budget_interval(in_flight_limit, status_per_second):
@@ -188,10 +224,9 @@ def unlearnt_delay(age, *, in_flight_limit, status_per_second, min_wait, max_wai
 
 
 def first_delay(plan):
-    """The wait before a prediction's first poll: the plan's, spread later by up to half a step
-    (an early first poll is a wasted call), so that predictions started together are not all
-    polled in the same instant."""
-    return _bounded(plan, plan.first + random.uniform(0.0, plan.step / 2))
+    """The wait before a prediction's first poll: the plan's, spread later by up to its
+    ``spread``, so that predictions started together are not all polled in the same instant."""
+    return _bounded(plan, plan.first + random.uniform(0.0, plan.spread))
 
 
 def next_delay(plan, age, jitter=0.1):
