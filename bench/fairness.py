@@ -18,10 +18,12 @@ in-flight limit counts, the engine's canned picture instead of rendering.
 
 It prints, per user, the wait from submit (the job's ``created_at``) to its ``/v1/run`` (the
 first attempt's ``submitted_at``, saved as the run answers) and the user's total time (first
-submit to last job finished), how long after the engine ended a prediction a status call saw it
-(its slot idles meanwhile: with varying durations the polling cadence learns one typical end),
-then the engine's counts: runs sent and accepted (one per job: never
-a second ``/v1/run`` for one attempt) and the most predictions it saw in flight.
+submit to last job finished); then what B.. would wait if every slot were handed over the
+instant its prediction ended (``ideal_waits``: the engine's drawn durations, the same arrivals
+and order, no polling, no worker), how long after the engine ended a prediction a status call
+saw it (its slot idles meanwhile: with varying durations the polling cadence learns one typical
+end), and the engine's counts: runs sent and accepted (one per job: never a second ``/v1/run``
+for one attempt) and the most predictions it saw in flight.
 
 Own database (``avatar_studio_bench_fairness``, so it may run beside the other benches; job
 tables emptied first), Redis DB 14 with its own key
@@ -31,6 +33,7 @@ prefix and Celery queue (removed at the end), a temporary MEDIA_ROOT.
 from __future__ import annotations
 
 import argparse
+import heapq
 import os
 import statistics
 import string
@@ -78,6 +81,7 @@ def run(args, engine, media_root, users, selfie):
                 owner=bulk_owner, selfie=selfie, inputs={**machine.JOB_INPUTS, "seed": i}
             )
         time.sleep(args.others_after)
+        others_from = time.monotonic() - started
         for i, owner in enumerate(others):
             if i:
                 time.sleep(args.spacing)
@@ -93,7 +97,7 @@ def run(args, engine, media_root, users, selfie):
         for process in workers:
             machine.stop(process)
         machine.forget_redis_keys(tag)
-    return elapsed
+    return elapsed, others_from
 
 
 def per_user(users):
@@ -125,6 +129,38 @@ def ends_seen_late(ended):
         prediction_id__in=list(ended), end_seen_at__isnull=False
     ).values_list("prediction_id", "end_seen_at")
     return [seen.timestamp() - ended[prediction_id][0] for prediction_id, seen in attempts]
+
+
+def ideal_waits(*, durations, bulk_jobs, arrivals, slots=SLOTS):
+    """B..'s waits if each slot went to the next job the instant its prediction ended.
+
+    ``durations`` gives each admitted prediction's processing time in admission order (the
+    engine's spread dice); A's jobs are all queued at 0 and fill the slots at once; a freed slot
+    goes to the first arrived single job (fewest in flight: none), else to A's next one.
+    """
+    durations = iter(durations)
+    bulk_left = max(0, bulk_jobs - slots)
+    frees = [next(durations) if slot < bulk_jobs else 0.0 for slot in range(slots)]
+    heapq.heapify(frees)
+    pending, waits = list(arrivals), []
+    while pending or bulk_left > 0:
+        free_at = heapq.heappop(frees)
+        if pending and (pending[0] <= free_at or bulk_left <= 0):
+            start = max(free_at, pending[0])
+            waits.append(start - pending.pop(0))
+        else:
+            start, bulk_left = free_at, bulk_left - 1
+        heapq.heappush(frees, start + next(durations))
+    return waits
+
+
+def drawn_durations(T, spread, seed=0):
+    """The processing times the engine draws, in admission order (its own dice, same seed)."""
+    from offline_engine.protocol.predictions import SpreadDice
+
+    dice = SpreadDice(seed)
+    while True:
+        yield T * dice.factor(spread)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -177,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
         users = [machine.bench_owner(f"bench-fairness-{letter.lower()}") for letter in letters]
         selfie = machine.small_selfie_for_service()
         ended = machine.record_completions(engine)
-        elapsed = run(args, engine, media.name, users, selfie)
+        elapsed, others_from = run(args, engine, media.name, users, selfie)
         stats = engine.stats()
         rows = per_user(users)
         late = ends_seen_late(ended)
@@ -212,6 +248,15 @@ def main(argv: list[str] | None = None) -> None:
             f"({args.bulk_jobs + args.others} jobs, {SLOTS} slots: at best "
             f"{-(-(args.bulk_jobs + args.others) // SLOTS) * T:g} s of processing)"
         )
+    ideal = ideal_waits(
+        durations=drawn_durations(T, args.spread),
+        bulk_jobs=args.bulk_jobs,
+        arrivals=[others_from + i * args.spacing for i in range(args.others)],
+    )
+    print(
+        f"B.. had each slot been handed over the instant its prediction ended: wait mean "
+        f"{statistics.fmean(ideal):.2f} s, max {max(ideal):.2f} s"
+    )
     if late:
         print(
             f"ends seen by a status call after the engine's end: mean {statistics.fmean(late):.2f}"
