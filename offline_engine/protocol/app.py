@@ -30,7 +30,14 @@ from .config import EngineConfig
 from .faults import FailureDice, Fault, FaultQueue, parse_faults, pick
 from .inputs import MODEL_NAMES, RunInputs, TryOnMaxInputs, parse_run_body
 from .model_runner import run_model
-from .predictions import TERMINAL, Prediction, PredictionStore, Schedule, status_document
+from .predictions import (
+    TERMINAL,
+    Prediction,
+    PredictionStore,
+    Schedule,
+    SpreadDice,
+    status_document,
+)
 from .ratelimit import SlidingWindowLimiter
 from .stats import RequestStats
 
@@ -125,7 +132,7 @@ class EngineApp:
         self.stats = RequestStats()
         self.limiter = SlidingWindowLimiter()
         self.faults = FaultQueue()
-        self.dice = FailureDice(self.config.fault_seed)
+        self._seed_dice(self.config.fault_seed)
         self.store = PredictionStore(
             render or run_model, credits=self.config.credits, on_terminal=self._on_terminal
         )
@@ -156,7 +163,7 @@ class EngineApp:
             if "credits" in fields:
                 self.store.set_balance(new.credits)
             if "fault_seed" in fields:
-                self.dice = FailureDice(new.fault_seed)
+                self._seed_dice(new.fault_seed)
             self.config = new
             return new
 
@@ -172,7 +179,11 @@ class EngineApp:
             self.stats.reset()
             self.limiter.reset()
             self.faults.clear()
-            self.dice = FailureDice(self.initial_config.fault_seed)
+            self._seed_dice(self.initial_config.fault_seed)
+
+    def _seed_dice(self, seed: int) -> None:
+        self.dice = FailureDice(seed)
+        self.spread_dice = SpreadDice(seed)
 
     def stats_snapshot(self) -> dict[str, Any]:
         return {
@@ -284,6 +295,7 @@ class EngineApp:
             webhook_url=webhook_url,
             claim_fault=lambda: pick(header_faults, self.faults, "prediction"),
             roll_failure=lambda: self.dice.roll(config.failure_rates),
+            draw_processing_factor=lambda: self.spread_dice.factor(config.processing_spread),
         )
         if fault and fault.malformed:
             # Like a proxy mangling the answer: the prediction exists, the body is not JSON.

@@ -28,6 +28,10 @@ class EngineConfig:
     starting_seconds: float = 0.0
     in_queue_seconds: float = 0.0
     processing_seconds: float = 0.0
+    # Each admitted prediction's processing time is multiplied by a factor drawn uniformly from
+    # [1 - spread, 1 + spread] (seeded by fault_seed): FASHN's predictions vary in length, so
+    # slots free one by one rather than all at once. 0 gives every prediction exactly its time.
+    processing_spread: float = 0.0
     # face-to-model's processing time per generation_mode (FASHN: about 20 s for fast at 1k up
     # to 120 s); None means processing_seconds. An omitted mode is "balanced".
     processing_seconds_fast: float | None = None
@@ -108,6 +112,7 @@ _FLOAT_FIELDS = {
     "starting_seconds",
     "in_queue_seconds",
     "processing_seconds",
+    "processing_spread",
     "run_window_seconds",
     "status_window_seconds",
     "credits_window_seconds",
@@ -178,6 +183,8 @@ def validate(config: EngineConfig) -> list[str]:
         value = getattr(config, name)
         if value is not None and value < 0:
             problems.append(f"{name} must be >= 0")
+    if not config.processing_spread < 1:  # also refuses NaN
+        problems.append("processing_spread must be below 1 (a fraction of the processing time)")
     for name in ("max_in_flight", "run_limit", "status_limit", "credits_limit"):
         if getattr(config, name) < 1:
             problems.append(f"{name} must be >= 1")

@@ -1,17 +1,20 @@
 """The in-memory prediction store: admission, the state schedule, rendering, credits.
 
 A prediction's status follows the clock: ``starting`` for ``starting_seconds`` after creation,
-``in_queue`` for ``in_queue_seconds``, then ``processing`` until ``processing_seconds`` have also
-passed AND its images are rendered (rendering starts at once, in a thread pool, so ``/v1/run``
-answers fast). Status is worked out on demand and also by a timer at the due time, so the terminal
-state (credits, webhooks) happens even if nobody polls. A terminal status never changes again.
+``in_queue`` for ``in_queue_seconds``, then ``processing`` until ``processing_seconds`` (times a
+seeded random factor under ``processing_spread``) have also passed AND its images are rendered
+(rendering starts at once, in a thread pool, so ``/v1/run`` answers fast). Status is worked out
+on demand and also by a timer at the due time, so the terminal state (credits, webhooks) happens
+even if nobody polls. A terminal status never changes again.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import logging
 import math
+import random
 import threading
 import time
 import uuid
@@ -45,6 +48,25 @@ class Schedule:
     @property
     def total(self) -> float:
         return self.starting + self.in_queue + self.processing
+
+    def stretched(self, factor: float) -> Schedule:
+        return dataclasses.replace(self, processing=self.processing * factor)
+
+
+class SpreadDice:
+    """Seeded processing-time factors: the same seed gives the same sequence of durations."""
+
+    def __init__(self, seed: int) -> None:
+        # Its own stream, so spreading durations leaves the failure dice's outcomes as they were.
+        self._rng = random.Random(f"processing-spread-{seed}")
+        self._lock = threading.Lock()
+
+    def factor(self, spread: float) -> float:
+        """A factor drawn uniformly from [1 - spread, 1 + spread]; exactly 1 (no draw) for 0."""
+        if not spread:
+            return 1.0
+        with self._lock:
+            return self._rng.uniform(1.0 - spread, 1.0 + spread)
 
 
 @dataclass(eq=False)
@@ -145,11 +167,13 @@ class PredictionStore:
         webhook_url: str | None = None,
         claim_fault: Callable[[], Fault | None] | None = None,
         roll_failure: Callable[[], str | None] | None = None,
+        draw_processing_factor: Callable[[], float] | None = None,
     ) -> Prediction:
         """Admit a prediction or raise ApiError(429 OutOfCredits / ConcurrencyLimitExceeded).
 
-        ``claim_fault`` and ``roll_failure`` are called only once the prediction is admitted, so
-        a refused request neither uses up a queued fault nor moves the failure dice.
+        ``claim_fault``, ``roll_failure`` and ``draw_processing_factor`` are called only once the
+        prediction is admitted, so a refused request neither uses up a queued fault nor moves
+        the failure or spread dice.
         """
         with self._lock:
             now = self._clock()
@@ -179,7 +203,11 @@ class PredictionStore:
                     id=str(uuid.uuid4()),
                     inputs=inputs,
                     created=now,
-                    schedule=schedule,
+                    schedule=(
+                        schedule.stretched(draw_processing_factor())
+                        if draw_processing_factor
+                        else schedule
+                    ),
                     base_url=base_url,
                     webhook_url=webhook_url,
                     fault=claim_fault() if claim_fault else None,

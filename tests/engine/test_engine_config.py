@@ -58,6 +58,36 @@ def test_bad_environment_values_are_refused(environ):
         EngineConfig.from_env(environ)
 
 
+def test_processing_spread_is_read_from_the_environment_and_defaults_to_zero():
+    assert EngineConfig().processing_spread == 0
+    assert EngineConfig.from_env({"ENGINE_PROCESSING_SPREAD": "0.5"}).processing_spread == 0.5
+
+
+@pytest.mark.parametrize(
+    ("spread", "message"),
+    [
+        ("-0.1", "processing_spread must be >= 0"),
+        ("1", "processing_spread must be below 1"),
+        ("1.5", "processing_spread must be below 1"),
+        ("nan", "processing_spread must be below 1"),
+        ("wide", "ENGINE_PROCESSING_SPREAD must be a number"),
+    ],
+)
+def test_a_bad_processing_spread_is_refused_with_its_reason(spread, message):
+    with pytest.raises(ValueError, match=message):
+        EngineConfig.from_env({"ENGINE_PROCESSING_SPREAD": spread})
+
+
+def test_the_control_api_refuses_a_spread_of_one_or_more(engine):
+    headers = {"Authorization": f"Bearer {engine.api_key}"}
+    url = f"{engine.url}/_engine/config"
+    refused = requests.post(url, json={"processing_spread": 1}, headers=headers, timeout=5)
+    assert refused.status_code == 400
+    assert "processing_spread must be below 1" in refused.json()["message"]
+    accepted = requests.post(url, json={"processing_spread": 0.25}, headers=headers, timeout=5)
+    assert accepted.json()["processing_spread"] == 0.25
+
+
 def test_updated_refuses_unknown_fields_and_wrong_types():
     with pytest.raises(ValueError, match="Unknown config field"):
         EngineConfig().updated({"colour": "red"})

@@ -58,6 +58,52 @@ def test_statuses_follow_the_configured_schedule_in_order(api, engine):
     assert seen == ["starting", "in_queue", "processing", "completed"]
 
 
+# --- processing_spread: predictions of one mode that vary in length, as FASHN's do ---------------
+
+
+def processing_times(api, engine, count: int) -> list[float]:
+    """Submit ``count`` predictions; the processing time the engine gave each."""
+    return [engine.app.store.get(api.submit()).schedule.processing for _ in range(count)]
+
+
+def test_no_spread_gives_every_prediction_exactly_its_processing_time(api, engine):
+    engine.configure(processing_seconds=30, processing_spread=0)
+    assert processing_times(api, engine, 6) == [30.0] * 6
+
+
+def test_a_spread_varies_processing_times_within_its_bounds(api, engine):
+    engine.configure(processing_seconds=30, processing_spread=0.5)
+    times = processing_times(api, engine, 6)
+    assert all(15 <= seconds <= 45 for seconds in times), times
+    assert len(set(times)) > 1, times
+
+
+def test_the_same_seed_gives_the_same_processing_times(api, engine):
+    def seeded_times(seed):
+        engine.reset()
+        engine.configure(processing_seconds=30, processing_spread=0.5, fault_seed=seed)
+        return processing_times(api, engine, 6)
+
+    first = seeded_times(7)
+    assert seeded_times(7) == first
+    assert seeded_times(8) != first
+
+
+def test_a_refused_run_does_not_draw_a_processing_time(api, engine):
+    def second_time(refuse_one_between):
+        engine.reset()
+        engine.configure(
+            processing_seconds=30, processing_spread=0.5, fault_seed=3, max_in_flight=1
+        )
+        api.submit()
+        if refuse_one_between:
+            assert api.run().status_code == 429  # the only slot is taken
+        engine.configure(max_in_flight=2)
+        return processing_times(api, engine, 1)
+
+    assert second_time(refuse_one_between=True) == second_time(refuse_one_between=False)
+
+
 def test_output_url_serves_the_image_with_its_content_type(api):
     doc = api.complete(output_format="png")
     response = fetch(doc["output"][0])  # no Authorization header: like a CDN
