@@ -72,6 +72,13 @@ def test_a_first_poll_that_found_the_end_is_learnt_half_a_typical_bracket_earlie
     assert expected.median == pytest.approx((6.0 + 6.1) / 2)  # not 6.15: no creeping up
 
 
+def test_ends_told_by_webhooks_are_learnt_as_seen_whatever_a_few_wide_brackets_say():
+    # Two cold-start brackets 5 s wide; every other poll came with the webhook, at the end.
+    samples = [cadence.Sample(ended_by=6.05, running_at=1.05)] * 2 + ended_by(*[6.03] * 38)
+
+    assert cadence.learn(samples).median == pytest.approx(6.03)
+
+
 def test_a_prediction_ended_in_the_middle_of_its_bracket():
     # Still running when asked at 5.8 s, ended by the answer at 6.4 s: not 6.4 s, which would
     # learn our own detection delay as the prediction's.

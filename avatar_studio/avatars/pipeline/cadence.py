@@ -139,10 +139,14 @@ def learn(samples):
     bracketed = [sample for sample in samples if sample.bracketed]
     half_widths = [(sample.ended_by - sample.running_at) / 2 for sample in bracketed]
     uncertainty = statistics.median(half_widths) if half_widths else 0.0
-    # A first poll that found the prediction ended came, on average, as long after its end as
-    # the middle of a bracket is from its ends: learnt at its end, the median would creep up.
+    # While polls bracket ends (enough of them to know a typical bracket), a first poll that
+    # found the prediction ended came, on average, as long after its end as the middle of a
+    # bracket is from its ends: learnt at its end, the median would creep up. Not so when
+    # webhooks bring the poll within moments of the end: then the few brackets are the cold
+    # start's, seconds wide.
+    shift = uncertainty if len(bracketed) >= MIN_SAMPLES else 0.0
     durations = sorted(
-        sample.duration if sample.bracketed else sample.ended_by - uncertainty for sample in samples
+        sample.duration if sample.bracketed else sample.ended_by - shift for sample in samples
     )
     median = statistics.median(durations)
     distances = sorted(sample.distance_from(median) for sample in samples)
