@@ -10,19 +10,19 @@ current step and spends status calls on a prediction that cannot be done yet. In
   ended between its last "still running" answer and its first "ended" one (``Sample``): the
   middle of that bracket, not when we happened to see the end, so our own detection delay is not
   learnt as the prediction's. A prediction whose first poll already found it ended only says it
-  took at most that long: it is learnt as ended half a typical bracket before. Fewer than
-  ``MIN_SAMPLES``: no plan (see "No history" below).
+  took at most that long: while polls bracket most ends, it is learnt as ended half a typical
+  bracket before. Fewer than ``MIN_SAMPLES``: no plan (see "No history" below).
 - **Plan**: the first poll one short step before the usual end, or as far before it as the
   median may be off when brackets are wide (at least ``FIRST_POLL_FRACTION`` of it); then
   short polls every ``step`` until the 90th percentile; then a backoff (each wait half the time
   already overdue, at least ``step``, at most ``AVATAR_POLL_MAX_SECONDS``). When the model's
-  predictions take the same time to within a step, the end is known that well: the first poll
-  is spread across it, a step either side, so that about half of them are seen ended by their
-  first poll (one status call) while the other half bracket the end, which keeps the learning
-  honest. When most recent first polls came too late to see the prediction running (the
-  estimate is too high, or a busy queue ran the polls late), the first poll comes earlier
-  (``PROBE_FRACTION``) until the brackets are back: otherwise a too-high estimate would only
-  come down a little per round.
+  predictions end within a step of the median (as far as their brackets tell), the end is known
+  that well: the first poll is spread across it, half a step either side, then half steps, so
+  that about half of them are seen ended by their first poll (one status call) while the other
+  half bracket the end, which keeps the learning honest. When most recent first polls came too
+  late to see the prediction running (the estimate is too high, or a busy queue ran the polls
+  late), the first poll comes earlier (``PROBE_FRACTION``) until the brackets are back:
+  otherwise a too-high estimate would only come down a little per round.
 - **Budget**: the step is never shorter than the account's status rate allows when every
   in-flight slot is busy: a typical job (ending at the median) may spend ``BUDGET_SHARE`` ×
   (status calls per second / ``FASHN_MAX_IN_FLIGHT``) × median calls, one of which is the
@@ -93,7 +93,7 @@ class Sample:
     @property
     def duration(self):
         """The best guess: the bracket's middle, or its end when there is no bracket (``learn``
-        moves that back by half a typical bracket)."""
+        may move that back by half a typical bracket)."""
         if self.bracketed:
             return (self.running_at + self.ended_by) / 2
         return self.ended_by
