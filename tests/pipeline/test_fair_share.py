@@ -1,13 +1,24 @@
 """A fair share of the FASHN slots: try-ons first, then the owner with the fewest jobs in flight
 (taking turns), then the oldest job; and a job out of turn never takes a freed slot."""
 
+import random
+from datetime import timedelta
+
 import pytest
 from django.db import connection
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from avatar_studio.avatars import services
-from avatar_studio.avatars.models import AvatarJob, JobStatus, PredictionAttempt
+from avatar_studio.avatars.models import (
+    PREDICTING_STATUSES,
+    TRYON_MODELS,
+    AvatarJob,
+    JobStatus,
+    PredictionAttempt,
+)
 from avatar_studio.avatars.pipeline import fair_share, steps
 from avatar_studio.avatars.pipeline.limits import fashn_limits
 
@@ -28,6 +39,14 @@ def _in_flight(job):
     PredictionAttempt.objects.create(
         job=job, number=1, prediction_id=f"pred-{job.pk}", submitted_at=timezone.now()
     )
+
+
+def _fair_orders(queries):
+    """The fair order worked out within ``queries``: its first query, each waiting owner's
+    oldest job."""
+    return [
+        q for q in queries.captured_queries if 'MIN("avatars_avatarjob"."created_at")' in q["sql"]
+    ]
 
 
 def _take_turns(count):
@@ -126,8 +145,7 @@ def test_the_job_a_freed_slot_is_handed_to_is_not_asked_for_its_turn_again(
 
     assert AvatarJob.objects.get(pk=bobs.pk).status == JobStatus.SUBMITTED
     # Alice's turn, then the choice of Bob: his submit, within the hand-over, skips the query.
-    fair_order = [q for q in queries.captured_queries if "NULLS FIRST" in q["sql"]]
-    assert len(fair_order) == 2
+    assert len(_fair_orders(queries)) == 2
 
 
 @pytest.mark.worker
@@ -176,6 +194,88 @@ def test_a_job_that_finds_every_slot_taken_waits_without_asking_the_fair_order(
 
     bobs = AvatarJob.objects.get(pk=bobs.pk)
     assert (bobs.status, bobs.waiting_for_slot) == (JobStatus.QUEUED, True)
-    assert not [q for q in queries.captured_queries if "NULLS FIRST" in q["sql"]]
+    assert not _fair_orders(queries)
     assert engine.stats()["run_calls"] == 0
     assert slots.holders() == [str(holder.pk)]
+
+
+def _plain_fair_order():
+    """The fair order as one query with two subqueries per waiting job: what the per-owner
+    computation replaced (a hand-over read waiting jobs x the owner's jobs rows)."""
+    owners_in_flight = (
+        AvatarJob.objects.filter(
+            owner=OuterRef("owner"), status__in=(JobStatus.SUBMITTING, *PREDICTING_STATUSES)
+        )
+        .order_by()
+        .values("owner")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    owners_last_run = (
+        PredictionAttempt.objects.filter(job__owner=OuterRef("owner"))
+        .order_by("-submitted_at")
+        .values("submitted_at")[:1]
+    )
+    bulk = Case(
+        When(model_name__in=TRYON_MODELS, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return (
+        AvatarJob.objects.filter(status=JobStatus.QUEUED, waiting_for_slot=True)
+        .annotate(
+            bulk=bulk,
+            owner_in_flight=Coalesce(Subquery(owners_in_flight), Value(0)),
+            owner_last_run=Subquery(owners_last_run),
+        )
+        .order_by(
+            "bulk", "owner_in_flight", F("owner_last_run").asc(nulls_first=True), "created_at", "pk"
+        )
+        .first()
+    )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_per_owner_order_hands_slots_out_as_the_plain_query_did(db, django_user_model, seed):
+    rng = random.Random(seed)
+    start = timezone.now() - timedelta(hours=1)
+    owners = [
+        django_user_model.objects.create_user(f"owner-{n}", password="owner-password-1")
+        for n in range(4)
+    ]
+    for n in range(16):
+        job = make_job(rng.choice(owners), seed=n)
+        created = start + timedelta(seconds=n)
+        kind = rng.choice(["waiting", "waiting", "tryon", "in flight", "done"])
+        if kind == "in flight":
+            _in_flight(job)
+        elif kind == "done":
+            AvatarJob.objects.filter(pk=job.pk).update(status=JobStatus.COMPLETED)
+            PredictionAttempt.objects.create(
+                job=job, number=1, prediction_id=f"done-{n}", submitted_at=created
+            )
+        else:
+            _waiting(job)
+        model = "tryon-v1.6" if kind == "tryon" else job.model_name
+        AvatarJob.objects.filter(pk=job.pk).update(created_at=created, model_name=model)
+
+    handed = 0
+    while (plain := _plain_fair_order()) is not None:
+        assert fair_share.next_job_waiting_for_slot() == plain
+        _in_flight(plain)
+        handed += 1
+    assert fair_share.next_job_waiting_for_slot() is None
+    assert handed >= 3
+
+
+def test_the_fair_order_is_worked_out_per_owner_in_four_small_queries(db, alice, bob):
+    for seed in range(12):
+        _waiting(make_job(alice, seed=seed))
+    _in_flight(make_job(alice, seed=99))
+    _waiting(make_job(bob))
+
+    with CaptureQueriesContext(connection) as queries:
+        first = fair_share.next_job_waiting_for_slot()
+
+    assert first.owner == bob  # he holds no slot, Alice one
+    assert len(queries.captured_queries) == 4

@@ -13,12 +13,14 @@ so the order is:
    shares take turns (round robin).
 4. Within that, the oldest job first.
 
-It is one query over the waiting jobs (two correlated subqueries per waiting job, on indexed
-columns), read from the database, so every worker on every host picks the same job.
+It is worked out per owner, not per job, from the database, so every worker on every host picks
+the same job: the owners' terms (jobs in flight, last run) are the same for all of an owner's
+jobs, and asked once per waiting job they made a hand-over read (waiting jobs x the owner's jobs)
+rows, 150 ms for one owner's 294 waiting jobs. Four small queries instead: the oldest waiting
+job of each owner and kind, those owners' jobs in flight, their last runs, and the chosen job.
 """
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, IntegerField, Max, Min, Q, Value, When
 
 from ..models import PREDICTING_STATUSES, TRYON_MODELS, AvatarJob, JobStatus, PredictionAttempt
 
@@ -27,40 +29,52 @@ _IN_FLIGHT_STATUSES = (JobStatus.SUBMITTING, *PREDICTING_STATUSES)
 
 _WAITING = Q(status=JobStatus.QUEUED, waiting_for_slot=True)
 
+# 0 for interactive work (a try-on), 1 for bulk work (an avatar).
+_BULK = Case(
+    When(model_name__in=TRYON_MODELS, then=Value(0)),
+    default=Value(1),
+    output_field=IntegerField(),
+)
 
-def _in_fair_order(jobs):
-    owners_in_flight = (
-        AvatarJob.objects.filter(owner=OuterRef("owner"), status__in=_IN_FLIGHT_STATUSES)
+
+def _first_in_fair_order(jobs):
+    """The first of ``jobs`` in the fair order, or None when there are none."""
+    jobs = jobs.annotate(bulk=_BULK)
+    # An owner's jobs of one kind go oldest first, so only each group's oldest can be first.
+    heads = list(jobs.order_by().values("owner_id", "bulk").annotate(oldest=Min("created_at")))
+    if not heads:
+        return None
+    owners = {head["owner_id"] for head in heads}
+    in_flight = dict(
+        AvatarJob.objects.filter(owner_id__in=owners, status__in=_IN_FLIGHT_STATUSES)
         .order_by()
-        .values("owner")
-        .annotate(count=Count("pk"))
-        .values("count")
+        .values_list("owner_id")
+        .annotate(Count("pk"))
     )
-    owners_last_run = (
-        PredictionAttempt.objects.filter(job__owner=OuterRef("owner"))
-        .order_by("-submitted_at")
-        .values("submitted_at")[:1]
+    last_run = dict(
+        PredictionAttempt.objects.filter(job__owner_id__in=owners)
+        .order_by()
+        .values_list("job__owner_id")
+        .annotate(Max("submitted_at"))
     )
-    return jobs.annotate(
-        bulk=Case(
-            When(model_name__in=TRYON_MODELS, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        ),
-        owner_in_flight=Coalesce(Subquery(owners_in_flight), Value(0)),
-        owner_last_run=Subquery(owners_last_run),
-    ).order_by(
-        "bulk",
-        "owner_in_flight",
-        F("owner_last_run").asc(nulls_first=True),
-        "created_at",
-        "pk",
+
+    def order(head):
+        owner = head["owner_id"]
+        ran = last_run.get(owner)
+        # An owner who never ran comes first among equals (None cannot be compared).
+        return (head["bulk"], in_flight.get(owner, 0), ran is not None, ran, head["oldest"], owner)
+
+    first = min(heads, key=order)
+    return (
+        jobs.filter(owner_id=first["owner_id"], bulk=first["bulk"])
+        .order_by("created_at", "pk")
+        .first()
     )
 
 
 def next_job_waiting_for_slot():
     """The waiting job a freed slot goes to, or None when no job waits."""
-    return _in_fair_order(AvatarJob.objects.filter(_WAITING)).first()
+    return _first_in_fair_order(AvatarJob.objects.filter(_WAITING))
 
 
 def has_turn(job):
@@ -70,5 +84,5 @@ def has_turn(job):
     periodic recheck of an owner who already holds slots would take the slot that a freed one
     just handed to the job first in line.
     """
-    first = _in_fair_order(AvatarJob.objects.filter(_WAITING | Q(pk=job.pk))).values("pk").first()
-    return first is None or first["pk"] == job.pk
+    first = _first_in_fair_order(AvatarJob.objects.filter(_WAITING | Q(pk=job.pk)))
+    return first is None or first.pk == job.pk
