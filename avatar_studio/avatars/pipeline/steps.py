@@ -237,8 +237,8 @@ def _handle_submit_error(job, error, limits):
 
 def _yield_slot_to_unknown_prediction(job, error, limits):
     """FASHN counts more predictions in flight than our slots do: one we do not know of holds
-    a slot (the slot set was lost with Redis, another client shares the account, a lease ran
-    out while a poll was late).
+    a slot (the slot set was lost with Redis, another client shares the account, a job failed
+    at its deadline while its prediction still ran, a lease ran out while a poll was late).
 
     Released, as for other refusals, the slot would wake the next waiting job only for it to be
     refused too, and the next, until that prediction ends: dozens of refused runs for one slot
