@@ -3,6 +3,7 @@
     .venv/bin/python bench/fairness.py [--processing-seconds 3] [--bulk-jobs 20] [--others 10]
                                        [--spacing SECONDS] [--others-after SECONDS]
                                        [--spread 0] [--workers 1] [--concurrency 2]
+                                       [--webhooks]
 
 User A queues ``--bulk-jobs`` avatars at once (through ``services.create_avatar``, as the upload
 view does); then users B, C, ... each submit one, B ``--others-after`` seconds after A's last
@@ -12,9 +13,11 @@ offline engine (in this process, on loopback) with ``max_in_flight=6`` and a pro
 the same for every prediction unless ``--spread s`` has the engine draw each one's from
 [T(1 - s), T(1 + s)] (``processing_spread``, seed 0: the same durations every run), so that
 A's slots, started together, fall out of step (a delay such as 2T before B gives them time to).
-Polling only (no webhooks), as
-``bench/saturation.py`` does: the run limit raised to 600 per 60 s on both sides so that only the
-in-flight limit counts, the engine's canned picture instead of rendering.
+Polling only by default; with ``--webhooks``, ``PUBLIC_BASE_URL`` points at a gunicorn on
+loopback (runstack's settings) and the engine calls ``/fashn/webhook/<secret>/`` when a prediction
+ends, which brings the poll forward (polling stays as the safety net). As ``bench/saturation.py``
+does: the run limit raised to 600 per 60 s on both sides so that only the in-flight limit counts,
+the engine's canned picture instead of rendering.
 
 It prints, per user, the wait from submit (the job's ``created_at``) to its ``/v1/run`` (the
 first attempt's ``submitted_at``, saved as the run answers) and the user's total time (first
@@ -23,11 +26,12 @@ instant its prediction ended (``ideal_waits``: the engine's drawn durations, the
 and order, no polling, no worker), how long after the engine ended a prediction a status call
 saw it (its slot idles meanwhile: with varying durations the polling cadence learns one typical
 end), and the engine's counts: runs sent and accepted (one per job: never a second ``/v1/run``
-for one attempt) and the most predictions it saw in flight.
+for one attempt), the most predictions it saw in flight and the webhooks it sent and delivered.
 
 Own database (``avatar_studio_bench_fairness``, so it may run beside the other benches; job
 tables emptied first), Redis DB 14 with its own key
-prefix and Celery queue (removed at the end), a temporary MEDIA_ROOT.
+prefix and Celery queue (removed at the end), a temporary MEDIA_ROOT. The workers and the web
+server are stopped at the end.
 """
 
 from __future__ import annotations
@@ -64,12 +68,16 @@ def run(args, engine, media_root, users, selfie):
     extra = {"FASHN_MAX_IN_FLIGHT": SLOTS, "FASHN_RUN_RATE": f"{RUN_RATE[0]}/{RUN_RATE[1]}"}
     log_dir = Path(media_root) / "logs"
     log_dir.mkdir(exist_ok=True)
+    if args.webhooks:
+        extra["PUBLIC_BASE_URL"] = machine.loopback_base_url()
     env = machine.bench_environment(tag=tag, media_root=media_root, engine=engine, **extra)
     celery_app.conf.task_default_queue = tag  # this process sends the submit tasks
-    workers = []
+    workers, web = [], None
     bulk_owner, *others = users
     total_jobs = args.bulk_jobs + len(others)
     try:
+        if args.webhooks:
+            web = machine.start_web_ready(log_dir / "web.log", extra["PUBLIC_BASE_URL"], env)
         for i in range(args.workers):
             name = f"{tag}-{i}"
             log = log_dir / f"worker-{i}.log"
@@ -96,6 +104,7 @@ def run(args, engine, media_root, users, selfie):
     finally:
         for process in workers:
             machine.stop(process)
+        machine.stop(web)
         machine.forget_redis_keys(tag)
     return elapsed, others_from
 
@@ -180,6 +189,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=2, help="prefork processes per worker")
+    parser.add_argument(
+        "--webhooks",
+        action="store_true",
+        help="a web server on loopback receives the engine's webhooks (default: polling only)",
+    )
     args = parser.parse_args(argv)
     T = args.processing_seconds
     if args.spacing is None:
@@ -213,6 +227,7 @@ def main(argv: list[str] | None = None) -> None:
         users = [machine.bench_owner(f"bench-fairness-{letter.lower()}") for letter in letters]
         selfie = machine.small_selfie_for_service()
         ended = machine.record_completions(engine)
+        webhooks = machine.count_webhooks()
         elapsed, others_from = run(args, engine, media.name, users, selfie)
         stats = engine.stats()
         rows = per_user(users)
@@ -224,7 +239,8 @@ def main(argv: list[str] | None = None) -> None:
         f"A queues {args.bulk_jobs} jobs, then {args.others} users submit one each, the first "
         f"{args.others_after:g} s after A's last, {args.spacing:.2f} s apart; {args.workers} "
         f"Celery worker process(es), prefork concurrency {args.concurrency}; engine "
-        f"max_in_flight={SLOTS}, processing T={T:g} s{spread}, polling only"
+        f"max_in_flight={SLOTS}, processing T={T:g} s{spread}, "
+        f"{'webhooks (and polling)' if args.webhooks else 'polling only'}"
     )
     print()
     header = f"{'user':<6}{'jobs':>5}{'wait mean s':>13}{'wait max s':>12}{'total s':>9}  statuses"
@@ -264,7 +280,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     print(
         f"engine: /v1/run calls {stats['run_calls']}, accepted {stats['runs_accepted']}, most in "
-        f"flight {stats['max_in_flight_seen']}, refusals {stats.get('rejected') or 'none'}"
+        f"flight {stats['max_in_flight_seen']}, refusals {stats.get('rejected') or 'none'}; "
+        f"webhooks sent {webhooks['sent']}, delivered {webhooks['delivered']}"
     )
     media.cleanup()
 

@@ -228,6 +228,21 @@ def wait_for_http(url, process, log_path, timeout=60.0) -> None:
     sys.exit(f"{url} did not answer within {timeout:.0f} s; see {log_path}")
 
 
+def loopback_base_url() -> str:
+    """A base URL on a free loopback port: ``PUBLIC_BASE_URL`` for a bench's web server."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+def start_web_ready(log_path, base_url, env) -> subprocess.Popen:
+    """``start_web`` on ``base_url``'s port, once its ``/healthz`` answers: the engine's webhooks
+    (``/fashn/webhook/<secret>/``) reach it when ``env`` has ``PUBLIC_BASE_URL=base_url``."""
+    from urllib.parse import urlsplit
+
+    process = start_web(log_path, urlsplit(base_url).port, env)
+    wait_for_http(f"{base_url}/healthz", process, log_path)
+    return process
+
+
 def stop(process) -> None:
     """SIGTERM the child's process group (we started it in its own session), then SIGKILL."""
     if process is None or process.poll() is not None:

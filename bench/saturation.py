@@ -70,15 +70,14 @@ def run_mode(mode, args, engine, media_root, user, selfie, hooks):
     log_dir.mkdir(exist_ok=True)
     web = None
     if mode == "webhooks":
-        port = machine.free_port()
-        extra["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
+        extra["PUBLIC_BASE_URL"] = machine.loopback_base_url()
     env = machine.bench_environment(tag=tag, media_root=media_root, engine=engine, **extra)
     celery_app.conf.task_default_queue = tag  # this process sends the submit tasks
     workers = []
     try:
         if mode == "webhooks":
-            web = machine.start_web(log_dir / f"web-{mode}.log", port, env)
-            machine.wait_for_http(f"{extra['PUBLIC_BASE_URL']}/healthz", web, log_dir / "web.log")
+            log = log_dir / f"web-{mode}.log"
+            web = machine.start_web_ready(log, extra["PUBLIC_BASE_URL"], env)
         for i in range(args.workers):
             name = f"{tag}-{i}"
             log = log_dir / f"worker-{mode}-{i}.log"
