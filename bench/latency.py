@@ -1,4 +1,4 @@
-"""Completion latency benchmark (issue 8, target 3): engine completed -> avatar in the gallery.
+"""Completion latency benchmark: engine completed -> avatar in the gallery.
 
     .venv/bin/python bench/latency.py [--jobs 30] [--warmup 8] [--processing-seconds 5]
                                       [--interval 1.5] [--modes polling,webhooks]

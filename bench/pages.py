@@ -1,4 +1,4 @@
-"""Page benchmark (issue 8, target 5): gallery and status pages with 10,000 jobs on PostgreSQL.
+"""Page benchmark: gallery and status pages with 10,000 jobs on PostgreSQL.
 
     .venv/bin/python bench/pages.py [--jobs 10000] [--requests 50] [--profile]
 

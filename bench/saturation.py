@@ -1,4 +1,4 @@
-"""Provider saturation benchmark (issue 8, target 1): a burst of jobs against 6 in-flight slots.
+"""Provider saturation benchmark: a burst of jobs against 6 in-flight slots.
 
     .venv/bin/python bench/saturation.py [--jobs 300] [--processing-seconds 3] [--workers 1]
                                          [--concurrency 2] [--modes polling,webhooks]

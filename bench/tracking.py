@@ -1,4 +1,4 @@
-"""Tracking capacity benchmark (issue 8, target 2): 1,000 predictions in flight, one worker.
+"""Tracking capacity benchmark: 1,000 predictions in flight, one worker.
 
     .venv/bin/python bench/tracking.py [--jobs 1000] [--processing-seconds 60]
                                        [--status-rate 100] [--naive-jobs 4] [--warmup 10]

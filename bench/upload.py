@@ -1,5 +1,4 @@
-"""Selfie intake benchmark (issue 8, target 4; issue 17 item 3): time and memory of the upload
-request's intake, ``images.check_selfie``.
+"""Selfie intake benchmark: time and memory of the upload request's intake, ``images.check_selfie``.
 
     .venv/bin/python bench/upload.py [--runs 15]
 
