@@ -46,6 +46,9 @@ def _test_redis_url(url):
 # This run's own Redis key prefix and Celery queue: test runs in parallel never share either.
 RUN_ID = f"test-{os.getpid()}"
 
+# How long browser actions and assertions wait for the page before giving up.
+BROWSER_PATIENCE_MS = 20_000
+
 
 @pytest.fixture(scope="session")
 def redis_url():
@@ -196,10 +199,14 @@ def start_worker(transactional_db, worker_env, tmp_path):
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium through Playwright, started once for the browser tests that need it."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from .support.browser import CHROMIUM, CHROMIUM_ARGS
 
+    # Pages wait on a real worker polling a real engine (a failure retried three times takes
+    # several seconds on a loaded 2-core machine): assertions wait as long as actions do,
+    # not Playwright's 5 s. This is patience, not a speed limit: they pass as soon as it shows.
+    expect.set_options(timeout=BROWSER_PATIENCE_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -213,7 +220,7 @@ def new_page(browser):
 
     def open_page(width=1200, height=900):
         context = browser.new_context(viewport={"width": width, "height": height})
-        context.set_default_timeout(20_000)
+        context.set_default_timeout(BROWSER_PATIENCE_MS)
         contexts.append(context)
         return context.new_page()
 

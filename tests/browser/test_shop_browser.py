@@ -44,7 +44,7 @@ def see_the_look(page, button, screenshot_name, screenshot):
     page.click(f"button:has-text('{button}')")
     expect(page.locator("#look")).to_be_visible()
     page.evaluate("window.__sameDocument = true")
-    expect(page.locator("#look[data-status=completed]")).to_be_visible(timeout=20_000)
+    expect(page.locator("#look[data-status=completed]")).to_be_visible()
     assert page.evaluate("window.__sameDocument") is True  # htmx swapped the panel in place
     picture = page.locator("#look img.look-image")
     loaded = "img => img.complete && img.naturalWidth > 0"
