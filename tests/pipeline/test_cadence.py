@@ -95,6 +95,23 @@ def test_how_far_off_the_median_may_be_is_half_a_typical_bracket():
     assert cadence.learn(samples).uncertainty == pytest.approx(1.675)
 
 
+def test_the_median_errs_less_than_one_bracket_the_more_brackets_it_is_the_median_of():
+    samples = [cadence.Sample(ended_by=7.0 + phase, running_at=5.0 + phase) for phase in range(4)]
+
+    expected = cadence.learn(samples + ended_by(6.5))
+
+    assert expected.uncertainty == pytest.approx(1.0)
+    assert expected.median_error == pytest.approx(1.0 / 2)  # four brackets: half of one
+
+
+def test_a_typical_bracket_is_one_of_the_newest_so_the_cold_starts_stop_counting():
+    newest = [cadence.Sample(ended_by=6.1, running_at=5.9)] * cadence.RECENT_BRACKETS
+    cold_start = [cadence.Sample(ended_by=7.5, running_at=4.5)] * (cadence.SAMPLE_SIZE - 10)
+
+    assert cadence.learn(newest + cold_start).uncertainty == pytest.approx(0.1)
+    assert cadence.learn(cold_start + newest).uncertainty == pytest.approx(1.5)
+
+
 def test_the_share_of_first_polls_that_came_too_late_is_learnt():
     samples = ended_by(6.5, 6.6, 6.7) + [cadence.Sample(6.3, 5.9)] * 7
 
@@ -119,7 +136,7 @@ def test_the_first_poll_comes_no_earlier_than_a_tenth_before_the_usual_end():
 
 
 def test_wide_brackets_bring_the_first_poll_as_far_before_the_end_as_the_median_may_be_off():
-    expected = cadence.Expected(median=6.4, high=6.4, samples=6, uncertainty=0.5)
+    expected = cadence.Expected(median=6.4, high=6.4, samples=6, uncertainty=1.2, median_error=0.5)
 
     p = cadence.make_plan(expected, in_flight_limit=6, status_per_second=5.0)
 

@@ -106,3 +106,45 @@ def test_polls_record_when_the_prediction_last_ran_and_when_its_end_was_seen(eng
     [sample] = cadence.recent_samples(job.model_name)
     assert sample.bracketed
     assert sample.running_at < 1.0
+
+
+def test_a_completion_is_learnt_by_the_next_plan_not_after_the_cache_expires(engine, alice):
+    """While the cadence learns, each round aims better only if it plans from the round just
+    ended: a cached history from before it would plan the next round from wide brackets again."""
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from avatar_studio.avatars.models import PredictionAttempt
+    from avatar_studio.avatars.pipeline import cadence
+
+    from ..support.waiting import wait_for
+
+    cache.clear()
+    engine.configure(processing_seconds=0.0)
+    earlier = make_job(alice)
+    now = timezone.now()
+    for number in range(1, cadence.MIN_SAMPLES + 1):
+        PredictionAttempt.objects.create(
+            job=earlier,
+            number=number,
+            prediction_id=f"earlier-{number}",
+            status="completed",
+            submitted_at=now - timedelta(seconds=13),
+            running_seen_at=now - timedelta(seconds=2),
+            end_seen_at=now,
+            finished_at=now,
+        )
+    assert cadence.expected_for(earlier.model_name).samples == cadence.MIN_SAMPLES  # now cached
+
+    job = make_job(alice)
+    steps.submit_job(job.pk, job.step_token)
+
+    def poll_once():
+        fresh = AvatarJob.objects.get(pk=job.pk)
+        steps.poll_job(fresh.pk, fresh.step_token)
+        return AvatarJob.objects.get(pk=job.pk).status == JobStatus.COMPLETED
+
+    wait_for(poll_once, interval=0.2, message="the prediction to be seen completed")
+    assert cadence.expected_for(job.model_name).samples == cadence.MIN_SAMPLES + 1

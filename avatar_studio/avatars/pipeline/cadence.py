@@ -6,7 +6,8 @@ Polling from the start with a backoff (1, 2.5, 4.75 s ...) overshoots the end by
 current step and spends status calls on a prediction that cannot be done yet. Instead:
 
 - **Learn**: when the model's recently completed predictions really ended (the last
-  ``SAMPLE_SIZE`` within ``LOOKBACK``, cached for ``CACHE_SECONDS`` in Django's cache). Each one
+  ``SAMPLE_SIZE`` within ``LOOKBACK``, cached in Django's cache for ``CACHE_SECONDS`` or until
+  the next completion). Each one
   ended between its last "still running" answer and its first "ended" one (``Sample``): the
   middle of that bracket, not when we happened to see the end, so our own detection delay is not
   learnt as the prediction's. A prediction whose first poll already found it ended only says it
@@ -47,6 +48,7 @@ the retry backoff and the wait after a refused request. Each is spread by ``jitt
 many jobs never fire at once.
 """
 
+import math
 import random
 import statistics
 from dataclasses import dataclass
@@ -58,6 +60,7 @@ from django.utils import timezone
 
 SAMPLE_SIZE = 40
 MIN_SAMPLES = 5
+RECENT_BRACKETS = 2 * MIN_SAMPLES
 LOOKBACK = timedelta(minutes=30)
 RECENT_ATTEMPTS = 5000  # how far back (by id) to look for completed attempts: bounds the query
 CACHE_SECONDS = 10.0
@@ -117,6 +120,8 @@ class Expected:
     # median may be when brackets are wide (polls seconds apart, before there was a plan)
     spread: float = 0.0  # how far from the median the ends lay, as far as their brackets tell
     # (90th percentile): a wide bracket is not a far end
+    median_error: float = 0.0  # how far off the median itself may be: the middles of brackets
+    # polled at different phases err either way, so their median errs less than one of them
 
 
 @dataclass(frozen=True)
@@ -137,8 +142,11 @@ def learn(samples):
     if len(samples) < MIN_SAMPLES:
         return None
     bracketed = [sample for sample in samples if sample.bracketed]
+    # Samples come newest first: a typical bracket is today's, so once polls are aimed, the
+    # cold start's wide brackets stop counting.
     half_widths = [(sample.ended_by - sample.running_at) / 2 for sample in bracketed]
-    uncertainty = statistics.median(half_widths) if half_widths else 0.0
+    recent_half_widths = half_widths[:RECENT_BRACKETS]
+    uncertainty = statistics.median(recent_half_widths) if half_widths else 0.0
     # While polls bracket ends (enough of them to know a typical bracket), a first poll that
     # found the prediction ended came, on average, as long after its end as the middle of a
     # bracket is from its ends: learnt at its end, the median would creep up. Not so when
@@ -157,6 +165,7 @@ def learn(samples):
         late_share=1 - len(bracketed) / len(samples),
         uncertainty=uncertainty,
         spread=_ninetieth(distances),
+        median_error=uncertainty / math.sqrt(len(bracketed)) if bracketed else 0.0,
     )
 
 
@@ -201,7 +210,7 @@ def make_plan(
     # One step before the usual end (or as far before it as the median may be off): the next
     # poll then lands within a step after it. Earlier would only spend status calls on a
     # prediction that cannot have ended yet.
-    first = max(earliest, median - max(step, expected.uncertainty))
+    first = max(earliest, median - max(step, expected.median_error))
     return Plan(first, step / 2, step, high, max_backoff, max_wait)
 
 
@@ -257,9 +266,13 @@ def jittered(seconds, spread=0.2):
 # --- Reading the recent past, with the settings -------------------------------------------------
 
 
+def _history_key(model_name):
+    return f"avatars:cadence:v2:{settings.FASHN_BASE_URL}:{model_name}"
+
+
 def expected_for(model_name):
     """``Expected`` for ``model_name`` from recent completed attempts (cached briefly), or None."""
-    key = f"avatars:cadence:v2:{settings.FASHN_BASE_URL}:{model_name}"
+    key = _history_key(model_name)
     cached = cache.get(key)
     if cached is None:
         cached = {"samples": [(s.ended_by, s.running_at) for s in recent_samples(model_name)]}
@@ -269,6 +282,16 @@ def expected_for(model_name):
         if len(cached["samples"]) >= MIN_SAMPLES:
             cache.set(key, cached, CACHE_SECONDS)
     return learn([Sample(ended_by, running_at) for ended_by, running_at in cached["samples"]])
+
+
+def forget_history(model_name):
+    """A prediction of ``model_name`` was just recorded completed: the next plan reads it.
+
+    While the cadence learns (a cold start, brackets still seconds wide), each round of
+    predictions aims better than the last only if it plans from the round just ended, not from
+    the cache of one before it. Reading the samples again costs one small query per completion.
+    """
+    cache.delete(_history_key(model_name))
 
 
 def recent_samples(model_name, now=None):

@@ -331,7 +331,9 @@ def _store_results(job, attempt, prediction, *, end_seen_at):
         credits_used=prediction.credits_used,
         end_seen_at=end_seen_at,
     )
-    if not completed:
+    if completed:
+        cadence.forget_history(job.model_name)
+    else:
         # Another run of this step (the sweeper re-issued it while this one was still
         # downloading) completed the job first. Both wrote the same file names, so remove only
         # what the job's results do not point to: never the files of the completed job.
