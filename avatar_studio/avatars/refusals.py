@@ -157,6 +157,11 @@ OUTFIT_ONE_PIECE_ALONE = Reason(
     "A one-piece is worn on its own: it cannot be combined with another garment. "
     "Choose the one-piece alone, or a top and bottoms.",
 )
+OUTFIT_NOT_STOPPED = Reason(
+    "outfit_not_stopped",
+    "This outfit has not stopped: each garment goes on once the one before it is on. "
+    "Reload the page to see how far it got.",
+)
 PRODUCT_UNAVAILABLE = Reason(
     "product_unavailable", "That product is not in the store. Choose another one."
 )

@@ -31,7 +31,7 @@ from avatar_studio.avatars.models import JobStatus, TryOnJob
 from avatar_studio.avatars.selectors import may_view_all_jobs
 
 from . import images, selectors, services
-from .models import Look, Outfit, OutfitStep, Product, ProductImage, TryOn
+from .models import Look, Outfit, OutfitStatus, OutfitStep, Product, ProductImage, TryOn
 
 THUMBNAIL_HEIGHT = 84
 PREVIEW_HEIGHT = 300
@@ -330,6 +330,10 @@ class OutfitStepInline(admin.TabularInline):
     @admin.display(description="Try-on")
     def tryon_status(self, step):
         if step.tryon is None:
+            if step.not_started_because:
+                return format_html(
+                    'Not started<span class="job-caption">{}</span>', step.not_started_because
+                )
             return "Not started"
         job = step.tryon.job
         return format_html(
@@ -443,7 +447,7 @@ class OutfitAdmin(admin.ModelAdmin):
 
     @admin.display(description="Status")
     def status(self, outfit):
-        return JobStatus(selectors.outfit_status(list(outfit.steps.all()))).label
+        return OutfitStatus(selectors.outfit_status(list(outfit.steps.all()))).label
 
 
 # --- Products ---------------------------------------------------------------------------------

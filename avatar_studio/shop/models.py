@@ -165,8 +165,22 @@ class Outfit(models.Model):
         return f"Outfit {self.pk} for {self.shopper}"
 
 
+class OutfitStatus(models.TextChoices):
+    """How far an outfit got, from its steps (``shop.selectors.outfit_status``)."""
+
+    PROCESSING = "processing", "Processing"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    STOPPED = "stopped", "Stopped: next garment not started"
+
+
 class OutfitStep(models.Model):
-    """One garment of an outfit, in the order it is put on; ``tryon`` once it has started."""
+    """One garment of an outfit, in the order it is put on; ``tryon`` once it has started.
+
+    ``not_started_because`` is the refusal's message when the garment before it was on but this
+    one could not start (the shopper's credits ran out between the steps, the product was
+    withdrawn): the shopper reads it on the outfit's page and may continue once it is resolved.
+    """
 
     outfit = models.ForeignKey(Outfit, on_delete=models.CASCADE, related_name="steps")
     order = models.PositiveSmallIntegerField()
@@ -174,6 +188,7 @@ class OutfitStep(models.Model):
     tryon = models.ForeignKey(
         TryOn, on_delete=models.SET_NULL, null=True, blank=True, related_name="outfit_steps"
     )
+    not_started_because = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
         ordering = ["order"]

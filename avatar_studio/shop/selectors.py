@@ -18,7 +18,7 @@ from avatar_studio.avatars.models import AvatarJob, AvatarResult, JobStatus, Pre
 from avatar_studio.avatars.selectors import approved_public_avatars, may_view_all_jobs
 from avatar_studio.embed.models import EmbedLook
 
-from .models import Look, Outfit, Product, ProductImage
+from .models import Look, Outfit, OutfitStatus, Product, ProductImage
 
 MODEL_PICKER_SIZE = 8
 OWN_PICKER_SIZE = 12
@@ -232,11 +232,14 @@ def outfit_steps(outfit):
 
 
 def outfit_status(steps):
-    """ "failed" once a step failed (the outfit stops there), "completed" once every step has,
-    else "processing"."""
+    """An ``OutfitStatus``: failed once a step failed (the outfit stops there), stopped when a
+    step could not start after the one before it was on, completed once every step has, else
+    processing."""
     statuses = [step.tryon.job.status if step.tryon else None for step in steps]
     if JobStatus.FAILED in statuses:
-        return JobStatus.FAILED
+        return OutfitStatus.FAILED
+    if any(step.not_started_because for step in steps):
+        return OutfitStatus.STOPPED
     if statuses and all(status == JobStatus.COMPLETED for status in statuses):
-        return JobStatus.COMPLETED
-    return JobStatus.PROCESSING
+        return OutfitStatus.COMPLETED
+    return OutfitStatus.PROCESSING

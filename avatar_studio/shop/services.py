@@ -22,6 +22,7 @@ from avatar_studio.avatars.refusals import (
     GARMENT_GONE,
     NO_PRODUCT_PHOTO,
     OUTFIT_COMBINATION,
+    OUTFIT_NOT_STOPPED,
     OUTFIT_ONE_PIECE_ALONE,
     PRODUCT_UNAVAILABLE,
     QUOTA_EXCEEDED,
@@ -221,11 +222,7 @@ def start_outfit(shopper, avatar_result, products, *, model_name=DEFAULT_TRYON_M
     products = _outfit_order(products)
     if any(product.first_image() is None for product in products):
         raise Refused(NO_PRODUCT_PHOTO)
-    # Each step reserves its own credits when it starts; refused now if the whole outfit does
-    # not fit, rather than stopping half-dressed.
-    quota.check_left(
-        shopper, _outfit_cost(shopper, avatar_result, products, model_name), what="outfit"
-    )
+    _check_outfit_fits(shopper, avatar_result, products, model_name)
     with transaction.atomic():
         outfit = Outfit.objects.create(
             shopper=shopper, avatar_result=avatar_result, model_name=model_name
@@ -243,6 +240,35 @@ def start_outfit(shopper, avatar_result, products, *, model_name=DEFAULT_TRYON_M
         outfit.delete()
         raise
     return outfit
+
+
+def continue_outfit(shopper, outfit):
+    """Start the step of ``shopper``'s outfit that could not start when the garment before it was
+    on (``OutfitStep.not_started_because``), now that what refused it may be resolved. The steps
+    already done come from the cache at no cost. ``Refused`` (and the step's reason kept) if it
+    still cannot start."""
+    steps = list(outfit.steps.select_related("product"))
+    if not any(step.not_started_because for step in steps):
+        raise Refused(OUTFIT_NOT_STOPPED)
+    products = [step.product for step in steps]
+    try:
+        if any(not product.is_published for product in products):
+            raise Refused(PRODUCT_UNAVAILABLE)
+        _check_outfit_fits(shopper, outfit.avatar_result, products, outfit.model_name)
+        advance_outfit(outfit)
+    except Refused as refusal:
+        outfit.steps.filter(tryon__isnull=True).exclude(not_started_because="").update(
+            not_started_because=refusal.message
+        )
+        raise
+
+
+def _check_outfit_fits(shopper, avatar_result, products, model_name):
+    # Each step reserves its own credits when it starts; refused now if the rest of the outfit
+    # does not fit, rather than stopping half-dressed.
+    quota.check_left(
+        shopper, _outfit_cost(shopper, avatar_result, products, model_name), what="outfit"
+    )
 
 
 def _outfit_order(products):
@@ -282,8 +308,17 @@ def advance_outfit(outfit):
         tryon = step.tryon
         if tryon is None:
             # A cached try-on may have completed already: then the next step starts now too.
-            tryon = _product_tryon(outfit.shopper, step.product, model_image, outfit.model_name)
-            OutfitStep.objects.filter(pk=step.pk, tryon__isnull=True).update(tryon=tryon)
+            try:
+                tryon = _product_tryon(outfit.shopper, step.product, model_image, outfit.model_name)
+            except Refused as refusal:
+                if step.order > 1:  # a refused first step refuses the whole outfit instead
+                    OutfitStep.objects.filter(pk=step.pk, tryon__isnull=True).update(
+                        not_started_because=refusal.message
+                    )
+                raise
+            OutfitStep.objects.filter(pk=step.pk, tryon__isnull=True).update(
+                tryon=tryon, not_started_because=""
+            )
         if tryon.job.status != JobStatus.COMPLETED:
             return
         model_image = tryon.job.results.order_by("index").first()
@@ -301,8 +336,8 @@ def on_job_finished(sender, job_id, status, **kwargs):
             advance_outfit(outfit)
         except Refused as refusal:
             # The shopper spent their allowance elsewhere between the steps (``start_outfit``
-            # checked the whole outfit fitted): the outfit stops there, not started; made again
-            # once credits are back, its done steps come from the cache at no cost.
+            # checked the whole outfit fitted), or the product was withdrawn: the outfit stops
+            # there, the reason on the step, until the shopper continues it (``continue_outfit``).
             logger.info("outfit %s: next step not started: %s", outfit.pk, refusal.code)
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("looks/<uuid:look_id>/image/", views.look_image, name="look-image"),
     path("outfits/", views.start_outfit, name="outfit-start"),
     path("outfits/<uuid:outfit_id>/", views.outfit, name="outfit"),
+    path("outfits/<uuid:outfit_id>/continue/", views.continue_outfit, name="outfit-continue"),
     path(
         "outfits/<uuid:outfit_id>/steps/<int:order>/image/",
         views.outfit_step_image,

@@ -142,6 +142,18 @@ def start_outfit(request):
 
 
 @login_required
+@require_POST
+def continue_outfit(request, outfit_id):
+    """Start the garment that could not start when the one before it was on."""
+    outfit = selectors.own_outfit(request.user, outfit_id)
+    try:
+        services.continue_outfit(request.user, outfit)
+    except Refused as refusal:
+        messages.error(request, refusal.message)
+    return redirect("shop:outfit", outfit.pk)
+
+
+@login_required
 @require_GET
 def outfit(request, outfit_id):
     """The outfit's page; htmx fetches its panel alone again until every step has ended."""
@@ -158,6 +170,7 @@ def outfit(request, outfit_id):
         "failed_step": next(
             (s for s in steps if s.tryon and s.tryon.job.status == JobStatus.FAILED), None
         ),
+        "stopped_step": next((s for s in steps if s.not_started_because), None),
         "is_own": outfit.avatar_result.job.owner_id == request.user.pk,
     }
     template = "shop/_outfit.html" if request.headers.get("HX-Request") else "shop/outfit.html"

@@ -9,10 +9,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
+from avatar_studio.avatars import quota
 from avatar_studio.shop import services as shop
 from avatar_studio.shop.models import Outfit, Product
 
+from ..support.credits import spend
 from ..support.jobs import make_finished_job
 from .test_tryon_admin import finish_with_picture
 
@@ -120,6 +123,25 @@ def test_a_step_not_started_says_so(client, reviewer, bob):
 
     assert "2. Stone chinos: Not started" in cell(page, "steps_summary", outfit)
     assert "Not started" in detail
+
+
+def test_a_stopped_outfit_shows_why_its_next_step_did_not_start(client, reviewer, bob, settings):
+    settings.AVATAR_DAILY_CREDITS = 20
+    avatar = make_finished_job(bob)
+    products = [Product.objects.get(slug=TOP), Product.objects.get(slug=BOTTOMS)]
+    outfit = shop.start_outfit(bob, avatar.results.get(), products)
+    spend(bob, quota.left_today(bob))  # spent elsewhere while the top was being made
+    top_job = finish_with_picture(outfit.steps.get(order=1).tryon.job)
+    shop.on_job_finished(None, job_id=top_job.pk, status="completed")
+    reason = outfit.steps.get(order=2).not_started_because
+    client.force_login(reviewer)
+
+    page = client.get(reverse(OUTFITS)).content.decode()
+    detail = client.get(reverse("admin:shop_outfit_change", args=[outfit.pk])).content.decode()
+
+    assert cell(page, "status", outfit) == "Stopped: next garment not started"
+    assert "credits" in reason
+    assert escape(reason) in detail
 
 
 def test_staff_without_the_permission_see_no_outfits(client, staff, bobs_outfit):

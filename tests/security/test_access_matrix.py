@@ -452,6 +452,13 @@ ROWS = [
         (LOGIN, 200, 404, 404, 404, 404),
         note="only the shopper who made it",
     ),
+    Row(
+        "shop:outfit-continue",
+        "POST",
+        lambda w: {"outfit_id": _outfit(w).pk},
+        (LOGIN, 302, 404, 404, 404, 404),
+        note="only the shopper who made it (hers has not stopped: refused, back to its page)",
+    ),
     # A shopper's try-on on another's public model: Bob's, not the model owner's (Alice's)
     Row(
         "shop:look",
@@ -704,6 +711,7 @@ def test_every_route_is_in_the_matrix():
 def test_forms_without_their_csrf_token_are_refused(row, world, alice):
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice)
+    row.kwargs(world)  # what the row asks about is made on first use: before, not by the request
     before = AvatarJob.objects.order_by("pk").values_list("pk", "status", "review_state")
     before = list(before)
 

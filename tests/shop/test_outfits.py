@@ -6,15 +6,25 @@ import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
+from avatar_studio.avatars import quota
 from avatar_studio.avatars.models import AvatarJob, AvatarResult
 from avatar_studio.avatars.refusals import Refused
 from avatar_studio.shop import images, selectors, services
 from avatar_studio.shop.catalogue import DEMO_GARMENTS
 from avatar_studio.shop.garments import garment_png
-from avatar_studio.shop.models import Outfit, OutfitStep, Product, ProductImage, TryOn
+from avatar_studio.shop.models import (
+    Outfit,
+    OutfitStatus,
+    OutfitStep,
+    Product,
+    ProductImage,
+    TryOn,
+)
 from offline_engine.tryon.garment import cut_out
 
+from ..support.credits import spend
 from ..support.garments import png_bytes, trousers
 from ..support.jobs import make_finished_job
 from .test_looks import finish_with_picture
@@ -170,3 +180,81 @@ def test_a_step_starts_once_however_often_its_predecessor_is_announced(alice):
     again = services.start_outfit(alice, avatar, [top, bottoms])
     assert [step.tryon for step in again.steps.all()] == [top_job.tryon, second.tryon]
     assert AvatarJob.objects.count() == jobs_before + 1
+
+
+def _stopped_at_the_bottoms(alice, settings):
+    """An outfit whose top is on but whose bottoms could not start: the shopper spent the rest
+    of their allowance elsewhere while the top was being made."""
+    settings.AVATAR_DAILY_CREDITS = 20
+    bottoms = make_bottoms()
+    avatar = make_finished_job(alice).results.get()
+    outfit = services.start_outfit(alice, avatar, [Product.objects.get(slug=TOP), bottoms])
+    top_job = outfit.steps.get(order=1).tryon.job
+    spend(alice, quota.left_today(alice))
+    finish_with_picture(top_job)
+    services.on_job_finished(None, job_id=top_job.pk, status="completed")
+    return outfit, top_job
+
+
+def test_bottoms_that_could_not_start_stop_the_outfit_and_its_page_says_why(
+    client, alice, settings
+):
+    outfit, _top_job = _stopped_at_the_bottoms(alice, settings)
+
+    bottoms_step = outfit.steps.get(order=2)
+    assert bottoms_step.tryon is None
+    assert "credits" in bottoms_step.not_started_because
+    assert selectors.outfit_status(selectors.outfit_steps(outfit)) == OutfitStatus.STOPPED
+    client.force_login(alice)
+    page = client.get(reverse("shop:outfit", args=[outfit.pk])).content.decode()
+    assert 'data-status="stopped"' in page
+    assert "hx-trigger" not in page  # the page stops asking: nothing will change by itself
+    assert escape(bottoms_step.not_started_because) in page
+    assert reverse("shop:outfit-continue", args=[outfit.pk]) in page
+
+
+def test_a_stopped_outfit_continues_once_credits_are_back_and_not_before(client, alice, settings):
+    outfit, top_job = _stopped_at_the_bottoms(alice, settings)
+    client.force_login(alice)
+    continue_url = reverse("shop:outfit-continue", args=[outfit.pk])
+    jobs_before = AvatarJob.objects.count()
+
+    still_out = client.post(continue_url, follow=True)
+
+    assert "used all" in still_out.content.decode()
+    assert AvatarJob.objects.count() == jobs_before
+    assert outfit.steps.get(order=2).tryon is None
+
+    settings.AVATAR_DAILY_CREDITS = 40  # the allowance was raised (or a new day began)
+    response = client.post(continue_url)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("shop:outfit", args=[outfit.pk])
+    bottoms_step = outfit.steps.get(order=2)
+    assert bottoms_step.tryon.avatar_result == top_job.results.get()  # over the top's picture
+    assert bottoms_step.not_started_because == ""
+    assert AvatarJob.objects.count() == jobs_before + 1
+    assert outfit.steps.get(order=1).tryon.job == top_job  # the top is not made again
+    assert selectors.outfit_status(selectors.outfit_steps(outfit)) == OutfitStatus.PROCESSING
+
+
+def test_an_outfit_that_has_not_stopped_is_not_continued(alice):
+    avatar = make_finished_job(alice).results.get()
+    outfit = services.start_outfit(alice, avatar, [Product.objects.get(slug=TOP), make_bottoms()])
+    before = counts()
+
+    with pytest.raises(Refused) as refused:
+        services.continue_outfit(alice, outfit)
+
+    assert refused.value.code == "outfit_not_stopped"
+    assert counts() == before
+
+
+def test_only_the_outfits_shopper_may_continue_it(client, alice, bob, settings):
+    outfit, _top_job = _stopped_at_the_bottoms(alice, settings)
+    settings.AVATAR_DAILY_CREDITS = 40
+    client.force_login(bob)
+
+    assert client.post(reverse("shop:outfit-continue", args=[outfit.pk])).status_code == 404
+    assert client.get(reverse("shop:outfit-continue", args=[outfit.pk])).status_code in (404, 405)
+    assert outfit.steps.get(order=2).tryon is None
