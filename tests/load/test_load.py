@@ -4,10 +4,12 @@ Half use the browser form (a logged-in session, the page's CSRF token), half the
 their own token. Every one must get a normal answer (no error page), every job must complete, no
 job may be submitted twice, and FASHN's in-flight limit of 6 must never be exceeded.
 
-The engine keeps FASHN's in-flight limit (6) but its request-rate limits are raised (runs 600 and
-status calls 500 per window, on both sides): at FASHN's own 50 runs per minute, 200 submissions
-alone take four minutes, and what is under test here is the app under a crowd, not the rate
-limiter (tests/pipeline and the fault suite cover that).
+The engine allows twice FASHN's in-flight limit, so that the app's own limit of 6 is what is
+measured: were the engine to refuse a seventh prediction, more than 6 could never be seen. The
+request-rate limits are raised (runs 600 and status calls 500 per window, on both sides): at
+FASHN's own 50 runs per minute, 200 submissions alone take four minutes, and what is under test
+here is the app under a crowd, not the rate limiter (tests/pipeline and the fault suite cover
+that).
 """
 
 import io
@@ -110,7 +112,7 @@ def test_two_hundred_people_submit_at_once(
     sessions, tokens = crowd
     engine.configure(
         processing_seconds=0.5,
-        max_in_flight=MAX_IN_FLIGHT,
+        max_in_flight=2 * MAX_IN_FLIGHT,
         run_limit=600,
         status_limit=500,
     )
@@ -152,8 +154,10 @@ def test_two_hundred_people_submit_at_once(
     stats = engine.stats()
     assert stats["runs_accepted"] == PEOPLE  # nobody's selfie was submitted twice
     assert sum(len(job.attempts.all()) for job in jobs) == PEOPLE
+    # Never more than our limit at the engine (it would have taken twice as many), and nothing
+    # refused. Not "exactly 6": a 0.5 s prediction may end before the sixth is admitted.
     assert stats["max_in_flight_seen"] <= MAX_IN_FLIGHT
-    assert "ConcurrencyLimitExceeded" not in stats["rejected"]
+    assert stats["rejected"] == {}
 
     seconds = sorted(answer[3] for answer in answers)
     figures = {
