@@ -178,8 +178,8 @@ class OutfitStep(models.Model):
     """One garment of an outfit, in the order it is put on; ``tryon`` once it has started.
 
     ``not_started_because`` is the refusal's message when the garment before it was on but this
-    one could not start (the shopper's credits ran out between the steps, the product was
-    withdrawn): the shopper reads it on the outfit's page and may continue once it is resolved.
+    one could not start (the shopper's credits ran out between the steps, the product lost its
+    photo): the shopper reads it on the outfit's page and may continue once it is resolved.
     """
 
     outfit = models.ForeignKey(Outfit, on_delete=models.CASCADE, related_name="steps")

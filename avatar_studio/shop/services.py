@@ -244,9 +244,10 @@ def start_outfit(shopper, avatar_result, products, *, model_name=DEFAULT_TRYON_M
 
 def continue_outfit(shopper, outfit):
     """Start the step of ``shopper``'s outfit that could not start when the garment before it was
-    on (``OutfitStep.not_started_because``), now that what refused it may be resolved. The steps
-    already done come from the cache at no cost. ``Refused`` (and the step's reason kept) if it
-    still cannot start."""
+    on (``OutfitStep.not_started_because``), now that what refused it may be resolved: checked
+    as a new outfit would be (its products in the store, the rest of it within the allowance),
+    the steps already done coming from the cache at no cost. ``Refused``, the step's reason
+    updated, if it still cannot start."""
     steps = list(outfit.steps.select_related("product"))
     if not any(step.not_started_because for step in steps):
         raise Refused(OUTFIT_NOT_STOPPED)
@@ -336,7 +337,7 @@ def on_job_finished(sender, job_id, status, **kwargs):
             advance_outfit(outfit)
         except Refused as refusal:
             # The shopper spent their allowance elsewhere between the steps (``start_outfit``
-            # checked the whole outfit fitted), or the product was withdrawn: the outfit stops
+            # checked the whole outfit fitted), or the product lost its photo: the outfit stops
             # there, the reason on the step, until the shopper continues it (``continue_outfit``).
             logger.info("outfit %s: next step not started: %s", outfit.pk, refusal.code)
 

@@ -1,5 +1,7 @@
 """Pipeline steps called directly (no worker): the cases that need no timing."""
 
+import functools
+
 import pytest
 
 from avatar_studio.avatars.models import AvatarJob, JobStatus
@@ -81,6 +83,13 @@ def test_a_completed_job_records_each_image_size_so_pages_never_open_the_file(cl
     assert client.get(reverse("avatars:gallery")).status_code == 200
 
 
+def _poll_once(job):
+    """One run of the poll step, as the worker would; True once the job is completed."""
+    fresh = AvatarJob.objects.get(pk=job.pk)
+    steps.poll_job(fresh.pk, fresh.step_token)
+    return AvatarJob.objects.get(pk=job.pk).status == JobStatus.COMPLETED
+
+
 def test_polls_record_when_the_prediction_last_ran_and_when_its_end_was_seen(engine, alice):
     """The cadence learns a prediction's duration from these two, not from when the job finished
     (which adds our detection and storage time)."""
@@ -92,11 +101,7 @@ def test_polls_record_when_the_prediction_last_ran_and_when_its_end_was_seen(eng
     job = make_job(alice)
     steps.submit_job(job.pk, job.step_token)
 
-    def poll_once():
-        fresh = AvatarJob.objects.get(pk=job.pk)
-        steps.poll_job(fresh.pk, fresh.step_token)
-        return AvatarJob.objects.get(pk=job.pk).status == JobStatus.COMPLETED
-
+    poll_once = functools.partial(_poll_once, job)
     assert not poll_once()  # a second's prediction is still running when first asked
     wait_for(poll_once, interval=0.2, message="the prediction to be seen completed")
 
@@ -141,10 +146,9 @@ def test_a_completion_is_learnt_by_the_next_plan_not_after_the_cache_expires(eng
     job = make_job(alice)
     steps.submit_job(job.pk, job.step_token)
 
-    def poll_once():
-        fresh = AvatarJob.objects.get(pk=job.pk)
-        steps.poll_job(fresh.pk, fresh.step_token)
-        return AvatarJob.objects.get(pk=job.pk).status == JobStatus.COMPLETED
-
-    wait_for(poll_once, interval=0.2, message="the prediction to be seen completed")
+    wait_for(
+        functools.partial(_poll_once, job),
+        interval=0.2,
+        message="the prediction to be seen completed",
+    )
     assert cadence.expected_for(job.model_name).samples == cadence.MIN_SAMPLES + 1
