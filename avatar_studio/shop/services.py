@@ -33,7 +33,7 @@ from avatar_studio.avatars.refusals import (
 from . import images, selectors
 from .catalogue import DEMO_GARMENTS
 from .garments import garment_png
-from .models import Look, Outfit, OutfitStep, Product, ProductImage, TryOn
+from .models import Look, Outfit, OutfitStatus, OutfitStep, Product, ProductImage, TryOn
 
 logger = logging.getLogger(__name__)
 
@@ -217,8 +217,7 @@ def start_outfit(shopper, avatar_result, products, *, model_name=DEFAULT_TRYON_M
     products = list(products)
     if not selectors.may_wear(shopper, avatar_result):
         raise Refused(AVATAR_NOT_WEARABLE)
-    if any(product is None or not product.is_published for product in products):
-        raise Refused(PRODUCT_UNAVAILABLE)
+    _check_in_store(products)
     products = _outfit_order(products)
     if any(product.first_image() is None for product in products):
         raise Refused(NO_PRODUCT_PHOTO)
@@ -248,13 +247,12 @@ def continue_outfit(shopper, outfit):
     as a new outfit would be (its products in the store, the rest of it within the allowance),
     the steps already done coming from the cache at no cost. ``Refused``, the step's reason
     updated, if it still cannot start."""
-    steps = list(outfit.steps.select_related("product"))
-    if not any(step.not_started_because for step in steps):
+    steps = selectors.outfit_steps(outfit)
+    if selectors.outfit_status(steps) != OutfitStatus.STOPPED:
         raise Refused(OUTFIT_NOT_STOPPED)
     products = [step.product for step in steps]
     try:
-        if any(not product.is_published for product in products):
-            raise Refused(PRODUCT_UNAVAILABLE)
+        _check_in_store(products)
         _check_outfit_fits(shopper, outfit.avatar_result, products, outfit.model_name)
         advance_outfit(outfit)
     except Refused as refusal:
@@ -262,6 +260,12 @@ def continue_outfit(shopper, outfit):
             not_started_because=refusal.message
         )
         raise
+
+
+def _check_in_store(products):
+    # A None stands for a product that does not exist.
+    if any(product is None or not product.is_published for product in products):
+        raise Refused(PRODUCT_UNAVAILABLE)
 
 
 def _check_outfit_fits(shopper, avatar_result, products, model_name):
